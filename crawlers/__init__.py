@@ -1,0 +1,1 @@
+"""Scrapy project: one spider per source, writing raw items into crawl.duckdb."""

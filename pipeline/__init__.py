@@ -1,0 +1,1 @@
+"""Normalise, de-duplicate, link skills, embed and publish the catalogue."""

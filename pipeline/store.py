@@ -1,0 +1,25 @@
+"""DuckDB connections and the one schema file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table that does not exist yet; safe to run on every open."""
+    con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def open_crawl_db(path: Path) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    apply_schema(con)
+    return con
+
+
+def open_catalog_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=True)
