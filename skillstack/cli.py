@@ -32,6 +32,144 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0 if all(s.ok for s in summaries) else 1
 
 
+def cmd_taxonomy_load(args: argparse.Namespace) -> int:
+    from pipeline.publish import CATALOG_TABLES, publishing
+    from pipeline.taxonomy import load_taxonomy
+
+    paths = settings.paths()
+    if args.if_missing and _catalog_has_taxonomy(paths.catalog_db):
+        print("taxonomy already in the catalogue; `skillstack taxonomy load` reloads it")
+        return 0
+    # The taxonomy lives in the catalogue: republish it with the new taxonomy and every other table kept.
+    with publishing(paths.catalog_db, carry_over=CATALOG_TABLES) as con:
+        counts = load_taxonomy(con, paths.downloads)
+    print("taxonomy loaded: " + ", ".join(f"{table} {count:,}" for table, count in counts.items()))
+    return 0
+
+
+def _catalog_has_taxonomy(catalog_db) -> bool:
+    import duckdb
+
+    if not catalog_db.exists():
+        return False
+    con = duckdb.connect(str(catalog_db), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM skills").fetchone()[0] > 0
+    finally:
+        con.close()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from pipeline.build import BuildError, build_catalog
+
+    paths = settings.paths()
+    try:
+        report = build_catalog(paths.crawl_db, paths.catalog_db)
+    except BuildError as exc:
+        raise UserError(str(exc)) from None
+    print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else report.one_line())
+    return 0
+
+
+def _read_inputs(text: str | None, file: str | None, what: str) -> list[str]:
+    if file:
+        try:
+            with open(file, encoding="utf-8") as handle:
+                lines = [line.strip() for line in handle]
+        except OSError as exc:
+            raise UserError(f"cannot read {file}: {exc.strerror}") from None
+        return [line for line in lines if line]
+    if text is None or not text.strip():
+        raise UserError(f"give a {what} or --file FILE (one per line)")
+    return [text]
+
+
+def _filters(args: argparse.Namespace):
+    from recommender.api import Filters
+
+    return Filters(
+        free_only=args.free,
+        with_certificate=args.certificate,
+        levels=tuple(args.level or ()),
+        languages=tuple(args.language or ()),
+        max_hours=args.max_hours,
+        max_price=args.max_price,
+        providers=tuple(args.provider or ()),
+    )
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    goals = _read_inputs(args.goal, args.goals_file, "goal")
+    filters = _filters(args)
+    for goal in goals:
+        rec = api.recommend(goal, k=args.k, filters=filters, occupation_uri=args.occupation)
+        if args.json:
+            print(json.dumps(rec.as_dict(), ensure_ascii=False, default=str))
+            continue
+        chosen = rec.chosen.label if rec.chosen else "no occupation"
+        others = ", ".join(o.label for o in rec.occupations[1:4])
+        print(f"Goal: {goal}  →  {chosen}" + (f"  (also: {others})" if others else ""))
+        if not rec.results:
+            print("  no course matches these filters; loosen them (e.g. drop --free or --max-hours)")
+        for rank, r in enumerate(rec.results, 1):
+            price = "free" if r.price == 0 else (f"{r.price:g} {r.currency or ''}".strip() if r.price else "price ?")
+            hours = f"{r.hours:g} h" if r.hours else "? h"
+            print(
+                f"{rank:2}. {r.title} — {r.provider} · {r.credential or 'course'} · {hours} · {price}  [{r.score:.3f}]"
+            )
+            print(f"    {r.url}")
+            if r.matched_skills:
+                print(f"    covers: {', '.join(r.matched_skills[:6])}")
+    return 0
+
+
+def cmd_skills_extract(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    for text in _read_inputs(args.text, args.file, "text"):
+        matches = api.extract_skills(text, k=args.k)
+        skills = [{"uri": m.uri, "label": m.label, "score": round(m.score, 4)} for m in matches]
+        if args.json:
+            print(json.dumps({"text": text, "skills": skills}, ensure_ascii=False))
+        else:
+            print(text)
+            for m in matches:
+                print(f"  {m.score:.3f}  {m.label}")
+    return 0
+
+
+def cmd_goals_resolve(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    for text in _read_inputs(args.text, args.file, "goal"):
+        occupations = api.resolve_goal(text, k=args.k)
+        found = [{"uri": o.uri, "label": o.label, "score": round(o.score, 4)} for o in occupations]
+        if args.json:
+            print(json.dumps({"text": text, "occupations": found}, ensure_ascii=False))
+        else:
+            print(text)
+            for o in occupations:
+                print(f"  {o.score:.3f}  {o.label}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import subprocess
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", args.address, "--server.port", str(args.port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    if not settings.paths().catalog_db.exists():
+        print("skillstack: no catalogue yet; the dashboard will say which commands fill it", file=sys.stderr)
+    return subprocess.call(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,16 +180,69 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--list", action="store_true", help="list the sources and their live URLs")
     crawl.add_argument("--json", action="store_true", help="print the run summary as JSON")
     crawl.set_defaults(func=cmd_crawl)
+
+    taxonomy = sub.add_parser("taxonomy", help="the ESCO and O*NET taxonomy")
+    taxonomy_sub = taxonomy.add_subparsers(dest="taxonomy_command", required=True)
+    load = taxonomy_sub.add_parser("load", help="download ESCO v1.1.1, O*NET 29.2 and the crosswalk into the catalogue")
+    load.add_argument("--if-missing", action="store_true", help="do nothing when the catalogue already has it")
+    load.set_defaults(func=cmd_taxonomy_load)
+
+    build = sub.add_parser("build", help="normalise, embed and link skills; publish catalog.duckdb atomically")
+    build.add_argument("--json", action="store_true", help="print the build report as JSON")
+    build.set_defaults(func=cmd_build)
+
+    recommend = sub.add_parser("recommend", help="courses for a career goal in plain words")
+    recommend.add_argument("goal", nargs="?", help='e.g. "I want to become a data analyst"')
+    recommend.add_argument("--goals-file", help="one goal per line; prints JSON Lines with --json")
+    recommend.add_argument("--k", type=int, default=10, help="how many courses (default 10)")
+    recommend.add_argument("--json", action="store_true", help="one JSON object per goal")
+    recommend.add_argument("--occupation", metavar="URI", help="use this ESCO occupation instead of the best match")
+    recommend.add_argument("--free", action="store_true", help="free (or free to audit) courses only")
+    recommend.add_argument("--certificate", action="store_true", help="only courses that give a credential")
+    recommend.add_argument("--level", action="append", choices=["beginner", "intermediate", "advanced", "mixed"])
+    recommend.add_argument("--language", action="append", metavar="LANG", help="BCP 47 primary tag, e.g. en")
+    recommend.add_argument("--max-hours", type=float)
+    recommend.add_argument("--max-price", type=float)
+    recommend.add_argument("--provider", action="append", help="e.g. Coursera; repeat for several")
+    recommend.set_defaults(func=cmd_recommend)
+
+    skills = sub.add_parser("skills", help="the skill extractor")
+    skills_sub = skills.add_subparsers(dest="skills_command", required=True)
+    extract = skills_sub.add_parser("extract", help="ESCO skills a text expresses")
+    extract.add_argument("text", nargs="?")
+    extract.add_argument("--file", help="one text per line")
+    extract.add_argument("--k", type=int, default=10)
+    extract.add_argument("--json", action="store_true", help="JSON Lines: {text, skills: [{uri, label, score}]}")
+    extract.set_defaults(func=cmd_skills_extract)
+
+    goals = sub.add_parser("goals", help="the goal resolver")
+    goals_sub = goals.add_subparsers(dest="goals_command", required=True)
+    resolve = goals_sub.add_parser("resolve", help="ESCO occupations for a goal in plain words")
+    resolve.add_argument("text", nargs="?")
+    resolve.add_argument("--file", help="one goal per line")
+    resolve.add_argument("--k", type=int, default=5)
+    resolve.add_argument("--json", action="store_true", help="JSON Lines: {text, occupations: [{uri, label, score}]}")
+    resolve.set_defaults(func=cmd_goals_resolve)
+
+    serve = sub.add_parser("serve", help="the Streamlit dashboard")
+    serve.add_argument("--address", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pipeline.fetch import FetchError
+    from recommender.api import RecommenderError
+
     try:
         return args.func(args)
-    except UserError as exc:
+    except (UserError, RecommenderError, FetchError) as exc:
         print(f"skillstack: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,271 @@
+"""`skillstack build`: the latest finished crawl of each source → a published catalog.duckdb.
+
+Steps: read raw items → normalise → merge with the previous catalogue (first_seen, removed
+courses, offer history) → embed changed texts only → link skills → publish atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline import embed, skills
+from pipeline.normalise import normalise_item
+from pipeline.publish import TAXONOMY_TABLES, has_previous, publishing
+
+log = logging.getLogger(__name__)
+
+COURSE_COLUMNS = (
+    "id", "source", "provider", "institution", "url", "name", "description", "in_language", "level", "hours",
+    "duration_raw", "course_mode", "credential", "credential_raw", "price", "currency", "access_model", "price_raw",
+    "rating", "rating_count", "skills_declared", "first_seen", "last_seen", "status", "content_hash", "extras",
+)  # fmt: skip
+
+
+class BuildError(Exception):
+    """Nothing to build from; the message says what to run."""
+
+
+@dataclass
+class BuildReport:
+    sources: dict[str, str] = field(default_factory=dict)  # source -> run_id used
+    courses: int = 0
+    active: int = 0
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    embedded: int = 0
+    skill_links: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def one_line(self) -> str:
+        return (
+            f"catalogue: {self.courses} courses ({self.active} active, {self.new} new, {self.changed} changed, "
+            f"{self.removed} removed) from {len(self.sources)} sources; embedded {self.embedded}; "
+            f"{self.skill_links} skill links; {self.seconds:.1f}s"
+        )
+
+
+def embedding_text(course: dict) -> str:
+    """What a course is embedded as: its title, its declared skills, then its description."""
+    parts = [course["name"] or ""]
+    if course["skills_declared"]:
+        parts.append("Skills: " + ", ".join(course["skills_declared"]))
+    if course["description"]:
+        parts.append(course["description"])
+    return ". ".join(p for p in parts if p)
+
+
+def latest_finished_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per source, the newest run that finished; a run killed midway stays `running` and is never used."""
+    return crawl.execute(
+        """
+        SELECT source, run_id, finished_at, coalesce(json_extract(stats, '$.item_limit')::INTEGER, 0) AS item_limit
+        FROM crawl_runs
+        WHERE status = 'finished'
+        QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1
+        """
+    ).df()
+
+
+def read_latest_items(crawl_db: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    if not crawl_db.exists():
+        raise BuildError("no crawl yet: run `skillstack crawl` first")
+    crawl = duckdb.connect(str(crawl_db), read_only=True)
+    try:
+        runs = latest_finished_runs(crawl)
+        if runs.empty:
+            raise BuildError("no finished crawl run: run `skillstack crawl` first")
+        crawl.register("latest_runs", runs)
+        items = crawl.execute(
+            """
+            SELECT i.source, i.course_id, i.url, i.item, r.finished_at AS seen_at
+            FROM crawl_items i JOIN latest_runs r USING (run_id, source)
+            """
+        ).df()
+        history = crawl.execute("SELECT * FROM crawl_runs ORDER BY started_at").df()
+    finally:
+        crawl.close()
+    return runs, items, history
+
+
+def normalise_items(items: pd.DataFrame) -> list[dict]:
+    courses: dict[str, dict] = {}
+    for row in items.itertuples(index=False):
+        raw = json.loads(row.item)
+        course = normalise_item(raw)
+        if not course.get("name") or not course.get("url"):
+            continue
+        course["id"] = row.course_id
+        course["source"] = row.source
+        course["provider"] = course.get("provider") or row.source
+        course["seen_at"] = row.seen_at
+        # A source may list a course twice in one run; the last record wins.
+        courses[row.course_id] = course
+    return list(courses.values())
+
+
+def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = None) -> BuildReport:
+    started = time.perf_counter()
+    report = BuildReport()
+    runs, items, history = read_latest_items(crawl_db)
+    report.sources = dict(zip(runs.source, runs.run_id, strict=True))
+    full_crawls = set(runs.source[runs.item_limit == 0])
+
+    tick = time.perf_counter()
+    fresh = normalise_items(items)
+    report.timings["normalise"] = time.perf_counter() - tick
+    built_at = now or datetime.now()
+
+    carry = (*TAXONOMY_TABLES, "course_embeddings", "offers")
+    with publishing(catalog_db, carry_over=carry) as con:
+        previous = _previous_courses(con)
+        rows = _merge_with_previous(fresh, previous, full_crawls, report)
+
+        tick = time.perf_counter()
+        report.embedded = _embed_missing(con, rows)
+        report.timings["embed"] = time.perf_counter() - tick
+
+        _write_courses(con, rows)
+        _record_offer_changes(con, built_at)
+        con.register("crawl_history", history)
+        con.execute("DELETE FROM crawl_runs")
+        con.execute("INSERT INTO crawl_runs SELECT * FROM crawl_history")
+        con.unregister("crawl_history")
+
+        tick = time.perf_counter()
+        skills.ensure_taxonomy_vectors(con)
+        report.skill_links = skills.link_course_skills(con)
+        report.timings["skills"] = time.perf_counter() - tick
+
+        report.courses = len(rows)
+        report.active = sum(r["status"] == "active" for r in rows)
+        report.seconds = time.perf_counter() - started
+        _write_meta(con, {"built_at": built_at.isoformat(timespec="seconds"), "model": embed.MODEL_KEY,
+                          "report": json.dumps(report.as_dict(), default=str)})  # fmt: skip
+    return report
+
+
+def _previous_courses(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    if not has_previous(con):
+        return {}
+    frame = con.execute("SELECT * FROM prev.courses").df()
+    return {row["id"]: row for row in frame.to_dict("records")}
+
+
+def _merge_with_previous(
+    fresh: list[dict], previous: dict[str, dict], full_crawls: set[str], report: BuildReport
+) -> list[dict]:
+    rows: list[dict] = []
+    seen: set[str] = set()
+    for course in fresh:
+        course["content_hash"] = embed.content_hash(embedding_text(course))
+        before = previous.get(course["id"])
+        course["first_seen"] = before["first_seen"] if before else course["seen_at"]
+        course["last_seen"] = course["seen_at"]
+        course["status"] = "active"
+        if before is None:
+            report.new += 1
+        elif before["content_hash"] != course["content_hash"] or before["price"] != course["price"]:
+            report.changed += 1
+        rows.append(course)
+        seen.add(course["id"])
+    for course_id, before in previous.items():
+        if course_id in seen:
+            continue
+        # Absent from its source's latest crawl: removed only when that crawl was complete
+        # (not limited, not failed); otherwise the course is carried over as it was.
+        if before["source"] in full_crawls and before["status"] != "removed":
+            before = {**before, "status": "removed"}
+            report.removed += 1
+        before["extras"] = json.loads(before["extras"]) if isinstance(before["extras"], str) else before["extras"]
+        rows.append(before)
+    return rows
+
+
+def _embed_missing(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> int:
+    known = {
+        h
+        for (h,) in con.execute(
+            "SELECT content_hash FROM course_embeddings WHERE model = ?", [embed.MODEL_KEY]
+        ).fetchall()
+    }
+    todo: dict[str, str] = {}
+    for row in rows:
+        if row["status"] == "active" and row["content_hash"] not in known and row["content_hash"] not in todo:
+            todo[row["content_hash"]] = embedding_text(row)
+    if not todo:
+        return 0
+    hashes = list(todo)
+    vectors = embed.encode_documents([todo[h] for h in hashes])
+    frame = pd.DataFrame({"content_hash": hashes, "model": embed.MODEL_KEY, "vector": list(vectors)})
+    con.register("new_vectors", frame)
+    con.execute("INSERT INTO course_embeddings SELECT content_hash, model, vector::FLOAT[384] FROM new_vectors")
+    con.unregister("new_vectors")
+    return len(hashes)
+
+
+def _write_courses(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    frame = pd.DataFrame([{c: row.get(c) for c in COURSE_COLUMNS} for row in rows], columns=list(COURSE_COLUMNS))
+    frame["extras"] = [json.dumps(e or {}, default=str, ensure_ascii=False) for e in frame["extras"]]
+    frame["skills_declared"] = [list(s) if s is not None and len(s) else [] for s in frame["skills_declared"]]
+    frame["hours"] = pd.to_numeric(frame["hours"], errors="coerce")
+    frame["price"] = pd.to_numeric(frame["price"], errors="coerce")
+    frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce")
+    frame["rating_count"] = pd.to_numeric(frame["rating_count"], errors="coerce").astype("Int64")
+    con.register("built_courses", frame)
+    columns = ", ".join(COURSE_COLUMNS)
+    con.execute(f"INSERT INTO courses ({columns}) SELECT {columns} FROM built_courses")
+    con.unregister("built_courses")
+
+
+def _record_offer_changes(con: duckdb.DuckDBPyConnection, observed_at: datetime) -> None:
+    """Add an offer row where a course's price or access model differs from its last recorded offer."""
+    con.execute(
+        """
+        INSERT INTO offers
+        SELECT c.id, c.price, c.currency, c.access_model, c.price_raw, ?
+        FROM courses c
+        LEFT JOIN (
+            SELECT * FROM offers QUALIFY row_number() OVER (PARTITION BY course_id ORDER BY observed_at DESC) = 1
+        ) o ON o.course_id = c.id
+        WHERE c.status = 'active'
+          AND (o.course_id IS NULL
+               OR o.price IS DISTINCT FROM c.price
+               OR o.access_model IS DISTINCT FROM c.access_model
+               OR o.currency IS DISTINCT FROM c.currency)
+        """,
+        [observed_at],
+    )
+
+
+def _write_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:
+    con.execute("DELETE FROM catalog_meta")
+    con.executemany("INSERT INTO catalog_meta VALUES (?, ?)", list(values.items()))
+
+
+def course_vectors(con: duckdb.DuckDBPyConnection) -> tuple[list[str], np.ndarray]:
+    """Ids and vectors of the active courses, in one matrix for exact search."""
+    frame = con.execute(
+        """
+        SELECT c.id, e.vector FROM courses c
+        JOIN course_embeddings e ON e.content_hash = c.content_hash AND e.model = ?
+        WHERE c.status = 'active' ORDER BY c.id
+        """,
+        [embed.MODEL_KEY],
+    ).df()
+    if frame.empty:
+        return [], np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
+    return frame["id"].tolist(), np.vstack(frame["vector"].to_numpy()).astype(np.float32)

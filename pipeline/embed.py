@@ -1,0 +1,66 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, loaded from the package that ships it.
+
+Vectors are L2-normalised, so a dot product is the cosine. Course descriptions are long and
+goals short (asymmetric search); both go through the same model, documents cut at
+`DOCUMENT_MAX_TOKENS` because the first paragraphs carry what a course teaches and the
+model's cost grows with length.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from skillstack.settings import EMBEDDING_MODEL_NAME, embedding_model_path
+
+DIMENSIONS = 384
+DOCUMENT_MAX_TOKENS = 128
+
+
+@lru_cache(maxsize=1)
+def load_model():
+    # Set before the import: nothing may reach a model hub at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(embedding_model_path()), device="cpu")
+
+
+def encode(texts: Sequence[str], *, max_tokens: int | None = None, batch_size: int = 64) -> np.ndarray:
+    """Normalised float32 vectors, one row per text (an empty input gives a 0×384 array)."""
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    model = load_model()
+    previous = model.max_seq_length
+    if max_tokens:
+        model.max_seq_length = max_tokens
+    try:
+        vectors = model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+    finally:
+        model.max_seq_length = previous
+    return vectors.astype(np.float32, copy=False)
+
+
+def encode_documents(texts: Sequence[str]) -> np.ndarray:
+    return encode(texts, max_tokens=DOCUMENT_MAX_TOKENS)
+
+
+# What `course_embeddings.model` records: the model and how documents were cut, since either
+# changing means every vector must be made again.
+MODEL_KEY = f"{EMBEDDING_MODEL_NAME}@{DOCUMENT_MAX_TOKENS}"
+
+
+def content_hash(text: str) -> str:
+    """Key of an embedded text: unchanged text is never embedded twice for the same model."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -1,0 +1,74 @@
+"""Atomic publication of catalog.duckdb.
+
+A new catalogue is written to a temporary file beside the live one and renamed over it, so
+readers never see a half-built catalogue and a crash leaves the old one serving. Tables that the
+step does not rebuild are carried over from the previous catalogue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from pipeline.store import apply_schema
+
+TAXONOMY_TABLES = (
+    "skills",
+    "occupations",
+    "occupation_skills",
+    "onet_occupations",
+    "onet_titles",
+    "onet_technology",
+    "esco_onet_crosswalk",
+    "taxonomy_vectors",
+)
+CATALOG_TABLES = ("courses", "offers", "course_skills", "course_embeddings", "crawl_runs", "catalog_meta")
+
+
+@contextlib.contextmanager
+def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a connection to a fresh catalogue; on a clean exit it replaces `catalog_path`.
+
+    The previous catalogue, when there is one, is attached read-only as `prev` for the whole
+    step, and `carry_over` tables are copied from it first.
+    """
+    catalog_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = catalog_path.with_name(f".{catalog_path.name}.{os.getpid()}.building")
+    staging.unlink(missing_ok=True)
+    con = duckdb.connect(str(staging))
+    try:
+        apply_schema(con)
+        if catalog_path.exists():
+            con.execute("ATTACH ? AS prev (READ_ONLY)", [str(catalog_path)])
+            for table in carry_over:
+                # Identifiers from the constants above, never from input.
+                con.execute(f"INSERT INTO {table} SELECT * FROM prev.{table}")
+        yield con
+        if catalog_path.exists():
+            con.execute("DETACH prev")
+        con.execute("CHECKPOINT")
+        con.close()
+        _fsync(staging)
+        os.replace(staging, catalog_path)
+        _fsync(catalog_path.parent)
+    except BaseException:
+        con.close()
+        staging.unlink(missing_ok=True)
+        staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
+        raise
+
+
+def has_previous(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0])
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,21 @@
+"""Errors a user can fix; each message is one line that says what to run."""
+
+
+class RecommenderError(Exception):
+    pass
+
+
+class CatalogMissingError(RecommenderError):
+    pass
+
+
+class EmptyCatalogError(RecommenderError):
+    pass
+
+
+class TaxonomyMissingError(RecommenderError):
+    pass
+
+
+class EmptyGoalError(RecommenderError):
+    pass
