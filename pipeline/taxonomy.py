@@ -6,7 +6,7 @@ zip members are extracted beside them, and DuckDB's CSV reader fills the tables 
 
 from __future__ import annotations
 
-import os
+import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -86,14 +86,14 @@ class TaxonomyFiles:
 def load_taxonomy(con: duckdb.DuckDBPyConnection, downloads_dir: Path) -> dict[str, int]:
     """Replace the taxonomy tables with the official files; return the rows loaded per table.
 
-    Expects the schema (`pipeline.store.apply_schema`). Safe to re-run: each table is emptied and
-    refilled inside one transaction, and every file is fetched before anything is deleted, so a
-    failed download or load leaves the previous taxonomy in place.
+    Expects the schema (`pipeline.store.apply_schema`) and no transaction open on `con`. Safe to
+    re-run: each table is emptied and refilled inside one transaction, and every file is fetched
+    before anything is deleted, so a failed download or load leaves the previous taxonomy in place.
     """
     files = prepare_taxonomy_files(downloads_dir)
     con.begin()
     try:
-        for table in TAXONOMY_TABLES:
+        for table in TAXONOMY_TABLES:  # names from the constant above, never from input
             con.execute(f"DELETE FROM {table}")
         esco_labels = {"alt_label_separator": ALT_LABEL_SEPARATOR, "label_padding": LABEL_PADDING}
         counts = {
@@ -168,8 +168,7 @@ def extract_members(zip_path: Path, file_names: list[str]) -> list[Path]:
             target = target_dir / file_name
             if not _is_extracted(target, info, zip_path):
                 with archive.open(info) as src, atomic_write(target) as out:
-                    while chunk := src.read(1 << 20):
-                        out.write(chunk)
+                    shutil.copyfileobj(src, out)
             extracted.append(target)
     return extracted
 
@@ -178,7 +177,7 @@ def _is_extracted(target: Path, info: zipfile.ZipInfo, zip_path: Path) -> bool:
     if not target.is_file():
         return False
     stat = target.stat()
-    return stat.st_size == info.file_size and stat.st_mtime >= os.stat(zip_path).st_mtime
+    return stat.st_size == info.file_size and stat.st_mtime >= zip_path.stat().st_mtime
 
 
 def _insert(con: duckdb.DuckDBPyConnection, sql: str, **parameters: Path | str) -> int:
