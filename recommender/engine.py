@@ -143,10 +143,7 @@ class Engine:
         text = clean_goal(goal)
         if not text:
             raise EmptyGoalError('the goal is empty: type a career goal, e.g. `skillstack recommend "data analyst"`')
-        if not len(self.occupation_matrix):
-            raise TaxonomyMissingError(
-                "no taxonomy in the catalogue: run `skillstack taxonomy load` then `skillstack build`"
-            )
+        self._require_taxonomy_vectors()
         query = embed.encode([text])[0]
         scores = self.occupation_matrix @ query
         best: dict[str, float] = {}
@@ -161,6 +158,14 @@ class Engine:
                 best[uri] = score
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:k]
         return [OccupationHit(uri, self.occupation_labels.get(uri, uri), min(score, 1.0)) for uri, score in ranked]
+
+    def _require_taxonomy_vectors(self) -> None:
+        if not self.occupation_labels:
+            raise TaxonomyMissingError(
+                "no taxonomy in the catalogue: run `skillstack taxonomy load`, then `skillstack build`"
+            )
+        if not len(self.occupation_matrix) or not len(self.skill_vectors):
+            raise TaxonomyMissingError("the taxonomy is loaded but not indexed yet: run `skillstack build`")
 
     def occupation_label(self, uri: str) -> str | None:
         return self.occupation_labels.get(uri)
@@ -264,10 +269,7 @@ class Engine:
             raise EmptyGoalError(
                 'the text is empty: give a sentence, e.g. `skillstack skills extract "analyse data in Excel"`'
             )
-        if not len(self.skill_vectors):
-            raise TaxonomyMissingError(
-                "no taxonomy in the catalogue: run `skillstack taxonomy load` then `skillstack build`"
-            )
+        self._require_taxonomy_vectors()
         scores = self.skill_vectors @ embed.encode([text])[0]
         top = np.argsort(-scores)[:k]
         return [(self.skill_vector_uris[i], self.skill_label(self.skill_vector_uris[i]), float(scores[i])) for i in top]
