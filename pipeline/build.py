@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import embed, skills
+from pipeline import embed, skills, surfaces
 from pipeline.normalise import normalise_item
 from pipeline.publish import TAXONOMY_TABLES, has_previous, publishing
 
@@ -146,7 +146,7 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
         con.unregister("crawl_history")
 
         tick = time.perf_counter()
-        skills.ensure_taxonomy_vectors(con)
+        surfaces.ensure_taxonomy_vectors(con)
         report.skill_links = skills.link_course_skills(con)
         report.timings["skills"] = time.perf_counter() - tick
 

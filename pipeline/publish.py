@@ -14,18 +14,11 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import taxonomy
 from pipeline.store import apply_schema
 
-TAXONOMY_TABLES = (
-    "skills",
-    "occupations",
-    "occupation_skills",
-    "onet_occupations",
-    "onet_titles",
-    "onet_technology",
-    "esco_onet_crosswalk",
-    "taxonomy_vectors",
-)
+# The taxonomy and its vectors: loaded by `taxonomy load`, carried over by every build.
+TAXONOMY_TABLES = (*taxonomy.TAXONOMY_TABLES, "taxonomy_vectors")
 CATALOG_TABLES = ("courses", "offers", "course_skills", "course_embeddings", "crawl_runs", "catalog_meta")
 
 

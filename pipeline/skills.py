@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline import embed
+from pipeline.surfaces import insert_vectors
+from pipeline.taxonomy import taxonomy_loaded
 
 log = logging.getLogger(__name__)
 
@@ -22,41 +24,6 @@ DECLARED_TAG_MIN_COSINE = 0.75
 DESCRIPTION_MIN_COSINE = 0.45
 DESCRIPTION_SKILLS_PER_COURSE = 5
 CHUNK = 2048
-
-
-def ensure_taxonomy_vectors(con: duckdb.DuckDBPyConnection) -> int:
-    """Embed the taxonomy surfaces once per model: skill labels, occupation labels and alt labels."""
-    have = con.execute("SELECT count(*) FROM taxonomy_vectors WHERE model = ?", [embed.MODEL_KEY]).fetchone()[0]
-    if have or not _taxonomy_loaded(con):
-        return 0
-    surfaces = con.execute(
-        """
-        SELECT 'skill' AS kind, uri, label AS surface, 'esco-preferred' AS origin FROM skills
-        UNION ALL
-        SELECT 'occupation', uri, label, 'esco-preferred' FROM occupations
-        UNION ALL
-        SELECT DISTINCT 'occupation', uri, trim(alt), 'esco-alt'
-        FROM (SELECT uri, unnest(alt_labels) AS alt FROM occupations) WHERE trim(alt) <> ''
-        """
-    ).df()
-    log.info("embedding %d taxonomy surfaces (once per model)", len(surfaces))
-    vectors = embed.encode(surfaces["surface"].tolist(), batch_size=256)
-    _insert_vectors(con, surfaces, vectors)
-    return len(surfaces)
-
-
-def _insert_vectors(con: duckdb.DuckDBPyConnection, surfaces: pd.DataFrame, vectors: np.ndarray) -> None:
-    frame = surfaces.assign(model=embed.MODEL_KEY, vector=list(vectors))
-    con.register("new_taxonomy_vectors", frame)
-    con.execute(
-        "INSERT INTO taxonomy_vectors SELECT kind, uri, surface, origin, model, vector::FLOAT[384] "
-        "FROM new_taxonomy_vectors"
-    )
-    con.unregister("new_taxonomy_vectors")
-
-
-def _taxonomy_loaded(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("SELECT count(*) FROM skills").fetchone()[0] > 0
 
 
 def skill_matrix(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], np.ndarray]:
@@ -76,7 +43,7 @@ def skill_matrix(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], 
 def link_course_skills(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuild `course_skills` for the active courses; returns the number of links."""
     con.execute("DELETE FROM course_skills")
-    if not _taxonomy_loaded(con):
+    if not taxonomy_loaded(con):
         log.warning("no taxonomy in the catalogue: courses are not linked to skills (run `skillstack taxonomy load`)")
         return 0
     links = [_declared_exact_links(con)]
@@ -142,7 +109,7 @@ def _tag_vectors(con: duckdb.DuckDBPyConnection, tags: list[str]) -> np.ndarray:
     if missing:
         vectors = embed.encode(missing, batch_size=256)
         surfaces = pd.DataFrame({"kind": "tag", "uri": missing, "surface": missing, "origin": "provider-tag"})
-        _insert_vectors(con, surfaces, vectors)
+        insert_vectors(con, surfaces, vectors)
         cache.update(zip(missing, vectors, strict=True))
     return np.vstack([np.asarray(cache[t], dtype=np.float32) for t in tags])
 

@@ -8,10 +8,8 @@ few matrix products and no SQL.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -21,6 +19,7 @@ from scipy import sparse
 from pipeline import embed
 from pipeline.skills import skill_matrix
 from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
+from recommender.goals import GoalResolver, OccupationHit, clean_goal
 
 ESSENTIAL_WEIGHT = 1.0
 OPTIONAL_WEIGHT = 0.35
@@ -28,26 +27,6 @@ OPTIONAL_WEIGHT = 0.35
 TRANSVERSAL_FACTOR = 0.25
 SEMANTIC_WEIGHT = 0.55
 COVERAGE_WEIGHT = 0.45
-
-# Lay phrasings around a job title: "I want to become a data analyst" → "data analyst".
-_GOAL_PREAMBLE = re.compile(
-    r"^\s*(?:i\s*(?:'d| would)?\s*(?:really\s+)?(?:want|wanna|like|love|hope|plan|need)\s+(?:to\s+)?)?"
-    r"(?:(?:become|be|work|get\s+a\s+job|start\s+a\s+career|train|retrain)\s+(?:as\s+|in\s+)?)?"
-    r"(?:an?\s+|the\s+)?",
-    re.IGNORECASE,
-)
-
-
-class OccupationHit(NamedTuple):
-    uri: str
-    label: str
-    score: float
-
-
-def clean_goal(goal: str) -> str:
-    text = " ".join((goal or "").split())
-    stripped = _GOAL_PREAMBLE.sub("", text, count=1).strip(" .!?")
-    return stripped or text
 
 
 @dataclass
@@ -60,10 +39,7 @@ class Engine:
     skill_index: dict[str, int]
     skill_labels: list[str]
     skill_transversal: np.ndarray
-    occupation_labels: dict[str, str]
-    occupation_surface_uris: np.ndarray
-    occupation_surface_text: list[str]
-    occupation_matrix: np.ndarray
+    goals: GoalResolver
     occupation_skills: pd.DataFrame
     skill_vector_uris: list[str]
     skill_vectors: np.ndarray
@@ -105,16 +81,6 @@ class Engine:
             (link_rows["score"].to_numpy(dtype=np.float32), (rows, cols)), shape=(len(courses), len(skills))
         )
         evidence = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), link_rows["evidence"], strict=True))
-        surfaces = con.execute(
-            "SELECT uri, surface, vector FROM taxonomy_vectors WHERE kind = 'occupation' AND model = ? ORDER BY uri",
-            [embed.MODEL_KEY],
-        ).df()
-        occ_matrix = (
-            np.vstack(surfaces["vector"].to_numpy()).astype(np.float32)
-            if not surfaces.empty
-            else np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
-        )
-        occupations = con.execute("SELECT uri, label FROM occupations").df()
         occupation_skills = con.execute("SELECT occupation_uri, skill_uri, relation_type FROM occupation_skills").df()
         meta = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall())
         skill_vector_uris, _labels, skill_vectors = skill_matrix(con)
@@ -127,10 +93,7 @@ class Engine:
             skill_index=skill_index,
             skill_labels=skills["label"].tolist(),
             skill_transversal=(skills["reuse_level"] == "transversal").to_numpy(),
-            occupation_labels=dict(zip(occupations["uri"], occupations["label"], strict=True)),
-            occupation_surface_uris=surfaces["uri"].to_numpy(),
-            occupation_surface_text=surfaces["surface"].tolist(),
-            occupation_matrix=occ_matrix,
+            goals=GoalResolver.load(con),
             occupation_skills=occupation_skills,
             skill_vector_uris=skill_vector_uris,
             skill_vectors=skill_vectors,
@@ -144,31 +107,18 @@ class Engine:
         if not text:
             raise EmptyGoalError('the goal is empty: type a career goal, e.g. `skillstack recommend "data analyst"`')
         self._require_taxonomy_vectors()
-        query = embed.encode([text])[0]
-        scores = self.occupation_matrix @ query
-        best: dict[str, float] = {}
-        lowered = text.lower()
-        for idx in np.argsort(-scores)[: 50 * k]:
-            uri = self.occupation_surface_uris[idx]
-            score = float(scores[idx])
-            # An exact label match beats any near miss: "welder" is the ESCO occupation "welder".
-            if self.occupation_surface_text[idx].lower() == lowered:
-                score += 0.5
-            if score > best.get(uri, -1.0):
-                best[uri] = score
-        ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:k]
-        return [OccupationHit(uri, self.occupation_labels.get(uri, uri), min(score, 1.0)) for uri, score in ranked]
+        return self.goals.resolve(goal, k=k)
 
     def _require_taxonomy_vectors(self) -> None:
-        if not self.occupation_labels:
+        if not self.goals.labels:
             raise TaxonomyMissingError(
                 "no taxonomy in the catalogue: run `skillstack taxonomy load`, then `skillstack build`"
             )
-        if not len(self.occupation_matrix) or not len(self.skill_vectors):
+        if not self.goals.ready or not len(self.skill_vectors):
             raise TaxonomyMissingError("the taxonomy is loaded but not indexed yet: run `skillstack build`")
 
     def occupation_label(self, uri: str) -> str | None:
-        return self.occupation_labels.get(uri)
+        return self.goals.labels.get(uri)
 
     @staticmethod
     def occupation_tuple(uri: str, label: str, score: float) -> OccupationHit:

@@ -52,9 +52,11 @@ def _catalog_has_taxonomy(catalog_db) -> bool:
 
     if not catalog_db.exists():
         return False
+    from pipeline.taxonomy import taxonomy_loaded
+
     con = duckdb.connect(str(catalog_db), read_only=True)
     try:
-        return con.execute("SELECT count(*) FROM skills").fetchone()[0] > 0
+        return taxonomy_loaded(con)
     finally:
         con.close()
 
