@@ -44,6 +44,7 @@ class BuildReport:
     removed: int = 0
     embedded: int = 0
     skill_links: int = 0
+    per_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> new/changed/removed/active
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -72,7 +73,8 @@ def latest_finished_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per source, the newest run that finished; a run killed midway stays `running` and is never used."""
     return crawl.execute(
         """
-        SELECT source, run_id, finished_at, coalesce(json_extract(stats, '$.item_limit')::INTEGER, 0) AS item_limit
+        SELECT source, run_id, finished_at,
+               coalesce(json_extract(stats, '$."skillstack/limit"')::INTEGER, 0) AS item_limit
         FROM crawl_runs
         WHERE status = 'finished'
         QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1
@@ -176,10 +178,14 @@ def _merge_with_previous(
         course["first_seen"] = before["first_seen"] if before else course["seen_at"]
         course["last_seen"] = course["seen_at"]
         course["status"] = "active"
+        counts = _source_counts(report, course["source"])
+        counts["active"] += 1
         if before is None:
             report.new += 1
-        elif before["content_hash"] != course["content_hash"] or before["price"] != course["price"]:
+            counts["new"] += 1
+        elif before["content_hash"] != course["content_hash"] or not _same(before["price"], course["price"]):
             report.changed += 1
+            counts["changed"] += 1
         rows.append(course)
         seen.add(course["id"])
     for course_id, before in previous.items():
@@ -190,9 +196,21 @@ def _merge_with_previous(
         if before["source"] in full_crawls and before["status"] != "removed":
             before = {**before, "status": "removed"}
             report.removed += 1
+            _source_counts(report, before["source"])["removed"] += 1
         before["extras"] = json.loads(before["extras"]) if isinstance(before["extras"], str) else before["extras"]
         rows.append(before)
     return rows
+
+
+def _source_counts(report: BuildReport, source: str) -> dict[str, int]:
+    return report.per_source.setdefault(source, {"active": 0, "new": 0, "changed": 0, "removed": 0})
+
+
+def _same(a, b) -> bool:
+    """Equal, with a missing price (None or NaN from the previous catalogue) equal to a missing price."""
+    a_missing = a is None or (isinstance(a, float) and np.isnan(a))
+    b_missing = b is None or (isinstance(b, float) and np.isnan(b))
+    return (a_missing and b_missing) or (not a_missing and not b_missing and float(a) == float(b))
 
 
 def _embed_missing(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> int:

@@ -14,16 +14,23 @@ class UserError(Exception):
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawlers.runner import list_sources, run_crawl
+    from crawlers.runner import UnknownSourceError, check_sources, list_sources, run_crawl
     from pipeline.store import open_crawl_db
 
     if args.list:
         for name, urls in list_sources():
             print(f"{name:28} {' '.join(urls)}")
         return 0
-    paths = settings.paths()
-    open_crawl_db(paths.crawl_db).close()
-    summaries = run_crawl(args.sources or None, limit=args.limit, crawl_db=paths.crawl_db)
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit must be at least 1, not {args.limit}")
+    try:
+        # Before crawl.duckdb is created: a mistyped name should leave nothing behind.
+        check_sources(args.sources)
+        paths = settings.paths()
+        open_crawl_db(paths.crawl_db).close()
+        summaries = run_crawl(args.sources or None, limit=args.limit, crawl_db=paths.crawl_db)
+    except UnknownSourceError as exc:
+        raise UserError(str(exc)) from exc
     if args.json:
         print(json.dumps([s.as_dict() for s in summaries], indent=2, default=str))
     else:
@@ -157,6 +164,52 @@ def cmd_goals_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from skillstack import nightly
+
+    paths = settings.paths()
+    if args.dry_run:
+        from crawlers.runner import list_sources
+
+        taxonomy = "present" if _catalog_has_taxonomy(paths.catalog_db) else "missing: would load it"
+        print(f"SKILLSTACK_HOME {paths.home}")
+        print(f"mirror: {settings.mirror_dir() or 'none (live web)'}")
+        print(f"1. taxonomy: {taxonomy}")
+        print(f"2. crawl every source into {paths.crawl_db}: " + ", ".join(name for name, _ in list_sources()))
+        print(f"3. build and publish {paths.catalog_db} (atomic rename; the old one serves until then)")
+        print(f"4. write the run report into {paths.reports}")
+        return 0
+
+    def load_taxonomy() -> None:
+        cmd_taxonomy_load(argparse.Namespace(if_missing=False))
+
+    def crawl() -> list:
+        from crawlers.runner import run_crawl
+        from pipeline.store import open_crawl_db
+
+        open_crawl_db(paths.crawl_db).close()
+        return run_crawl(None, limit=args.limit, crawl_db=paths.crawl_db)
+
+    def build():
+        from pipeline.build import build_catalog
+
+        return build_catalog(paths.crawl_db, paths.catalog_db)
+
+    try:
+        report = nightly.run_nightly(
+            paths,
+            load_taxonomy=load_taxonomy,
+            taxonomy_present=lambda: _catalog_has_taxonomy(paths.catalog_db),
+            crawl=crawl,
+            build=build,
+        )
+    except nightly.NightlyLockedError as exc:
+        print(f"skillstack: {exc}", file=sys.stderr)
+        return nightly.EXIT_LOCKED
+    print(report.summary())
+    return report.exit_code
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
     from pathlib import Path
@@ -225,6 +278,15 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--k", type=int, default=5)
     resolve.add_argument("--json", action="store_true", help="JSON Lines: {text, occupations: [{uri, label, score}]}")
     resolve.set_defaults(func=cmd_goals_resolve)
+
+    nightly_parser = sub.add_parser(
+        "nightly",
+        help="taxonomy if missing, crawl all, build, publish; locked. Exit 0 ok, 3 some sources failed, "
+        "4 nothing published, 75 another nightly is running",
+    )
+    nightly_parser.add_argument("--dry-run", action="store_true", help="say what it would do, do nothing")
+    nightly_parser.add_argument("--limit", type=int, help="bound each source (for trials; the nightly crawls all)")
+    nightly_parser.set_defaults(func=cmd_nightly)
 
     serve = sub.add_parser("serve", help="the Streamlit dashboard")
     serve.add_argument("--address", default="127.0.0.1")

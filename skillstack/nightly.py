@@ -1,0 +1,142 @@
+"""`skillstack nightly`: taxonomy if missing, crawl every source, build, publish — locked, reported.
+
+Wiring only: each step is a layer's own function; this module adds the lock, the run report and
+the exit codes cron needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from skillstack.settings import Paths
+
+EXIT_OK = 0
+EXIT_SOME_SOURCES_FAILED = 3  # a catalogue was published without them
+EXIT_NOTHING_PUBLISHED = 4
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another nightly holds the lock; cron may simply try again later
+
+
+class NightlyLockedError(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def nightly_lock(lock_file: Path) -> Iterator[None]:
+    """An exclusive `fcntl` lock: a second nightly exits at once; a killed run's lock dies with it."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise NightlyLockedError(f"another nightly is running (pid {holder}); this one exits") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class NightlyReport:
+    started_at: str
+    finished_at: str | None = None
+    taxonomy: str = "present"
+    sources: list[dict] = field(default_factory=list)
+    catalogue: dict = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    published: bool = False
+    exit_code: int = EXIT_OK
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        lines = [
+            f"skillstack nightly {self.started_at} → {self.finished_at} ({self.seconds:.0f}s), exit {self.exit_code}"
+        ]
+        lines.append(f"taxonomy: {self.taxonomy}")
+        lines.append(
+            f"{'source':28} {'status':8} {'items':>7} {'new':>6} {'changed':>7} {'removed':>7} {'errors':>6}  time"
+        )
+        for s in self.sources:
+            lines.append(
+                f"{s['source']:28} {s['status']:8} {s['items']:7} {s.get('new', 0):6} {s.get('changed', 0):7} "
+                f"{s.get('removed', 0):7} {s['errors']:6}  {s['duration_s'] or 0:.1f}s"
+            )
+        if self.catalogue:
+            c = self.catalogue
+            lines.append(
+                f"catalogue: {c.get('courses', 0)} courses, {c.get('active', 0)} active, "
+                f"{c.get('embedded', 0)} embedded, {c.get('skill_links', 0)} skill links"
+            )
+        lines.append("published: yes" if self.published else "published: NO — the previous catalogue keeps serving")
+        lines.extend(f"failed: {f}" for f in self.failures)
+        return "\n".join(lines)
+
+
+def run_nightly(
+    paths: Paths,
+    *,
+    load_taxonomy: Callable[[], None],
+    taxonomy_present: Callable[[], bool],
+    crawl: Callable[[], list],
+    build: Callable[[], object],
+) -> NightlyReport:
+    """Run the steps under the lock and write the report; never raises for a failed step."""
+    started = time.perf_counter()
+    report = NightlyReport(started_at=_now())
+    with nightly_lock(paths.lock_file):
+        if not taxonomy_present():
+            try:
+                load_taxonomy()
+                report.taxonomy = "loaded"
+            except Exception as exc:  # the crawl and build can still run; the report says why
+                report.taxonomy = "missing"
+                report.failures.append(f"taxonomy: {_one_line(exc)}")
+        try:
+            summaries = crawl()
+        except Exception as exc:
+            summaries = []
+            report.failures.append(f"crawl: {_one_line(exc)}")
+        report.sources = [s.as_dict() for s in summaries]
+        report.failures.extend(f"{s.source}: {s.finish_reason or s.status}" for s in summaries if not s.ok)
+        try:
+            built = build()
+            report.published = True
+            report.catalogue = built.as_dict()
+            for source in report.sources:
+                source.update(built.per_source.get(source["source"], {}))
+        except Exception as exc:
+            report.failures.append(f"build: {_one_line(exc)}")
+    if not report.published:
+        report.exit_code = EXIT_NOTHING_PUBLISHED
+    elif report.failures:
+        report.exit_code = EXIT_SOME_SOURCES_FAILED
+    report.seconds = time.perf_counter() - started
+    report.finished_at = _now()
+    write_report(paths.reports, report)
+    return report
+
+
+def write_report(directory: Path, report: NightlyReport) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = directory / f"nightly-{report.started_at.replace(':', '')}"
+    stem.with_suffix(".json").write_text(json.dumps(report.__dict__, indent=2, default=str), encoding="utf-8")
+    stem.with_suffix(".txt").write_text(report.summary() + "\n", encoding="utf-8")
+    return stem.with_suffix(".json")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
