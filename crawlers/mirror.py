@@ -1,0 +1,67 @@
+"""HTTP(S) download handler that answers from the offline mirror when `SKILLSTACK_MIRROR` is set.
+
+With the variable set, a request is answered from `skillstack.settings.mirror_file_for(url, mirror)`:
+status 200 with the file's bytes, or 404 when there is no such file. It never opens a connection,
+so tests and offline runs cannot reach the network by accident. Without the variable every request
+goes to Scrapy's own handler for the scheme. Spiders cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.http import Response
+from scrapy.responsetypes import responsetypes
+from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler, load_object
+
+from skillstack.settings import mirror_dir, mirror_file_for
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+MIRROR_FLAG = "mirror"
+
+
+def _read_if_exists(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    # ValueError: mirror_file_for answers a URL that would climb out of the mirror with a name
+    # holding a NUL byte, which no file can have.
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError):
+        return None
+
+
+class MirrorDownloadHandler(BaseDownloadHandler):
+    # Not lazy: the mirror decision is taken once, when the crawler starts.
+    lazy = False
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.mirror: Path | None = mirror_dir()
+        # Scrapy's own handlers, built on first use so an offline run never creates a connection pool.
+        self._live_handlers: dict[str, BaseDownloadHandler] = {}
+
+    async def download_request(self, request: Request) -> Response:
+        if self.mirror is None:
+            return await self._live_handler(urlparse_cached(request).scheme).download_request(request)
+        path = mirror_file_for(request.url, self.mirror)
+        body = await run_in_thread(_read_if_exists, path)
+        if body is None:
+            return Response(url=request.url, status=404, request=request, flags=[MIRROR_FLAG])
+        response_class = responsetypes.from_args(filename=str(path), body=body, url=request.url)
+        return response_class(url=request.url, status=200, body=body, request=request, flags=[MIRROR_FLAG])
+
+    def _live_handler(self, scheme: str) -> BaseDownloadHandler:
+        if scheme not in self._live_handlers:
+            handler_path = self.crawler.settings.getdict("DOWNLOAD_HANDLERS_BASE")[scheme]
+            self._live_handlers[scheme] = build_from_crawler(load_object(handler_path), self.crawler)
+        return self._live_handlers[scheme]
+
+    async def close(self) -> None:
+        for handler in self._live_handlers.values():
+            await handler.close()

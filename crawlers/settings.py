@@ -1,0 +1,61 @@
+"""Scrapy settings of the skillstack crawlers.
+
+Paths that depend on `SKILLSTACK_HOME` (the HTTP cache, crawl.duckdb) and the run id are set by
+`crawlers.runner` at run time, not here, because this module is imported once and HOME may change.
+"""
+
+from skillstack.settings import USER_AGENT
+
+BOT_NAME = "skillstack"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# Politeness: identify ourselves, obey robots.txt, let AutoThrottle adapt to each server.
+USER_AGENT = USER_AGENT
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+
+# Dataset CSVs are a few MB; anything near 200 MB is not a catalogue page.
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 60
+
+# RFC 2616 policy: re-crawls revalidate with the server instead of trusting a fixed expiry.
+# HTTPCACHE_DIR is set by the runner (under SKILLSTACK_HOME).
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+HTTPCACHE_IGNORE_HTTP_CODES = [429, 500, 502, 503, 504]
+
+DOWNLOAD_HANDLERS = {
+    "http": "crawlers.mirror.MirrorDownloadHandler",
+    "https": "crawlers.mirror.MirrorDownloadHandler",
+}
+
+ITEM_PIPELINES = {
+    "crawlers.pipelines.apply_spider_defaults.ApplySpiderDefaultsPipeline": 100,
+    "crawlers.pipelines.validate_course.ValidateCoursePipeline": 300,
+    "crawlers.pipelines.write_crawl_db.WriteCrawlDbPipeline": 900,
+}
+
+EXTENSIONS = {
+    "crawlers.extensions.SourceErrorCounter": 100,
+}
+
+# Error budget per source: a source that keeps failing is closed (finish reason
+# `closespider_errorcount`, run status `failed`) while the other sources carry on.
+CLOSESPIDER_ERRORCOUNT = 50
+
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
