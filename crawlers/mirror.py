@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
-from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler, load_object
 
@@ -50,7 +49,9 @@ class MirrorDownloadHandler(BaseDownloadHandler):
         if self.mirror is None:
             return await self._live_handler(urlparse_cached(request).scheme).download_request(request)
         path = mirror_file_for(request.url, self.mirror)
-        body = await run_in_thread(_read_if_exists, path)
+        # Read inline rather than in a thread: mirror files are a few MB on local disk, and the
+        # handler then works with or without a running reactor or event loop (tests call it bare).
+        body = _read_if_exists(path)
         if body is None:
             return Response(url=request.url, status=404, request=request, flags=[MIRROR_FLAG])
         response_class = responsetypes.from_args(filename=str(path), body=body, url=request.url)

@@ -77,7 +77,9 @@ VALIDATORS: dict[str, Callable[[Any], bool]] = {
 
 
 def is_missing(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value == [] or value == {}
 
 
 class ValidateCoursePipeline:
