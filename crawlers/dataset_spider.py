@@ -61,8 +61,9 @@ class CsvDatasetSpider(scrapy.Spider):
     - `provider`: the platform (Coursera, edX...); applied by the defaults pipeline to items whose
       row did not give one.
     - `column_map`: `{Course field: CSV column}`. Mapped cells are stripped; empty cells and the
-      markers in `null_values` leave the field unset. `rating`, `rating_count`, `hours` and
-      `enrollments` become numbers when the cell is a plain number ("124,980" included).
+      markers in `null_values` leave the field unset. `rating`, `rating_count`, `hours`,
+      `enrollments` and `price` become numbers when the cell is a plain number ("124,980"
+      included); other text ("5.3k", "FREE-Add a Verified Certificate for $49 USD") stays as is.
     - `list_fields`: Course fields whose column holds a comma-separated list (skills, subjects).
     - `ref_fields`: when no column is mapped to `provider_ref`, the reference is built from the
       slugs of these item fields joined by `--` (default: the name). It must be stable across
