@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from recommender.engine import Engine
 from recommender.errors import CatalogMissingError, EmptyCatalogError, EmptyGoalError, RecommenderError
 from skillstack import settings
@@ -25,7 +27,16 @@ __all__ = [
     "Recommendation",
     "RecommenderError",
     "SkillMatch",
+    "Comparison",
+    "CourseDetail",
+    "ProviderStats",
+    "SkillStack",
+    "SourceStatus",
+    "StackStep",
     "catalog_summary",
+    "compare_providers",
+    "course_detail",
+    "sources_status",
     "extract_skills",
     "recommend",
     "resolve_goal",
@@ -100,18 +111,67 @@ class CourseResult:
 
 
 @dataclass(frozen=True)
+class StackStep:
+    course: CourseResult
+    closes: tuple[str, ...]  # the required skills this step covers first: the gap it closes
+
+
+@dataclass(frozen=True)
+class SkillStack:
+    steps: tuple[StackStep, ...]
+    total_hours: float  # courses of unknown length count as 0 here; `unknown_hours` says how many
+    unknown_hours: int
+    total_cost: float  # what the certificates/courses cost, in `currency`; free audits count 0
+    currency: str | None
+    covered: tuple[str, ...]
+    uncovered: tuple[str, ...]  # required skills the stack leaves open, heaviest first
+
+    def as_dict(self) -> dict:
+        return {
+            "steps": [
+                {"course_id": s.course.course_id, "title": s.course.title, "closes": list(s.closes)} for s in self.steps
+            ],
+            "total_hours": self.total_hours,
+            "unknown_hours": self.unknown_hours,
+            "total_cost": self.total_cost,
+            "currency": self.currency,
+            "covered": list(self.covered),
+            "uncovered": list(self.uncovered),
+        }
+
+
+@dataclass(frozen=True)
+class RequiredSkill:
+    uri: str
+    label: str
+    weight: float
+    essential: bool
+    transversal: bool
+
+
+@dataclass(frozen=True)
 class Recommendation:
     goal: str
     occupations: tuple[Occupation, ...]
     chosen: Occupation | None
-    required_skills: tuple[str, ...]
+    required: tuple[RequiredSkill, ...]  # heaviest first
+    have: tuple[SkillMatch, ...]  # what the user said they have, normalised to ESCO
     results: tuple[CourseResult, ...] = field(default_factory=tuple)
+    stack: SkillStack | None = None
+    tools: tuple[str, ...] = ()  # O*NET technology examples, hot technologies first
+
+    @property
+    def required_skills(self) -> tuple[str, ...]:
+        return tuple(r.label for r in self.required)
 
     def as_dict(self) -> dict:
         return {
             "goal": self.goal,
             "occupations": [{"uri": o.uri, "label": o.label, "score": round(o.score, 4)} for o in self.occupations],
             "results": [r.as_dict() for r in self.results],
+            "stack": self.stack.as_dict() if self.stack else None,
+            "have": [{"uri": h.uri, "label": h.label} for h in self.have],
+            "tools": list(self.tools),
         }
 
 
@@ -151,23 +211,62 @@ def engine() -> Engine:
 
 
 def recommend(
-    goal: str, *, k: int = 10, filters: Filters | None = None, occupation_uri: str | None = None
+    goal: str,
+    *,
+    k: int = 10,
+    filters: Filters | None = None,
+    occupation_uri: str | None = None,
+    have: tuple[str, ...] = (),
 ) -> Recommendation:
-    """Courses for a career goal in plain words, best first, each with the required skills it covers."""
+    """Courses for a career goal in plain words, best first, each with the required skills it covers,
+    and the skill stack: an ordered path through them that closes the skill gap.
+
+    `have` are skills the user already has, in free text; they are normalised to ESCO and removed
+    from the required skills before ranking.
+    """
     eng = engine()
     occupations = eng.resolve_goal(goal, k=5)
     chosen = _choose(occupations, occupation_uri, eng)
     required = eng.required_skills(chosen.uri) if chosen else {}
-    ranked = eng.rank(goal, chosen, required, filters or Filters(), k=k)
-    results = tuple(CourseResult(**row) for row in ranked)
-    labels = tuple(eng.skill_label(uri) for uri in sorted(required, key=required.get, reverse=True))
+    had = eng.normalise_have(have)
+    gap = {uri: w for uri, w in required.items() if uri not in {h[0] for h in had}}
+    ranking = eng.rank(goal, chosen, gap, filters or Filters(), k=k)
+    results = tuple(CourseResult(**row) for row in ranking.results)
+    stack = _stack(eng, ranking, gap)
     return Recommendation(
         goal=goal,
         occupations=tuple(Occupation(*o) for o in occupations),
         chosen=Occupation(*chosen) if chosen else None,
-        required_skills=labels,
+        required=tuple(RequiredSkill(*r) for r in eng.describe_required(chosen.uri)) if chosen else (),
+        have=tuple(SkillMatch(*h) for h in had),
         results=results,
+        stack=stack,
+        tools=eng.tools(chosen.uri) if chosen else (),
     )
+
+
+def _stack(eng: Engine, ranking, gap: dict[str, float]) -> SkillStack | None:
+    if not gap:
+        return None
+    steps, covered, uncovered = eng.stack(ranking, gap)
+    courses = [CourseResult(**eng.result_row(i, ranking.scores[i], ranking.weights)) for i, _ in steps]
+    total_hours = sum(c.hours or 0.0 for c in courses)
+    currencies = {c.currency for c in courses if c.price}
+    return SkillStack(
+        steps=tuple(StackStep(c, closes) for c, (_, closes) in zip(courses, steps, strict=True)),
+        total_hours=round(total_hours, 1),
+        unknown_hours=sum(c.hours is None for c in courses),
+        total_cost=round(sum(_cost(c) for c in courses), 2),
+        currency=currencies.pop() if len(currencies) == 1 else (None if not currencies else "mixed"),
+        covered=covered,
+        uncovered=uncovered,
+    )
+
+
+def _cost(course: CourseResult) -> float:
+    if course.access_model in ("free", "free-audit+paid-certificate") or not course.price:
+        return 0.0
+    return float(course.price)
 
 
 def _choose(occupations: list, occupation_uri: str | None, eng: Engine):
@@ -193,3 +292,155 @@ def extract_skills(text: str, *, k: int = 10) -> tuple[SkillMatch, ...]:
 
 def catalog_summary() -> CatalogSummary:
     return CatalogSummary(**engine().summary())
+
+
+# ---------------------------------------------------------------- counsellors: providers side by side
+
+
+@dataclass(frozen=True)
+class ProviderStats:
+    provider: str
+    courses: int
+    share_free: float  # free or free to audit
+    share_certificate: float
+    price_median: float | None  # of paid courses
+    price_quartiles: tuple[float, float] | None
+    hours_median: float | None
+    hours_quartiles: tuple[float, float] | None
+    levels: dict[str, int]
+    languages: dict[str, int]
+    goal_coverage: float | None  # share of the goal's weighted required skills some course of it covers
+
+    def as_row(self) -> dict:
+        return {
+            "provider": self.provider,
+            "courses": self.courses,
+            "share_free": round(self.share_free, 3),
+            "share_certificate": round(self.share_certificate, 3),
+            "price_median": self.price_median,
+            "price_p25": self.price_quartiles[0] if self.price_quartiles else None,
+            "price_p75": self.price_quartiles[1] if self.price_quartiles else None,
+            "hours_median": self.hours_median,
+            "hours_p25": self.hours_quartiles[0] if self.hours_quartiles else None,
+            "hours_p75": self.hours_quartiles[1] if self.hours_quartiles else None,
+            "levels": ", ".join(f"{k} {v}" for k, v in sorted(self.levels.items())),
+            "languages": ", ".join(f"{k} {v}" for k, v in sorted(self.languages.items(), key=lambda kv: -kv[1])),
+            "goal_coverage": None if self.goal_coverage is None else round(self.goal_coverage, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    goal: str | None
+    occupation: Occupation | None
+    providers: tuple[ProviderStats, ...]  # most courses first
+
+
+def compare_providers(
+    goal: str | None = None, *, filters: Filters | None = None, occupation_uri: str | None = None, pool: int = 200
+) -> Comparison:
+    """Providers side by side, for the whole catalogue or for the `pool` courses that best fit a goal."""
+    eng = engine()
+    chosen = None
+    required: dict[str, float] = {}
+    if goal and goal.strip():
+        occupations = eng.resolve_goal(goal, k=5)
+        chosen = _choose(occupations, occupation_uri, eng)
+        required = eng.required_skills(chosen.uri) if chosen else {}
+        rows = eng.rank(goal, chosen, required, filters or Filters(), k=pool).pool[:pool]
+    else:
+        rows = np.flatnonzero(eng.filter_mask(filters or Filters()))
+    stats = eng.provider_stats(rows, required)
+    return Comparison(
+        goal=goal or None,
+        occupation=Occupation(*chosen) if chosen else None,
+        providers=tuple(ProviderStats(**s) for s in stats),
+    )
+
+
+# ---------------------------------------------------------------- one course
+
+
+@dataclass(frozen=True)
+class CourseSkill:
+    uri: str
+    label: str
+    score: float
+    evidence: str
+
+
+@dataclass(frozen=True)
+class OfferRecord:
+    observed_at: str
+    price: float | None
+    currency: str | None
+    access_model: str | None
+    price_raw: str | None
+
+
+@dataclass(frozen=True)
+class CourseDetail:
+    course_id: str
+    title: str
+    description: str | None
+    provider: str
+    institution: str | None
+    url: str
+    source: str
+    status: str
+    credential: str | None
+    credential_raw: str | None
+    level: str | None
+    hours: float | None
+    duration_raw: str | None
+    course_mode: str | None
+    in_language: str | None
+    price: float | None
+    currency: str | None
+    access_model: str | None
+    rating: float | None
+    rating_count: int | None
+    skills_declared: tuple[str, ...]
+    first_seen: str
+    last_seen: str
+    skills: tuple[CourseSkill, ...]
+    offers: tuple[OfferRecord, ...]  # oldest first
+    other_listings: tuple[CourseResult, ...]  # the same course under other sources
+    similar: tuple[CourseResult, ...]
+
+
+def course_detail(course_id: str, *, similar: int = 5) -> CourseDetail | None:
+    """Everything about one course, or None when the catalogue has no such course."""
+    detail = engine().course_detail(course_id, similar=similar)
+    if detail is None:
+        return None
+    return CourseDetail(
+        **detail["course"],
+        skills=tuple(CourseSkill(**s) for s in detail["skills"]),
+        offers=tuple(OfferRecord(**o) for o in detail["offers"]),
+        other_listings=tuple(CourseResult(**r) for r in detail["other_listings"]),
+        similar=tuple(CourseResult(**r) for r in detail["similar"]),
+    )
+
+
+# ---------------------------------------------------------------- operators: the crawl behind the catalogue
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source: str
+    last_started: str | None
+    last_finished: str | None
+    status: str | None
+    items: int
+    errors: int
+    dropped: int
+    duration_s: float | None
+    active_courses: int
+    removed_courses: int
+    last_success: str | None  # when this source last crawled to the end
+
+
+def sources_status() -> tuple[SourceStatus, ...]:
+    """Each source's last crawl and what it contributes to the published catalogue."""
+    return tuple(SourceStatus(**row) for row in engine().sources_status())

@@ -20,17 +20,32 @@ from pipeline import embed
 from pipeline.skills import skill_matrix
 from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
+from recommender.stack import Candidate, greedy_stack
 
 ESSENTIAL_WEIGHT = 1.0
 OPTIONAL_WEIGHT = 0.35
 # "communication", "teamwork": they would match every course and drown the specific skills.
 TRANSVERSAL_FACTOR = 0.25
+HAVE_MIN_COSINE = 0.6
 SEMANTIC_WEIGHT = 0.55
 COVERAGE_WEIGHT = 0.45
 
 
+@dataclass(frozen=True)
+class Ranking:
+    results: list[dict]  # the top k, best first
+    scores: np.ndarray  # every course's score; -inf where the filters exclude it
+    weights: np.ndarray  # the skill gap as a weight per skill column
+    pool: np.ndarray  # the best-scored courses the stack may choose from
+
+
+STACK_POOL = 100
+
+
 @dataclass
 class Engine:
+    path: Path
+    course_row: dict[str, int]  # course id -> row
     courses: pd.DataFrame  # active courses, row i ↔ course_matrix[i]
     course_matrix: np.ndarray
     links: sparse.csr_matrix  # courses × skills, link score
@@ -43,20 +58,29 @@ class Engine:
     occupation_skills: pd.DataFrame
     skill_vector_uris: list[str]
     skill_vectors: np.ndarray
+    skill_by_label: dict[str, str]  # lower-cased preferred and alternative labels -> uri
+    occupation_tools: dict[str, list[str]]  # ESCO occupation -> O*NET technology examples, hot first
     meta: dict[str, str]
 
     # ------------------------------------------------------------------ loading
 
     @classmethod
     def open(cls, path: Path) -> Engine:
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            return cls._load(con)
-        finally:
-            con.close()
+        with cls.connect(path) as con:
+            return cls._load(con, path)
+
+    @staticmethod
+    def connect(path: Path) -> duckdb.DuckDBPyConnection:
+        """A read-only connection of its own: DuckDB connections are not shared across threads."""
+        return duckdb.connect(str(path), read_only=True)
+
+    def read(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
+        """A query on the catalogue this engine was opened on (details too large to keep in memory)."""
+        with self.connect(self.path) as con:
+            return con.execute(sql, parameters or []).df()
 
     @classmethod
-    def _load(cls, con: duckdb.DuckDBPyConnection) -> Engine:
+    def _load(cls, con: duckdb.DuckDBPyConnection, path: Path) -> Engine:
         courses = con.execute(
             """
             SELECT c.id, c.name, c.provider, c.institution, c.url, c.credential, c.hours, c.price, c.currency,
@@ -84,7 +108,30 @@ class Engine:
         occupation_skills = con.execute("SELECT occupation_uri, skill_uri, relation_type FROM occupation_skills").df()
         meta = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall())
         skill_vector_uris, _labels, skill_vectors = skill_matrix(con)
+        skill_by_label = dict(
+            con.execute(
+                """
+                SELECT surface, any_value(uri) FROM (
+                    SELECT uri, lower(label) AS surface FROM skills
+                    UNION ALL SELECT uri, lower(trim(unnest(alt_labels))) FROM skills
+                ) GROUP BY surface
+                """
+            ).fetchall()
+        )
+        tools: dict[str, list[str]] = {}
+        for uri, example in con.execute(
+            """
+            SELECT x.esco_uri, t.example
+            FROM esco_onet_crosswalk x JOIN onet_technology t ON t.code = x.onet_code
+            WHERE x.match_type IN ('exactMatch', 'closeMatch', 'narrowMatch')
+            GROUP BY x.esco_uri, t.example
+            ORDER BY x.esco_uri, bool_or(t.hot) DESC, bool_or(t.in_demand) DESC, count(*) DESC, t.example
+            """
+        ).fetchall():
+            tools.setdefault(uri, []).append(example)
         return cls(
+            path=path,
+            course_row=course_index,
             courses=courses.reset_index(drop=True),
             course_matrix=matrix,
             links=links,
@@ -97,6 +144,8 @@ class Engine:
             occupation_skills=occupation_skills,
             skill_vector_uris=skill_vector_uris,
             skill_vectors=skill_vectors,
+            skill_by_label=skill_by_label,
+            occupation_tools=tools,
             meta=meta,
         )
 
@@ -138,6 +187,39 @@ class Engine:
             weights[uri] = max(weight, weights.get(uri, 0.0))
         return weights
 
+    def describe_required(self, occupation_uri: str) -> list[tuple[str, str, float, bool, bool]]:
+        """(uri, label, weight, essential, transversal) of the occupation's skills, heaviest first."""
+        weights = self.required_skills(occupation_uri)
+        rows = self.occupation_skills[self.occupation_skills["occupation_uri"] == occupation_uri]
+        essential = set(rows.loc[rows["relation_type"] == "essential", "skill_uri"])
+        described = [
+            (uri, self.skill_label(uri), w, uri in essential, bool(self.skill_transversal[self.skill_index[uri]]))
+            for uri, w in weights.items()
+        ]
+        return sorted(described, key=lambda r: (-r[2], r[1]))
+
+    def normalise_have(self, have: tuple[str, ...] | list[str]) -> list[tuple[str, str, float]]:
+        """Skills the user says they have, each mapped to its ESCO skill: an exact label first, else the
+        nearest label when it is close enough to trust."""
+        found: dict[str, tuple[str, str, float]] = {}
+        phrases = [" ".join(h.split()) for h in have if h and h.strip()]
+        for phrase in phrases:
+            uri = self.skill_by_label.get(phrase.lower())
+            if uri:
+                found.setdefault(uri, (uri, self.skill_label(uri), 1.0))
+                continue
+            if not len(self.skill_vectors):
+                continue
+            scores = self.skill_vectors @ embed.encode([phrase])[0]
+            best = int(np.argmax(scores))
+            if scores[best] >= HAVE_MIN_COSINE:
+                uri = self.skill_vector_uris[best]
+                found.setdefault(uri, (uri, self.skill_label(uri), float(scores[best])))
+        return list(found.values())
+
+    def tools(self, occupation_uri: str, limit: int = 15) -> tuple[str, ...]:
+        return tuple(self.occupation_tools.get(occupation_uri, ())[:limit])
+
     def skill_label(self, uri: str) -> str:
         idx = self.skill_index.get(uri)
         return self.skill_labels[idx] if idx is not None else uri
@@ -163,12 +245,32 @@ class Engine:
         coverage_share = coverage / top_coverage if top_coverage > 0 else coverage
 
         score = SEMANTIC_WEIGHT * semantic + COVERAGE_WEIGHT * coverage_share
-        mask = self._filter_mask(filters)
-        score = np.where(mask, score, -np.inf)
-        order = np.argsort(-score)[:k]
-        return [self._result(int(i), float(score[i]), weights) for i in order if np.isfinite(score[i])]
+        mask = self.filter_mask(filters)
+        score = np.where(mask, score, -np.inf).astype(np.float32)
+        pool = _top(score, max(k, STACK_POOL))
+        results = [self.result_row(int(i), float(score[i]), weights) for i in pool[:k]]
+        return Ranking(results=results, scores=score, weights=weights, pool=pool)
 
-    def _filter_mask(self, filters) -> np.ndarray:
+    def stack(self, ranking: Ranking, gap: dict[str, float]) -> tuple[list, tuple[str, ...], tuple[str, ...]]:
+        """Greedy skill stack over the ranking's pool: [(course row, closes labels)], covered, uncovered."""
+        columns = {self.skill_index[uri]: w for uri, w in gap.items() if uri in self.skill_index}
+        candidates = []
+        for i in ranking.pool:
+            start, end = self.links.indptr[i], self.links.indptr[i + 1]
+            skills = frozenset(int(s) for s in self.links.indices[start:end] if int(s) in columns)
+            if skills:
+                row = self.courses.iloc[int(i)]
+                candidates.append(Candidate(int(i), _none(row["hours"]), _none(row["level"]), skills))
+        steps = greedy_stack(candidates, columns)
+        covered_cols = {s for step in steps for s in step.closes}
+        heaviest = sorted(columns, key=lambda s: -columns[s])
+        return (
+            [(step.index, tuple(self.skill_labels[s] for s in step.closes)) for step in steps],
+            tuple(self.skill_labels[s] for s in heaviest if s in covered_cols),
+            tuple(self.skill_labels[s] for s in heaviest if s not in covered_cols),
+        )
+
+    def filter_mask(self, filters) -> np.ndarray:
         c = self.courses
         mask = np.ones(len(c), dtype=bool)
         if filters.free_only:
@@ -187,7 +289,7 @@ class Engine:
             mask &= c["provider"].isin(filters.providers).to_numpy()
         return mask
 
-    def _result(self, i: int, score: float, weights: np.ndarray) -> dict:
+    def result_row(self, i: int, score: float, weights: np.ndarray) -> dict:
         row = self.courses.iloc[i]
         start, end = self.links.indptr[i], self.links.indptr[i + 1]
         skill_cols = self.links.indices[start:end]
@@ -212,6 +314,115 @@ class Engine:
             "evidence": tuple(self.link_evidence.get((i, s), "") for s in covered),
         }
 
+    # ------------------------------------------------------------------ providers, one course, sources
+
+    def provider_stats(self, rows: np.ndarray, required: dict[str, float]) -> list[dict]:
+        c = self.courses.iloc[rows]
+        columns = np.array([self.skill_index[u] for u in required], dtype=np.int64)
+        weights = np.array(list(required.values()), dtype=np.float32)
+        stats = []
+        for provider, group in c.groupby("provider", sort=False):
+            free = group["access_model"].isin(["free", "free-audit+paid-certificate"]) | (group["price"] == 0)
+            paid = group.loc[~free, "price"].dropna()
+            hours = group["hours"].dropna()
+            coverage = None
+            if len(columns):
+                covered = np.asarray(self.links[group.index.to_numpy()][:, columns].max(axis=0).todense()).ravel() > 0
+                coverage = float(weights[covered].sum() / weights.sum()) if weights.sum() else None
+            stats.append(
+                {
+                    "provider": provider,
+                    "courses": len(group),
+                    "share_free": float(free.mean()),
+                    "share_certificate": float((group["credential"].notna() & (group["credential"] != "none")).mean()),
+                    "price_median": _quantile(paid, 0.5),
+                    "price_quartiles": _quartiles(paid),
+                    "hours_median": _quantile(hours, 0.5),
+                    "hours_quartiles": _quartiles(hours),
+                    "levels": group["level"].fillna("unknown").value_counts().to_dict(),
+                    "languages": group["in_language"].fillna("unknown").value_counts().to_dict(),
+                    "goal_coverage": coverage,
+                }
+            )
+        return sorted(stats, key=lambda s: (-s["courses"], s["provider"]))
+
+    def course_detail(self, course_id: str, *, similar: int) -> dict | None:
+        found = self.read(
+            """
+            SELECT id AS course_id, name AS title, description, provider, institution, url, source, status,
+                   credential, credential_raw, level, hours, duration_raw, course_mode, in_language, price, currency,
+                   access_model, rating, rating_count, skills_declared, first_seen::VARCHAR AS first_seen,
+                   last_seen::VARCHAR AS last_seen, name
+            FROM courses WHERE id = ?
+            """,
+            [course_id],
+        )
+        if found.empty:
+            return None
+        course = {
+            k: _none(v) if k != "skills_declared" else tuple(v if v is not None else ())
+            for k, v in found.iloc[0].items()
+        }
+        name = course.pop("name")
+        skills = self.read(
+            """
+            SELECT cs.skill_uri AS uri, s.label, cs.score, cs.evidence
+            FROM course_skills cs JOIN skills s ON s.uri = cs.skill_uri
+            WHERE cs.course_id = ? ORDER BY cs.score DESC, s.label
+            """,
+            [course_id],
+        )
+        offers = self.read(
+            """
+            SELECT observed_at::VARCHAR AS observed_at, price, currency, access_model, price_raw
+            FROM offers WHERE course_id = ? ORDER BY observed_at
+            """,
+            [course_id],
+        )
+        row = self.course_row.get(course_id)
+        nothing = np.zeros(len(self.skill_uris), dtype=np.float32)
+        same_name = self.courses.index[
+            (self.courses["name"].str.lower() == name.lower()) & (self.courses["provider"] == course["provider"])
+        ]
+        other_listings = [self.result_row(int(i), 1.0, nothing) for i in same_name if int(i) != row]
+        similar_rows = []
+        if row is not None:
+            scores = self.course_matrix @ self.course_matrix[row]
+            scores[row] = -np.inf
+            scores[same_name.to_numpy()] = -np.inf
+            similar_rows = [self.result_row(int(i), float(scores[i]), nothing) for i in _top(scores, similar)]
+        return {
+            "course": course,
+            "skills": [{k: _none(v) for k, v in r.items()} for r in skills.to_dict("records")],
+            "offers": [{k: _none(v) for k, v in r.items()} for r in offers.to_dict("records")],
+            "other_listings": other_listings,
+            "similar": similar_rows,
+        }
+
+    def sources_status(self) -> list[dict]:
+        frame = self.read(
+            """
+            WITH latest AS (
+                SELECT * FROM crawl_runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY started_at DESC) = 1
+            ), success AS (
+                SELECT source, max(finished_at) AS last_success
+                FROM crawl_runs WHERE status = 'finished' GROUP BY source
+            ), counts AS (
+                SELECT source, count(*) FILTER (WHERE status = 'active') AS active_courses,
+                       count(*) FILTER (WHERE status = 'removed') AS removed_courses
+                FROM courses GROUP BY source
+            )
+            SELECT l.source, l.started_at::VARCHAR AS last_started, l.finished_at::VARCHAR AS last_finished, l.status,
+                   coalesce(l.items, 0) AS items, coalesce(l.errors, 0) AS errors, coalesce(l.dropped, 0) AS dropped,
+                   epoch(l.finished_at) - epoch(l.started_at) AS duration_s,
+                   coalesce(c.active_courses, 0) AS active_courses, coalesce(c.removed_courses, 0) AS removed_courses,
+                   s.last_success::VARCHAR AS last_success
+            FROM latest l LEFT JOIN counts c USING (source) LEFT JOIN success s USING (source)
+            ORDER BY l.source
+            """
+        )
+        return [{k: _none(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
     # ------------------------------------------------------------------ skills and summary
 
     def extract_skills(self, text: str, *, k: int) -> list[tuple[str, str, float]]:
@@ -234,6 +445,22 @@ class Engine:
 
     def meta_report(self) -> dict:
         return json.loads(self.meta.get("report", "{}"))
+
+
+def _quantile(values: pd.Series, q: float) -> float | None:
+    return float(values.quantile(q)) if len(values) else None
+
+
+def _quartiles(values: pd.Series) -> tuple[float, float] | None:
+    return (float(values.quantile(0.25)), float(values.quantile(0.75))) if len(values) else None
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n highest finite scores, best first (argpartition: no full sort at 250k rows)."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if len(finite) > n:
+        finite = finite[np.argpartition(-scores[finite], n)[:n]]
+    return finite[np.argsort(-scores[finite], kind="stable")]
 
 
 def _none(value):

@@ -113,7 +113,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     goals = _read_inputs(args.goal, args.goals_file, "goal")
     filters = _filters(args)
     for goal in goals:
-        rec = api.recommend(goal, k=args.k, filters=filters, occupation_uri=args.occupation)
+        have = tuple(args.have or ())
+        rec = api.recommend(goal, k=args.k, filters=filters, occupation_uri=args.occupation, have=have)
         if args.json:
             print(json.dumps(rec.as_dict(), ensure_ascii=False, default=str))
             continue
@@ -131,6 +132,16 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             print(f"    {r.url}")
             if r.matched_skills:
                 print(f"    covers: {', '.join(r.matched_skills[:6])}")
+        if rec.have:
+            print("You have: " + ", ".join(h.label for h in rec.have))
+        if rec.stack and rec.stack.steps:
+            stack = rec.stack
+            cost = f"{stack.total_cost:g} {stack.currency or ''}".strip() if stack.total_cost else "free"
+            print(f"Skill stack: {len(stack.steps)} steps, {stack.total_hours:g} h, {cost}")
+            for number, step in enumerate(stack.steps, 1):
+                print(f"  {number}. {step.course.title} ({step.course.provider}) — closes {', '.join(step.closes[:5])}")
+            if stack.uncovered:
+                print(f"  still open: {', '.join(stack.uncovered[:8])}")
     return 0
 
 
@@ -259,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     recommend.add_argument("--max-hours", type=float)
     recommend.add_argument("--max-price", type=float)
     recommend.add_argument("--provider", action="append", help="e.g. Coursera; repeat for several")
+    recommend.add_argument(
+        "--have", action="append", metavar="SKILL", help="a skill you already have (free text); repeat for several"
+    )
     recommend.set_defaults(func=cmd_recommend)
 
     skills = sub.add_parser("skills", help="the skill extractor")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,3 +51,51 @@ def mirror_response(mirror: Path) -> Callable[[str], Response]:
         return response_class(url=url, body=body, request=Request(url))
 
     return build
+
+
+# ---------------------------------------------------------------- a real catalogue, built once
+
+# The dataset sources of the mirror, each bounded: enough real courses for every layer's tests
+# while the whole build (taxonomy vectors included) stays a few minutes on two cores.
+CATALOG_SOURCES = (
+    "coursera_skills_2024",
+    "coursera_kaggle_2020",
+    "edx_kaggle_2020",
+    "udemy_kaggle_2017",
+    "classcentral_data_science",
+)
+CATALOG_LIMIT = 200
+
+
+def run_skillstack(home: Path, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run the real `skillstack` command in a subprocess (Scrapy's reactor runs once per process)."""
+    env = {**os.environ, "SKILLSTACK_HOME": str(home), "SKILLSTACK_MIRROR": str(MIRROR_DIR), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "skillstack.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"skillstack {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SKILLSTACK_HOME holding a catalogue built from the mirror: taxonomy, bounded crawl, build."""
+    home = tmp_path_factory.mktemp("built_home")
+    run_skillstack(home, "taxonomy", "load")
+    run_skillstack(home, "crawl", *CATALOG_SOURCES, "--limit", str(CATALOG_LIMIT))
+    run_skillstack(home, "build")
+    return home
+
+
+@pytest.fixture
+def catalog_home(built_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The built catalogue as this process's SKILLSTACK_HOME, for in-process calls of recommender.api."""
+    monkeypatch.setenv("SKILLSTACK_HOME", str(built_home))
+    monkeypatch.setenv("SKILLSTACK_MIRROR", str(MIRROR_DIR))
+    return built_home

@@ -1,0 +1,163 @@
+"""The whole path on real data: taxonomy load → crawl (mirror) → build → recommend, through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import CATALOG_LIMIT, CATALOG_SOURCES, run_skillstack
+
+pytestmark = pytest.mark.slow
+
+RESULT_KEYS = {"course_id", "title", "provider", "url", "score", "credential", "hours", "price", "matched_skills"}
+
+
+def test_catalog_holds_every_crawled_course_with_vectors(built_home: Path):
+    con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
+    try:
+        by_source = dict(con.execute("SELECT source, count(*) FROM courses GROUP BY source").fetchall())
+        missing_vectors = con.execute(
+            """
+            SELECT count(*) FROM courses c
+            LEFT JOIN course_embeddings e ON e.content_hash = c.content_hash
+            WHERE e.content_hash IS NULL
+            """
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert by_source == dict.fromkeys(CATALOG_SOURCES, CATALOG_LIMIT)
+    assert missing_vectors == 0
+
+
+def test_taxonomy_is_carried_into_the_built_catalogue(built_home: Path):
+    con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
+    try:
+        counts = con.execute("SELECT (SELECT count(*) FROM skills), (SELECT count(*) FROM occupations)").fetchone()
+    finally:
+        con.close()
+    assert counts == (13_896, 3_007)
+
+
+def test_excel_course_links_to_spreadsheet_skills(built_home: Path):
+    con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
+    try:
+        labels = [
+            label
+            for (label,) in con.execute(
+                """
+                SELECT s.label FROM courses c
+                JOIN course_skills cs ON cs.course_id = c.id JOIN skills s ON s.uri = cs.skill_uri
+                WHERE c.name = ? AND c.source = ?
+                """,
+                ["Getting Started with Microsoft Excel", "coursera_skills_2024"],
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    assert any("spreadsheet" in label.lower() for label in labels), labels
+
+
+def test_recommend_data_analyst_returns_data_analysis_courses(built_home: Path):
+    result = run_skillstack(built_home, "recommend", "I want to become a data analyst", "--json", "--k", "10")
+    payload = json.loads(result.stdout)
+    assert payload["goal"] == "I want to become a data analyst"
+    assert payload["occupations"][0]["label"] == "data analyst"
+    results = payload["results"]
+    assert len(results) == 10
+    assert all(set(r) >= RESULT_KEYS for r in results)
+    titles = [r["title"].lower() for r in results]
+    assert any("data analy" in t for t in titles), titles
+    assert any(r["matched_skills"] for r in results), "no result names a required skill it covers"
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+
+
+def test_goals_file_gives_one_json_line_per_goal(built_home: Path, tmp_path: Path):
+    goals = tmp_path / "goals.txt"
+    goals.write_text("data analyst\n\nwelder\nprotect companies from hackers\n", encoding="utf-8")
+    result = run_skillstack(built_home, "recommend", "--goals-file", str(goals), "--k", "3", "--json")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["goal"] for line in lines] == ["data analyst", "welder", "protect companies from hackers"]
+    assert lines[1]["occupations"][0]["label"] == "welder"
+    assert all(len(line["results"]) == 3 for line in lines)
+
+
+def test_skills_extract_and_goals_resolve_follow_the_contract(built_home: Path):
+    skills = json.loads(
+        run_skillstack(built_home, "skills", "extract", "analyse data in spreadsheets", "--json").stdout
+    )
+    assert skills["text"] == "analyse data in spreadsheets"
+    assert len(skills["skills"]) == 10
+    assert set(skills["skills"][0]) == {"uri", "label", "score"}
+    assert skills["skills"][0]["uri"].startswith("http://data.europa.eu/esco/skill/")
+
+    goals = json.loads(run_skillstack(built_home, "goals", "resolve", "welder", "--json", "--k", "3").stdout)
+    assert goals["occupations"][0]["label"] == "welder"
+    assert len(goals["occupations"]) == 3
+
+
+def test_free_filter_returns_no_paid_course(built_home: Path):
+    payload = json.loads(
+        run_skillstack(built_home, "recommend", "web developer", "--free", "--json", "--k", "20").stdout
+    )
+    assert payload["results"]
+    assert all(r["price"] in (0, None) or r["access_model"] != "paid" for r in payload["results"])
+    assert all(r["access_model"] in ("free", "free-audit+paid-certificate") for r in payload["results"])
+
+
+def test_rebuild_with_unchanged_sources_embeds_nothing(built_home: Path):
+    report = json.loads(run_skillstack(built_home, "build", "--json").stdout)
+    assert report["embedded"] == 0
+    assert report["new"] == 0
+    assert report["courses"] == len(CATALOG_SOURCES) * CATALOG_LIMIT
+
+
+def test_injection_goal_returns_normally_and_leaves_the_catalogue_intact(built_home: Path):
+    result = run_skillstack(built_home, "recommend", "'; DROP TABLE courses; --", "--json", "--k", "3")
+    assert len(json.loads(result.stdout)["results"]) == 3
+    con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM courses").fetchone()[0] == len(CATALOG_SOURCES) * CATALOG_LIMIT
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- bad input: one line, what to run, exit 2
+
+
+def _one_line_error(result) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_empty_goal_is_a_one_line_error(built_home: Path):
+    line = _one_line_error(run_skillstack(built_home, "recommend", "   ", check=False))
+    assert "goal" in line
+
+
+def test_no_catalogue_says_what_to_run(tmp_path: Path):
+    line = _one_line_error(run_skillstack(tmp_path, "recommend", "data analyst", check=False))
+    assert "skillstack taxonomy load" in line
+    assert "skillstack build" in line
+
+
+def test_build_without_a_crawl_says_what_to_run(tmp_path: Path):
+    line = _one_line_error(run_skillstack(tmp_path, "build", check=False))
+    assert "skillstack crawl" in line
+
+
+def test_taxonomy_without_courses_says_what_to_run(tmp_path: Path):
+    run_skillstack(tmp_path, "taxonomy", "load")
+    line = _one_line_error(run_skillstack(tmp_path, "recommend", "data analyst", check=False))
+    assert "skillstack build" in line
+
+
+def test_unknown_source_is_a_one_line_error(tmp_path: Path):
+    line = _one_line_error(run_skillstack(tmp_path, "crawl", "no_such_source", check=False))
+    assert "no_such_source" in line
+    assert "--list" in line
