@@ -6,13 +6,18 @@ import logging
 from typing import TYPE_CHECKING
 
 from scrapy import Spider, signals
+from scrapy.utils.defer import deferred_from_coro
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy.crawler import Crawler
+    from twisted.internet.defer import Deferred
 
 ERRORS_STAT = "skillstack/log_count/ERROR"
+# The finish reason Scrapy's CloseSpider extension gives for the same budget, so a run record reads
+# the same whichever of the two counted the error that used the budget up.
+ERROR_BUDGET_REASON = "closespider_errorcount"
 
 
 class _SpiderErrorHandler(logging.Handler):
@@ -20,10 +25,14 @@ class _SpiderErrorHandler(logging.Handler):
         super().__init__(level=logging.ERROR)
         self.crawler = crawler
         self.spider = spider
+        self.closing: Deferred[None] | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         if getattr(record, "spider", None) is self.spider:
             self.crawler.stats.inc_value(ERRORS_STAT)
+            budget = self.crawler.settings.getint("CLOSESPIDER_ERRORCOUNT")
+            if budget and self.crawler.stats.get_value(ERRORS_STAT) == budget:
+                self.closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=ERROR_BUDGET_REASON))
 
 
 class SourceErrorCounter:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ class RunSummary:
     dropped: int
     duration_s: float | None
     finish_reason: str | None
+    # Responses per HTTP status ("200": 1234, "429": 3), from Scrapy's downloader stats.
+    http_status: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -52,9 +55,13 @@ class RunSummary:
         )
 
 
-def crawler_settings() -> Settings:
+def crawler_settings(spider_modules: list[str] | None = None) -> Settings:
+    """The project settings; `spider_modules` replaces SPIDER_MODULES (tests and the benchmark use it
+    to run spiders pointed at a local server through the same runner, without making them sources)."""
     settings = Settings()
     settings.setmodule("crawlers.settings", priority="project")
+    if spider_modules:
+        settings.set("SPIDER_MODULES", list(spider_modules), priority="cmdline")
     return settings
 
 
@@ -64,9 +71,9 @@ def list_sources() -> list[tuple[str, list[str]]]:
     return [(name, list(getattr(loader.load(name), "start_urls", []))) for name in sorted(loader.list())]
 
 
-def check_sources(names: list[str]) -> list[str]:
+def check_sources(names: list[str], spider_modules: list[str] | None = None) -> list[str]:
     """The names, if each is a source; else UnknownSourceError for the first that is not."""
-    known = set(get_spider_loader(crawler_settings()).list())
+    known = set(get_spider_loader(crawler_settings(spider_modules)).list())
     for name in names:
         if name not in known:
             raise UnknownSourceError(f"unknown source {name!r}; run `skillstack crawl --list` to see the sources")
@@ -82,15 +89,17 @@ def run_crawl(
     limit: int | None,
     crawl_db: Path,
     run_id: str | None = None,
+    spider_modules: list[str] | None = None,
 ) -> list[RunSummary]:
     """Crawl the named sources (all when None) into `crawl_db`, whose tables must exist.
 
     All sources run in one Scrapy process (one Twisted reactor per Python process, one DuckDB
     writer per file), so this can be called once per process. A source that fails is recorded as
     failed and does not stop the others. `limit` bounds every source to about that many items.
+    `spider_modules` replaces the modules spiders are found in (see `crawler_settings`).
     """
-    settings = crawler_settings()
-    names = check_sources(sources) if sources else sorted(get_spider_loader(settings).list())
+    settings = crawler_settings(spider_modules)
+    names = check_sources(sources, spider_modules) if sources else sorted(get_spider_loader(settings).list())
     run_id = run_id or new_run_id()
 
     settings.set("SKILLSTACK_CRAWL_DB", str(crawl_db), priority="cmdline")
@@ -131,14 +140,26 @@ def _read_summaries(crawl_db: Path, run_id: str, names: list[str], not_started: 
         rows = con.execute(
             """
             SELECT source, status, items, errors, dropped,
-                   epoch(finished_at) - epoch(started_at) AS duration_s, finish_reason
+                   epoch(finished_at) - epoch(started_at) AS duration_s, finish_reason, stats
               FROM crawl_runs
              WHERE run_id = ?
             """,
             [run_id],
         ).fetchall()
-    recorded = {row[0]: RunSummary(*row) for row in rows}
+    recorded = {row[0]: RunSummary(*row[:-1], http_status=_http_status(row[-1])) for row in rows}
     return [
         recorded.get(name) or RunSummary(name, "failed", 0, 1, 0, None, not_started.get(name, "not started"))
         for name in names
     ]
+
+
+STATUS_STAT_PREFIX = "downloader/response_status_count/"
+
+
+def _http_status(stats_json: str | None) -> dict[str, int]:
+    stats = json.loads(stats_json) if stats_json else {}
+    return {
+        key.removeprefix(STATUS_STAT_PREFIX): value
+        for key, value in sorted(stats.items())
+        if key.startswith(STATUS_STAT_PREFIX)
+    }

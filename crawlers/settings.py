@@ -24,10 +24,20 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# Scrapy retries at once; ours waits BASE × 2^(n-1) s (with jitter) before the n-th retry, and at
+# least what `Retry-After` asks on 429/503, never more than MAX (a longer Retry-After is a give-up).
+SKILLSTACK_RETRY_BACKOFF_BASE = 1.0
+SKILLSTACK_RETRY_BACKOFF_MAX = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.retry_backoff.BackoffRetryMiddleware": 550,
+}
 
-# Dataset CSVs are a few MB; anything near 200 MB is not a catalogue page.
-DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+# The largest dataset CSV is about 2 MB and a course page or API page tens of kB: a response past
+# 32 MB is not a catalogue (a runaway or hostile server), so it is cancelled, not retried, and
+# counted as an error of its source. 8 MB already deserves a warning in the log.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60
 
 # RFC 2616 policy: re-crawls revalidate with the server instead of trusting a fixed expiry.
@@ -53,7 +63,9 @@ EXTENSIONS = {
 }
 
 # Error budget per source: a source that keeps failing is closed (finish reason
-# `closespider_errorcount`, run status `failed`) while the other sources carry on.
+# `closespider_errorcount`, run status `failed`) while the other sources carry on. Counted by
+# crawlers.extensions.SourceErrorCounter over every error the source logs (failed downloads, 5xx
+# after the last retry, callback exceptions), not only the callback exceptions Scrapy counts.
 CLOSESPIDER_ERRORCOUNT = 50
 
 TELNETCONSOLE_ENABLED = False
