@@ -68,7 +68,12 @@ def crawler_settings(spider_modules: list[str] | None = None) -> Settings:
 def list_sources() -> list[tuple[str, list[str]]]:
     """Every source: its name and the live URLs its spider starts from."""
     loader = get_spider_loader(crawler_settings())
-    return [(name, list(getattr(loader.load(name), "start_urls", []))) for name in sorted(loader.list())]
+    return [(name, _start_urls(loader.load(name))) for name in sorted(loader.list())]
+
+
+def _start_urls(spider_cls: type) -> list[str]:
+    # Sitemap spiders start from `sitemap_urls`; they have no `start_urls`.
+    return list(getattr(spider_cls, "start_urls", None) or getattr(spider_cls, "sitemap_urls", None) or [])
 
 
 def check_sources(names: list[str], spider_modules: list[str] | None = None) -> list[str]:
@@ -78,6 +83,20 @@ def check_sources(names: list[str], spider_modules: list[str] | None = None) -> 
         if name not in known:
             raise UnknownSourceError(f"unknown source {name!r}; run `skillstack crawl --list` to see the sources")
     return list(names)
+
+
+class UrlsNotSupportedError(ValueError):
+    """`urls` given for a source that cannot re-crawl given pages, or for more than one source."""
+
+
+def check_urls(names: list[str], spider_modules: list[str] | None = None) -> None:
+    """Re-crawling given URLs takes exactly one source whose spider declares `accepts_urls`
+    (crawlers/page_requests.py); any other spider would ignore them and crawl everything."""
+    if len(names) != 1:
+        raise UrlsNotSupportedError(f"--url needs exactly one SOURCE, not {len(names)}")
+    spider_cls = get_spider_loader(crawler_settings(spider_modules)).load(names[0])
+    if not getattr(spider_cls, "accepts_urls", False):
+        raise UrlsNotSupportedError(f"source {names[0]!r} cannot re-crawl given URLs")
 
 
 def new_run_id() -> str:
@@ -90,6 +109,7 @@ def run_crawl(
     crawl_db: Path,
     run_id: str | None = None,
     spider_modules: list[str] | None = None,
+    urls: list[str] | None = None,
 ) -> list[RunSummary]:
     """Crawl the named sources (all when None) into `crawl_db`, whose tables must exist.
 
@@ -97,6 +117,7 @@ def run_crawl(
     writer per file), so this can be called once per process. A source that fails is recorded as
     failed and does not stop the others. `limit` bounds every source to about that many items.
     `spider_modules` replaces the modules spiders are found in (see `crawler_settings`).
+    `urls`: crawl only these pages, with the page parser of the one source named (see `check_urls`).
     """
     settings = crawler_settings(spider_modules)
     names = check_sources(sources, spider_modules) if sources else sorted(get_spider_loader(settings).list())
@@ -112,6 +133,9 @@ def run_crawl(
         settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
         settings.set("HTTPCACHE_ENABLED", False, priority="cmdline")
     spider_args: dict[str, Any] = {}
+    if urls:
+        check_urls(names, spider_modules)
+        spider_args["urls"] = list(urls)
     if limit is not None:
         spider_args["limit"] = limit
         settings.set("SKILLSTACK_LIMIT", limit, priority="cmdline")

@@ -14,7 +14,14 @@ class UserError(Exception):
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawlers.runner import UnknownSourceError, check_sources, list_sources, run_crawl
+    from crawlers.runner import (
+        UnknownSourceError,
+        UrlsNotSupportedError,
+        check_sources,
+        check_urls,
+        list_sources,
+        run_crawl,
+    )
     from pipeline.store import open_crawl_db
 
     if args.list:
@@ -26,10 +33,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     try:
         # Before crawl.duckdb is created: a mistyped name should leave nothing behind.
         check_sources(args.sources)
+        if args.urls:
+            check_urls(args.sources)
         paths = settings.paths()
         open_crawl_db(paths.crawl_db).close()
-        summaries = run_crawl(args.sources or None, limit=args.limit, crawl_db=paths.crawl_db)
-    except UnknownSourceError as exc:
+        summaries = run_crawl(args.sources or None, limit=args.limit, crawl_db=paths.crawl_db, urls=args.urls)
+    except (UnknownSourceError, UrlsNotSupportedError) as exc:
         raise UserError(str(exc)) from exc
     if args.json:
         print(json.dumps([s.as_dict() for s in summaries], indent=2, default=str))
@@ -245,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--limit", type=int, help="at most N items per source (a quick, bounded crawl)")
     crawl.add_argument("--list", action="store_true", help="list the sources and their live URLs")
     crawl.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    crawl.add_argument(
+        "--url",
+        action="append",
+        dest="urls",
+        metavar="URL",
+        help="re-crawl only this page with the parser of the one SOURCE named (repeat for several)",
+    )
     crawl.set_defaults(func=cmd_crawl)
 
     taxonomy = sub.add_parser("taxonomy", help="the ESCO and O*NET taxonomy")
