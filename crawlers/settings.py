@@ -31,6 +31,8 @@ SKILLSTACK_RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.retry_backoff.BackoffRetryMiddleware": 550,
+    # Above RedirectMiddleware (600): a redirect loop fails its request instead of vanishing.
+    "crawlers.middlewares.redirect_loop.RedirectLoopMiddleware": 610,
 }
 
 # The largest dataset CSV is about 2 MB and a course page or API page tens of kB: a response past

@@ -17,10 +17,12 @@ this source and of the others, keep downloading meanwhile. A waiting retry holds
 CONCURRENT_REQUESTS slots (as a request queued behind a download delay does) but not its domain's
 slot, and a source that is being closed waits for it, at most the cap.
 
-Give-ups of a failed download (timeout, refused connection) are logged as warnings: Scrapy, or
-the request's errback, logs the failure itself as an error right after, and the run record
-counts one error per failed request, not two. A response given up on (a 500 after the last
-retry) is logged at RETRY_GIVE_UP_LOG_LEVEL (ERROR) because nothing else logs it as an error.
+The run record counts the error records a source logs, so a request that fails for good should
+log one. A failed download (timeout, refused connection) is logged as an error by Scrapy or handled
+by the request's errback, and a response given up on (a 500 after the last retry) goes to the
+errback when there is one: those give-ups are warnings. A response given up on by a request without
+errback is only logged at INFO by HttpErrorMiddleware, so its give-up is logged at
+RETRY_GIVE_UP_LOG_LEVEL (ERROR). `give_up_log_level` in a request's meta overrides both.
 """
 
 from __future__ import annotations
@@ -90,7 +92,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 extra={"spider": self.crawler.spider},
             )
             return response
-        retry = self._retry(request, response_status_message(response.status))
+        # Without an errback the response that is given up on only reaches HttpErrorMiddleware, which
+        # logs it at INFO: the give-up is then the one error record of that request.
+        reported_elsewhere = request.errback is not None
+        retry = self._retry_or_give_up(request, response_status_message(response.status), reported_elsewhere)
         if retry is None:
             return response
         await self._wait(retry, asked)
@@ -99,18 +104,23 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
-        retry = get_retry_request(
-            request,
-            spider=self.crawler.spider,
-            reason=exception,
-            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
-            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
-            give_up_log_level=request.meta.get("give_up_log_level", logging.WARNING),
-        )
+        # A failed download is logged as an error by Scrapy, or handled by the request's errback.
+        retry = self._retry_or_give_up(request, exception, reported_elsewhere=True)
         if retry is None:
             return None
         await self._wait(retry, None)
         return retry
+
+    def _retry_or_give_up(self, request: Request, reason: str | Exception, reported_elsewhere: bool) -> Request | None:
+        default_level = logging.WARNING if reported_elsewhere else self.give_up_log_level
+        return get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=reason,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=request.meta.get("give_up_log_level", default_level),
+        )
 
     async def _wait(self, retry: Request, asked: float | None) -> None:
         delay = backoff_delay(retry.meta["retry_times"], self.base, self.cap)

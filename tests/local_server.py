@@ -1,0 +1,127 @@
+"""A small HTTP server on 127.0.0.1 for crawl tests: routes are functions, every request is logged.
+
+The server listens on an ephemeral port of the loopback interface only and runs in daemon threads,
+so a test that forgets to stop it cannot keep the process alive. Handlers that stall (a timeout
+case) sleep a bounded time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the server received."""
+
+    path: str
+    headers: dict[str, str]
+    status: int | None  # what the route answered; None when it wrote nothing (connection dropped)
+    at: float  # time.monotonic() when the request arrived
+
+
+Route = Callable[["Exchange"], None]
+
+
+@dataclass
+class Exchange:
+    """What a route gets: the request, a way to answer it, and how often this path was asked before."""
+
+    handler: BaseHTTPRequestHandler
+    path: str
+    hits: int  # earlier requests of this path
+    status: int | None = field(default=None, init=False)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return dict(self.handler.headers.items())
+
+    def send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> bool:
+        """Answer in full; False when the client has hung up (a timed-out request)."""
+        return self.start(status, {"Content-Length": str(len(body)), **(headers or {})}) and self.write(body)
+
+    def start(self, status: int, headers: dict[str, str] | None = None) -> bool:
+        """Send the status line and headers; the body follows with `write`."""
+        self.status = status
+        try:
+            self.handler.send_response(status)
+            for name, value in (headers or {}).items():
+                self.handler.send_header(name, value)
+            self.handler.end_headers()
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        return True
+
+    def write(self, data: bytes) -> bool:
+        """Write body bytes; False when the client has hung up."""
+        try:
+            self.handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        return True
+
+
+class LocalServer:
+    """Answer `routes[path]` (path without query); anything else is a 404."""
+
+    def __init__(self, routes: dict[str, Route]):
+        self.routes = routes
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                server._answer(self)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass  # the test reads `seen`, not stderr
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="local-http", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def requests_for(self, path: str) -> list[Seen]:
+        with self._lock:
+            return [seen for seen in self.seen if seen.path == path]
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        path = urlsplit(handler.path).path
+        arrived = time.monotonic()
+        with self._lock:
+            hits = sum(1 for seen in self.seen if seen.path == path)
+        exchange = Exchange(handler, path, hits)
+        route = self.routes.get(path)
+        try:
+            if route is None:
+                exchange.send(404, b"not found")
+            else:
+                route(exchange)
+        finally:
+            with self._lock:
+                self.seen.append(Seen(path, exchange.headers, exchange.status, arrived))
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)

@@ -1,0 +1,382 @@
+"""Crawls against a misbehaving server: every fault ends in counted errors, the run finishes, and
+every good item of every other source is in crawl.duckdb.
+
+One local server on 127.0.0.1 (an ephemeral port, started and stopped by this module) serves real
+dataset rows from the mirror and the faults. The crawls run through `crawlers.runner.run_crawl` in
+subprocesses (`tests.run_local_crawl`), with the project's settings and pipelines; only the spiders'
+start URLs and a few timings differ (`tests.local_spiders`). All fault sources crawl in one run,
+as the nightly crawls all sources in one run, so a fault of one source meets the others in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.test import get_crawler
+
+from crawlers.extensions import ERROR_BUDGET_REASON
+from crawlers.middlewares.redirect_loop import RedirectLoopMiddleware
+from crawlers.middlewares.retry_backoff import BackoffRetryMiddleware, backoff_delay, parse_retry_after
+from crawlers.runner import crawler_settings
+from crawlers.spiders.udemy_kaggle_2017 import UdemyKaggle2017Spider
+from skillstack.settings import mirror_file_for
+from tests.conftest import MIRROR_DIR
+from tests.local_server import Exchange, LocalServer
+from tests.local_spiders import SERVER_ENV
+
+UDEMY_CSV = (
+    "https://raw.githubusercontent.com/KopecT/udemy-vs-edx/fb76bf4c2a3a4edd2901751246fa61f12e0e3b64/udemy_courses.csv"
+)
+COURSERA_2020_CSV = (
+    "https://raw.githubusercontent.com/ShahPreksha1005/course-rating-prediction/"
+    "5bc960f052e29d74aac12e9a63f1db50cf5a5f21/coursea_data.csv"
+)
+UDEMY_ROWS = 10
+COURSERA_ROWS = 5
+CSV_TYPE = {"Content-Type": "text/csv; charset=utf-8"}
+BROKEN_PARTS = 60  # the parts of local_server_errors
+HUGE = 50 * 1024 * 1024
+CHUNK = b"x" * (1024 * 1024)
+SLOW_ANSWER_S = 3
+ETAG = '"udemy-v1"'
+LAST_MODIFIED = "Mon, 01 Dec 2025 08:00:00 GMT"
+
+FAULT_SOURCES = [
+    "local_udemy_good",
+    "local_coursera_good",
+    "local_retry_429",
+    "local_flaky",
+    "local_server_errors",
+    "local_timeout",
+    "local_huge_announced",
+    "local_huge_streamed",
+    "local_redirect_loop",
+    "local_robots",
+    "local_cached",
+]
+
+
+def head_of_mirror_file(url: str, lines: int) -> bytes:
+    with mirror_file_for(url, MIRROR_DIR).open(encoding="utf-8", newline="") as real:
+        return "".join(next(real) for _ in range(lines)).encode("utf-8")
+
+
+def routes(udemy: bytes, coursera: bytes) -> dict:
+    def dataset(body: bytes):
+        return lambda ex: ex.send(200, body, CSV_TYPE)
+
+    def retry_429(ex: Exchange) -> None:
+        if ex.hits == 0:
+            ex.send(429, b"slow down", {"Retry-After": "1"})
+        else:
+            ex.send(200, udemy, CSV_TYPE)
+
+    def flaky(ex: Exchange) -> None:
+        statuses = [503, 500]
+        if ex.hits < len(statuses):
+            ex.send(statuses[ex.hits], b"try again")
+        else:
+            ex.send(200, coursera, CSV_TYPE)
+
+    def slow(ex: Exchange) -> None:
+        time.sleep(SLOW_ANSWER_S)
+        ex.send(200, udemy, CSV_TYPE)
+
+    def huge(announce_length: bool):
+        def answer(ex: Exchange) -> None:
+            if announce_length:
+                ex.start(200, {**CSV_TYPE, "Content-Length": str(HUGE)})
+            else:
+                ex.handler.close_connection = True  # the body ends when the connection does
+                ex.start(200, {**CSV_TYPE, "Connection": "close"})
+            for _ in range(HUGE // len(CHUNK)):
+                if not ex.write(CHUNK):
+                    return
+
+        return answer
+
+    def redirect(to: str):
+        return lambda ex: ex.send(302, b"", {"Location": to})
+
+    def cached(ex: Exchange) -> None:
+        validators = {"ETag": ETAG, "Last-Modified": LAST_MODIFIED, "Cache-Control": "max-age=0"}
+        if ex.headers.get("If-None-Match") == ETAG:
+            ex.send(304, b"", validators)
+        else:
+            ex.send(200, udemy, {**CSV_TYPE, **validators})
+
+    table = {
+        "/robots.txt": lambda ex: ex.send(200, b"User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"}),
+        "/good/udemy.csv": dataset(udemy),
+        "/good/coursera.csv": dataset(coursera),
+        "/retry429/udemy.csv": retry_429,
+        "/flaky/coursera.csv": flaky,
+        "/slow/udemy.csv": slow,
+        "/huge/announced.csv": huge(announce_length=True),
+        "/huge/streamed.csv": huge(announce_length=False),
+        "/loop/a.csv": redirect("/loop/b.csv"),
+        "/loop/b.csv": redirect("/loop/a.csv"),
+        "/private/udemy.csv": dataset(udemy),
+        "/cached/udemy.csv": cached,
+    }
+    for number in range(BROKEN_PARTS):
+        table[f"/broken/part-{number:02}.csv"] = lambda ex: ex.send(500, b"internal error")
+    return table
+
+
+@pytest.fixture(scope="module")
+def server():
+    udemy = head_of_mirror_file(UDEMY_CSV, UDEMY_ROWS + 1)
+    coursera = head_of_mirror_file(COURSERA_2020_CSV, COURSERA_ROWS + 1)
+    with LocalServer(routes(udemy, coursera)) as local:
+        yield local
+
+
+def crawl(home: Path, server: LocalServer, *sources: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key != "SKILLSTACK_MIRROR" and "proxy" not in key.lower()}
+    env.update({"SKILLSTACK_HOME": str(home), SERVER_ENV: server.base_url, "NO_PROXY": "127.0.0.1"})
+    return subprocess.run(
+        [sys.executable, "-m", "tests.run_local_crawl", *sources],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def faults_run(server, tmp_path_factory):
+    """Every fault source and two good ones in one run; (summaries by source, crawl.duckdb, stderr)."""
+    home = tmp_path_factory.mktemp("faults")
+    started = time.monotonic()
+    result = crawl(home, server, *FAULT_SOURCES)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert elapsed < 60, f"the fault crawl took {elapsed:.0f}s"
+    summaries = {summary["source"]: summary for summary in json.loads(result.stdout.splitlines()[-1])}
+    return summaries, home, result.stderr
+
+
+def query(crawl_db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(crawl_db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def run_stats(home: Path, source: str) -> dict:
+    [(stats,)] = query(home / "crawl.duckdb", "SELECT stats FROM crawl_runs WHERE source = ?", [source])
+    return json.loads(stats)
+
+
+def gaps(server: LocalServer, path: str) -> list[float]:
+    arrivals = sorted(seen.at for seen in server.requests_for(path))
+    return [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+
+
+def test_every_source_is_recorded_as_finished_or_failed(faults_run):
+    summaries, home, stderr = faults_run
+    assert sorted(summaries) == sorted(FAULT_SOURCES)
+    runs = query(home / "crawl.duckdb", "SELECT source, status, finished_at IS NOT NULL FROM crawl_runs")
+    assert {(source, finished) for source, _, finished in runs} == {(source, True) for source in FAULT_SOURCES}
+    assert "running" not in {status for _, status, _ in runs}
+    assert "Unhandled error in Deferred" not in stderr
+
+
+def test_good_sources_keep_every_item_beside_the_faults(faults_run):
+    summaries, home, _ = faults_run
+    for source, rows in [("local_udemy_good", UDEMY_ROWS), ("local_coursera_good", COURSERA_ROWS)]:
+        summary = summaries[source]
+        assert (summary["status"], summary["items"], summary["errors"], summary["dropped"]) == ("finished", rows, 0, 0)
+    udemy_ids = query(
+        home / "crawl.duckdb",
+        "SELECT course_id FROM crawl_items WHERE source = ? ORDER BY course_id",
+        ["local_udemy_good"],
+    )
+    expected = [
+        line.split(",", 1)[0] for line in head_of_mirror_file(UDEMY_CSV, UDEMY_ROWS + 1).decode().splitlines()[1:]
+    ]
+    assert [course_id for (course_id,) in udemy_ids] == sorted(f"local_udemy_good/{ref}" for ref in expected)
+    [(count,)] = query(
+        home / "crawl.duckdb", "SELECT count(*) FROM crawl_items WHERE source = ?", ["local_coursera_good"]
+    )
+    assert count == COURSERA_ROWS
+
+
+def test_429_is_retried_after_retry_after_and_the_items_kept(faults_run, server):
+    summaries, home, _ = faults_run
+    summary = summaries["local_retry_429"]
+    assert (summary["status"], summary["items"], summary["errors"]) == ("finished", UDEMY_ROWS, 0)
+    assert summary["http_status"]["429"] == 1
+    assert [seen.status for seen in server.requests_for("/retry429/udemy.csv")] == [429, 200]
+    [gap] = gaps(server, "/retry429/udemy.csv")
+    assert gap >= 1.0  # the server's Retry-After, not the 0.05 s backoff base
+    stats = run_stats(home, "local_retry_429")
+    assert stats["retry/count"] == 1
+    assert [key for key in stats if key.startswith("retry/reason_count/429")] != []
+
+
+def test_5xx_retries_back_off_exponentially(faults_run, server):
+    summaries, _, _ = faults_run
+    summary = summaries["local_flaky"]
+    assert (summary["status"], summary["items"], summary["errors"]) == ("finished", COURSERA_ROWS, 0)
+    assert [seen.status for seen in server.requests_for("/flaky/coursera.csv")] == [503, 500, 200]
+    first, second = gaps(server, "/flaky/coursera.csv")
+    # base 0.4 s with equal jitter: the first retry waits 0.2-0.4 s, the second 0.4-0.8 s
+    assert 0.2 <= first < 1.0
+    assert second >= 0.4
+
+
+def test_500s_past_the_error_budget_stop_that_source_only(faults_run, server):
+    summaries, home, _ = faults_run
+    summary = summaries["local_server_errors"]
+    assert (summary["status"], summary["finish_reason"], summary["items"]) == ("failed", ERROR_BUDGET_REASON, 0)
+    assert summary["errors"] >= 5
+    broken = [seen for seen in server.seen if seen.path.startswith("/broken/")]
+    assert {seen.status for seen in broken} == {500}
+    assert summary["http_status"]["500"] == len(broken)
+    # each part is asked for three times (RETRY_TIMES 2) until the budget closes the source: the
+    # retries still waiting then are never sent
+    assert len(server.requests_for("/broken/part-00.csv")) == 3
+    assert len(broken) < BROKEN_PARTS * 3
+    stats = run_stats(home, "local_server_errors")
+    assert stats["retry/max_reached"] == summary["errors"]
+
+
+def test_timeout_is_a_counted_error(faults_run, server):
+    summaries, home, _ = faults_run
+    summary = summaries["local_timeout"]
+    assert (summary["status"], summary["finish_reason"], summary["items"]) == ("failed", "source_unavailable", 0)
+    assert summary["errors"] >= 1
+    assert len(server.requests_for("/slow/udemy.csv")) == 2  # the request and its one retry
+    stats = run_stats(home, "local_timeout")
+    assert stats["retry/reason_count/scrapy.exceptions.DownloadTimeoutError"] == 1
+
+
+@pytest.mark.parametrize("source", ["local_huge_announced", "local_huge_streamed"])
+def test_a_50_mb_response_is_cancelled_and_counted(faults_run, source):
+    summaries, home, stderr = faults_run
+    summary = summaries[source]
+    assert (summary["status"], summary["finish_reason"], summary["items"]) == ("failed", "source_unavailable", 0)
+    assert summary["errors"] >= 1
+    assert "larger than download max size" in stderr
+    stats = run_stats(home, source)
+    assert "retry/count" not in stats  # a response too large is not asked for again
+    assert stats.get("downloader/response_bytes", 0) < HUGE
+
+
+def test_redirect_loop_is_a_counted_error(faults_run, server):
+    summaries, _, _ = faults_run
+    summary = summaries["local_redirect_loop"]
+    assert (summary["status"], summary["items"], summary["errors"]) == ("failed", 0, 1)
+    assert len(server.requests_for("/loop/a.csv")) + len(server.requests_for("/loop/b.csv")) <= 21
+
+
+def test_robots_txt_disallowed_path_is_never_fetched(faults_run, server):
+    summaries, home, _ = faults_run
+    assert server.requests_for("/private/udemy.csv") == []
+    assert server.requests_for("/robots.txt")
+    assert summaries["local_robots"]["items"] == 0
+    assert run_stats(home, "local_robots")["robotstxt/forbidden"] == 1
+
+
+def test_a_second_crawl_revalidates_with_the_cache_and_takes_the_304(faults_run, server):
+    summaries, home, _ = faults_run
+    assert summaries["local_cached"]["items"] == UDEMY_ROWS
+    [first] = server.requests_for("/cached/udemy.csv")
+    assert "If-None-Match" not in first.headers
+
+    result = crawl(home, server, "local_cached")
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    [again] = json.loads(result.stdout.splitlines()[-1])
+    assert (again["status"], again["items"], again["errors"]) == ("finished", UDEMY_ROWS, 0)
+    first, second = server.requests_for("/cached/udemy.csv")
+    assert second.headers["If-None-Match"] == ETAG
+    assert second.headers["If-Modified-Since"] == LAST_MODIFIED
+    assert second.status == 304
+    [(stats,)] = query(
+        home / "crawl.duckdb",
+        "SELECT stats FROM crawl_runs WHERE source = ? ORDER BY started_at DESC LIMIT 1",
+        ["local_cached"],
+    )
+    assert json.loads(stats)["httpcache/revalidate"] == 1
+
+
+# The middlewares on their own: the timing rules and the decisions, without a server.
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    now = datetime(2025, 12, 1, 8, 0, 0, tzinfo=UTC)
+    assert parse_retry_after(b"120", now) == 120.0
+    assert parse_retry_after("Mon, 01 Dec 2025 08:00:30 GMT", now) == 30.0
+    assert parse_retry_after("Mon, 01 Dec 2025 07:00:00 GMT", now) == 0.0
+    assert parse_retry_after(b"soon", now) is None
+    assert parse_retry_after(None, now) is None
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap():
+    rand = random.Random(7)
+    for retry_times, span in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (7, 30.0)]:
+        delays = [backoff_delay(retry_times, base=1.0, cap=30.0, rand=rand) for _ in range(200)]
+        assert span / 2 <= min(delays) <= max(delays) <= span
+        assert max(delays) - min(delays) > span / 4  # jittered, not in lockstep
+
+
+def crawler_for_middleware(**settings):
+    crawler = get_crawler(UdemyKaggle2017Spider, settings_dict=settings)
+    crawler.spider = UdemyKaggle2017Spider.from_crawler(crawler)
+    return crawler
+
+
+def test_a_retry_after_beyond_the_cap_is_given_up_at_once():
+    crawler = crawler_for_middleware(SKILLSTACK_RETRY_BACKOFF_MAX=10.0)
+    middleware = BackoffRetryMiddleware.from_crawler(crawler)
+    request = Request("https://www.udemy.com/api-2.0/courses/")
+    response = Response(request.url, status=429, headers={"Retry-After": "3600"}, request=request)
+    started = time.monotonic()
+    assert asyncio.run(middleware.process_response(request, response)) is response
+    assert time.monotonic() - started < 1
+    assert crawler.stats.get_value("retry/retry_after_too_long") == 1
+    assert crawler.stats.get_value("retry/count") is None
+
+
+def test_project_settings_put_the_backoff_retry_and_redirect_loop_middlewares_in_place():
+    settings = crawler_settings()
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+    assert middlewares["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
+    assert middlewares["crawlers.middlewares.retry_backoff.BackoffRetryMiddleware"] == 550
+    assert middlewares["crawlers.middlewares.redirect_loop.RedirectLoopMiddleware"] > 600  # before RedirectMiddleware
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert settings["USER_AGENT"].startswith("skillstack/")
+    assert "github.com/skillstack/skillstack" in settings["USER_AGENT"]
+    assert settings["HTTPCACHE_POLICY"] == "scrapy.extensions.httpcache.RFC2616Policy"
+    assert set(settings.getlist("RETRY_HTTP_CODES")) >= {429, 500, 502, 503, 504}
+
+
+def test_redirect_back_into_its_own_chain_fails_the_request():
+    middleware = RedirectLoopMiddleware.from_crawler(crawler_for_middleware())
+    request = Request("https://example.org/b", meta={"redirect_urls": ["https://example.org/a"], "redirect_times": 1})
+    loop = Response(request.url, status=301, headers={"Location": "/a"}, request=request)
+    onward = Response(request.url, status=301, headers={"Location": "/c"}, request=request)
+    with pytest.raises(IgnoreRequest, match="redirect loop"):
+        middleware.process_response(request, loop)
+    assert middleware.process_response(request, onward) is onward
+    assert middleware.crawler.stats.get_value("skillstack/redirect/loop") == 1
