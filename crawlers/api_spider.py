@@ -1,0 +1,480 @@
+"""Base spiders for sources published as a JSON API or an XML feed, one or more records per page.
+
+`JsonApiSpider` reads JSON payloads, `XmlApiSpider` XML ones (RSS and other feeds); both share the
+declarations, the hook, pagination, credentials and the `limit` argument of `ApiSpider`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import scrapy
+from lxml import etree
+from parsel import Selector
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawlers.dataset_spider import NUMBER_FIELDS, to_number
+from crawlers.items import Course
+from skillstack.settings import mirror_dir
+
+# A field spec: a path (JSON: dotted keys; XML: an XPath), a callable of the record, or a tuple of
+# specs of which the first that gives a value wins.
+FieldSpec = str | Callable[[Any], Any] | tuple["FieldSpec", ...]
+
+LIST_FIELDS = ("skills_declared", "subjects")
+# Campaign tags that APIs add to course links; without them the same course keeps one URL.
+TRACKING_PARAMS = ("utm_", "wt.mc_id")
+
+
+@dataclass(frozen=True)
+class ApiPage:
+    """One fetched page: its URL and its parsed payload (a JSON value, or the XML document's Selector)."""
+
+    url: str
+    payload: Any
+
+
+def without_tracking(url: str) -> str:
+    """`url` without `utm_*` and `WT.mc_id` query parameters."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(key)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _is_tracking(key: str) -> bool:
+    return key.lower().startswith(TRACKING_PARAMS)
+
+
+def with_query(url: str, **params: Any) -> str:
+    """`url` with these query parameters set (replacing any of the same name)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update({key: str(value) for key, value in params.items()})
+    return urlunsplit(parts._replace(query=urlencode(query, safe=",()")))
+
+
+def query_value(url: str, param: str) -> str | None:
+    return dict(parse_qsl(urlsplit(url).query)).get(param)
+
+
+def json_path(data: Any, path: str) -> Any:
+    """The value at a dotted path: `"page.description"`, `"owners.0.name"`.
+
+    A key applied to a list is applied to each element and the results are flattened, so
+    `"topics.name"` on `{"topics": [{"name": "Math"}, {"name": "Physics"}]}` is `["Math", "Physics"]`.
+    Anything missing is None.
+    """
+    value = data
+    for key in path.split("."):
+        if isinstance(value, list):
+            if key.lstrip("-").isdigit():
+                index = int(key)
+                value = value[index] if -len(value) <= index < len(value) else None
+            else:
+                value = _flatten(json_path(element, key) for element in value if isinstance(element, dict))
+        elif isinstance(value, dict):
+            value = value.get(key)
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+def _flatten(values: Iterator[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for value in values:
+        if isinstance(value, list):
+            flat.extend(value)
+        elif value is not None:
+            flat.append(value)
+    return flat
+
+
+def _is_empty(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value == [] or value == {}
+
+
+# ---------------------------------------------------------------- pagination
+
+
+@dataclass(frozen=True)
+class NextLink:
+    """The payload holds the next page's URL, absolute or relative to the page: DRF's `next`, or
+    an RSS feed's `atom:link[@rel='next']/@href`. Empty or missing: last page."""
+
+    path: str
+
+    def next_url(self, spider: ApiSpider, page: ApiPage, records: list[Any]) -> str | None:
+        link = spider.select(page.payload, self.path)
+        return urljoin(page.url, str(link).strip()) if not _is_empty(link) else None
+
+
+@dataclass(frozen=True)
+class NextParam:
+    """The payload holds a cursor or start offset that the next request sends as the query
+    parameter `param` of this page's URL: Coursera's `paging.next` → `?start=`."""
+
+    path: str
+    param: str
+
+    def next_url(self, spider: ApiSpider, page: ApiPage, records: list[Any]) -> str | None:
+        value = spider.select(page.payload, self.path)
+        return with_query(page.url, **{self.param: value}) if not _is_empty(value) else None
+
+
+@dataclass(frozen=True)
+class OffsetParam:
+    """No link in the payload: the next request asks for `param` = this page's start + the records
+    it held (LinkedIn-style `paging.start` + `count`). Stops on an empty page, on a page shorter than
+    `size` when given, or when the next start reaches the number at `total_path`."""
+
+    param: str
+    size: int | None = None
+    total_path: str | None = None
+
+    def next_url(self, spider: ApiSpider, page: ApiPage, records: list[Any]) -> str | None:
+        if not records or (self.size is not None and len(records) < self.size):
+            return None
+        start = int(query_value(page.url, self.param) or 0) + len(records)
+        total = spider.select(page.payload, self.total_path) if self.total_path else None
+        if isinstance(total, int | float) and start >= total:
+            return None
+        return with_query(page.url, **{self.param: start})
+
+
+@dataclass(frozen=True)
+class PageNumber:
+    """Pages numbered in the query parameter `param` from `first`; stops on an empty page or after
+    the page count at `last_path` when given."""
+
+    param: str = "page"
+    first: int = 1
+    last_path: str | None = None
+
+    def next_url(self, spider: ApiSpider, page: ApiPage, records: list[Any]) -> str | None:
+        if not records:
+            return None
+        number = int(query_value(page.url, self.param) or self.first) + 1
+        last = spider.select(page.payload, self.last_path) if self.last_path else None
+        if isinstance(last, int) and number > last:
+            return None
+        return with_query(page.url, **{self.param: number})
+
+
+Pagination = NextLink | NextParam | OffsetParam | PageNumber
+
+
+# ---------------------------------------------------------------- the bases
+
+
+class ApiSpider(scrapy.Spider):
+    """Turn the records of API or feed pages into `Course` items; concrete spiders only declare.
+
+    Declarations:
+
+    - `start_urls`: the first page of each endpoint, as listed in the mirror's INDEX.md.
+    - `start_query`: query parameters added to every start URL (`fields=`, `includes=`, a page
+      size). The mirror ignores queries; the live API needs them.
+    - `provider`: the platform; applied by the defaults pipeline.
+    - `records_path`: where the records are in a page (JSON: a dotted path such as `"results"`,
+      XML: an XPath such as `"//channel/item"`), or a function of the payload that returns them;
+      None (JSON only) means the payload itself is the list of records.
+    - `field_map`: `{Course field: spec}`. A spec is a path into the record (JSON: dotted keys,
+      where a key applied to a list maps over it: `"topics.name"`; XML: an XPath relative to the
+      record, e.g. `"course:subject"`), a function of the record, or a tuple of specs of which the
+      first that gives a value wins. Empty values leave the field unset; strings are stripped;
+      `price`, `hours`, `rating`, `rating_count` and `enrollments` given as plain-number strings
+      ("150.00") become numbers; a relative `url` is resolved against the page and loses its
+      `utm_*`/`WT.mc_id` campaign tags; a numeric `provider_ref` becomes a string.
+    - `extras_map`: `{extras key: spec}`, the same specs, for what the Course has no field for.
+    - `list_fields`: fields and extras keys that hold lists (default: skills and subjects). A
+      single value becomes a one-element list; in XML they take every match, other fields the first.
+    - `defaults`: values for fields a record leaves unset (an institution, a currency, a language).
+    - `pagination`: how the next page is found: `NextLink(path)`, `NextParam(path, param)`,
+      `OffsetParam(param, ...)` or `PageNumber(param, ...)`; None for a single page.
+    - `credentials_env`: environment variables the live API needs, and `credentials_headers`
+      the request headers built from them (`{"Authorization": "JWT {EDX_API_TOKEN}"}`). With
+      `SKILLSTACK_MIRROR` set the captures are public and no credentials are needed. Live without
+      them the spider logs one line naming the variables, yields nothing and closes with reason
+      `credentials_missing` — not `finished`, so the build keeps the source's last complete crawl
+      instead of marking its courses removed.
+
+    One optional hook:
+
+    - `parse_record(self, record, item, page) -> Course | None`: called after the declarations are
+      applied, with the raw record and the `ApiPage` (its `url` and whole `payload`, e.g. for
+      Coursera's `linked` partners); fix or add fields, or return None to skip the record
+      (counted as `skillstack/records/skipped`). `map_record` applies another field map, for
+      endpoints whose records have another shape.
+
+    Pagination stops at the last page, when `limit` is reached, and when every record of a page
+    was seen before (a server that ignores the page parameter would otherwise be read forever).
+    Records repeating a `provider_ref` are skipped and counted (`skillstack/records/duplicate`).
+    A payload that does not parse is logged as an error and counted (`skillstack/json/malformed`,
+    `skillstack/xml/malformed`), as are a records value that is not a list
+    (`skillstack/json/records_not_a_list`), JSON records that are not objects
+    (`skillstack/records/malformed`) and a record the declarations or the hook fail on
+    (`skillstack/records/failed`); the crawl goes on. A page that cannot be downloaded
+    closes the spider with reason `source_unavailable`: a partial catalogue must not pass for a
+    complete one.
+
+    Spider argument `limit`: yield at most that many items.
+    """
+
+    provider: ClassVar[str | None] = None
+    start_query: ClassVar[dict[str, str]] = {}
+    records_path: ClassVar[str | Callable[[Any], Any] | None] = None
+    field_map: ClassVar[dict[str, FieldSpec]] = {}
+    extras_map: ClassVar[dict[str, FieldSpec]] = {}
+    list_fields: ClassVar[tuple[str, ...]] = LIST_FIELDS
+    defaults: ClassVar[dict[str, Any]] = {}
+    pagination: ClassVar[Pagination | None] = None
+    credentials_env: ClassVar[tuple[str, ...]] = ()
+    credentials_headers: ClassVar[dict[str, str]] = {}
+    request_headers: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, *args: Any, limit: int | str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.limit = int(limit) if limit not in (None, "") else None
+        self.yielded = 0
+        self.seen_refs: set[str] = set()
+
+    # -- requests
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        missing = [name for name in self.credentials_env if not os.environ.get(name)]
+        if missing and mirror_dir() is None:
+            hosts = ", ".join(dict.fromkeys(urlsplit(url).hostname or url for url in self.start_urls))
+            self.logger.warning(
+                "%s: set %s to crawl the live %s API (%s); skipped",
+                self.name,
+                " and ".join(missing),
+                self.provider or self.name,
+                hosts,
+            )
+            raise CloseSpider("credentials_missing")
+        for url in self.start_urls:
+            yield self.page_request(with_query(url, **self.start_query) if self.start_query else url)
+
+    def page_request(self, url: str) -> scrapy.Request:
+        headers = dict(self.request_headers)
+        if self.credentials_env and all(os.environ.get(name) for name in self.credentials_env):
+            values = {name: os.environ[name] for name in self.credentials_env}
+            headers.update({header: template.format(**values) for header, template in self.credentials_headers.items()})
+        return scrapy.Request(url, callback=self.parse, errback=self.source_unavailable, headers=headers)
+
+    def source_unavailable(self, failure: Failure) -> None:
+        response = getattr(failure.value, "response", None)
+        why = f"HTTP {response.status}" if response is not None else repr(failure.value)
+        self.logger.error("page %s is unavailable: %s", failure.request.url, why)
+        raise CloseSpider("source_unavailable")
+
+    # -- pages
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Course | scrapy.Request]:
+        payload = self.parse_payload(response)
+        if payload is None:
+            return
+        page = ApiPage(response.url, payload)
+        records = self.find_records(page)
+        if records is None:
+            return
+        repeats = 0
+        for record in records:
+            if self.limit is not None and self.yielded >= self.limit:
+                return
+            self._count("skillstack/records/read")
+            item = self._item_from(record, page)
+            if item is None:
+                continue
+            ref = item.get("provider_ref")
+            if ref in self.seen_refs:
+                self._count("skillstack/records/duplicate")
+                repeats += 1
+                continue
+            if ref:
+                self.seen_refs.add(ref)
+            self.yielded += 1
+            yield item
+        if self.pagination is None or (records and repeats == len(records)):
+            return
+        next_url = self.pagination.next_url(self, page, records)
+        if next_url and next_url != response.url and (self.limit is None or self.yielded < self.limit):
+            yield self.page_request(next_url)
+
+    def _item_from(self, record: Any, page: ApiPage) -> Course | None:
+        try:
+            item = self.parse_record(record, self.map_record(record, page), page)
+        # One record the declarations or the hook cannot handle must not cost the rest of its page.
+        except Exception:
+            self._count("skillstack/records/failed")
+            self.logger.exception("page %s: cannot read record %.200r", page.url, record)
+            return None
+        if item is None:
+            self._count("skillstack/records/skipped")
+        return item
+
+    def parse_record(self, record: Any, item: Course, page: ApiPage) -> Course | None:
+        return item
+
+    def parse_payload(self, response: Response) -> Any:
+        raise NotImplementedError
+
+    def find_records(self, page: ApiPage) -> list[Any] | None:
+        raise NotImplementedError
+
+    def select(self, node: Any, spec: FieldSpec, many: bool = False) -> Any:
+        """The value of `spec` in `node` (a record or a payload); `many`: every match of an XPath."""
+        if isinstance(spec, tuple):
+            values = (self.select(node, each, many) for each in spec)
+            return next((value for value in values if not _is_empty(value)), None)
+        if callable(spec):
+            return spec(node)
+        return self.select_path(node, spec, many)
+
+    def select_path(self, node: Any, path: str, many: bool) -> Any:
+        raise NotImplementedError
+
+    # -- fields
+
+    def map_record(
+        self,
+        record: Any,
+        page: ApiPage,
+        field_map: dict[str, FieldSpec] | None = None,
+        extras_map: dict[str, FieldSpec] | None = None,
+    ) -> Course:
+        """A Course from `record` through `field_map` and `extras_map` (default: the spider's)."""
+        item = Course()
+        for field, spec in (self.field_map if field_map is None else field_map).items():
+            value = self._clean(field, self.select(record, spec, many=field in self.list_fields), page)
+            if value is not None:
+                item[field] = value
+        extras = {}
+        for key, spec in (self.extras_map if extras_map is None else extras_map).items():
+            value = self._clean(key, self.select(record, spec, many=key in self.list_fields), page)
+            if value is not None:
+                extras[key] = value
+        if extras:
+            item["extras"] = extras
+        for field, value in self.defaults.items():
+            if field not in item:
+                item[field] = value
+        return item
+
+    def _clean(self, field: str, value: Any, page: ApiPage) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+        elif isinstance(value, list):
+            value = _unique([_strip(entry) for entry in value if not _is_empty(entry)])
+        if _is_empty(value):
+            return None
+        if field in self.list_fields and not isinstance(value, list):
+            value = [value]
+        if field in NUMBER_FIELDS and isinstance(value, str):
+            value = to_number(value, NUMBER_FIELDS[field])
+        elif field == "provider_ref" and isinstance(value, int | float):
+            value = str(value)
+        elif field == "url" and isinstance(value, str):
+            value = without_tracking(urljoin(page.url, value))
+        return value
+
+    def _count(self, stat: str, count: int = 1) -> None:
+        self.crawler.stats.inc_value(stat, count)
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    """Repeats dropped, order kept; lists of records (dicts) are kept as they are."""
+    try:
+        return list(dict.fromkeys(values))
+    except TypeError:
+        return values
+
+
+class JsonApiSpider(ApiSpider):
+    """`ApiSpider` over JSON payloads: paths are dotted keys (see `json_path`)."""
+
+    request_headers = {"Accept": "application/json"}
+
+    def parse_payload(self, response: Response) -> Any:
+        try:
+            return json.loads(response.body)
+        except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes that are no text
+            self._count("skillstack/json/malformed")
+            self.logger.error("page %s is not valid JSON: %s", response.url, exc)
+            return None
+
+    def find_records(self, page: ApiPage) -> list[Any] | None:
+        spec = type(self).records_path
+        records = page.payload if spec is None else self.select(page.payload, spec)
+        if isinstance(records, list):
+            objects = [record for record in records if isinstance(record, dict)]
+            if len(objects) < len(records):
+                self._count("skillstack/records/malformed", len(records) - len(objects))
+                self.logger.error("page %s: %d records are not JSON objects", page.url, len(records) - len(objects))
+            return objects
+        self._count("skillstack/json/records_not_a_list")
+        self.logger.error(
+            "page %s: records at %r are %s, not a list: %.200s",
+            page.url,
+            spec,
+            type(records).__name__,
+            json.dumps(page.payload, default=str),
+        )
+        return None
+
+    def select_path(self, node: Any, path: str, many: bool) -> Any:
+        return json_path(node, path)
+
+
+class XmlApiSpider(ApiSpider):
+    """`ApiSpider` over XML payloads (RSS and other feeds): paths are XPath expressions.
+
+    Extra declaration: `namespaces`, `{prefix: URI}` for the prefixes the paths use. A path that
+    selects elements gives their text content. The document is parsed strictly, without external
+    entities; a document that is not well-formed is counted as `skillstack/xml/malformed`.
+    """
+
+    namespaces: ClassVar[dict[str, str]] = {}
+    request_headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.1"}
+
+    def parse_payload(self, response: Response) -> Selector | None:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        try:
+            root = etree.fromstring(response.body, parser)
+        except etree.XMLSyntaxError as exc:
+            self._count("skillstack/xml/malformed")
+            self.logger.error("page %s is not well-formed XML: %s", response.url, exc)
+            return None
+        return Selector(root=root, type="xml")
+
+    def find_records(self, page: ApiPage) -> list[Any] | None:
+        spec = type(self).records_path
+        if callable(spec):
+            return list(spec(page.payload))
+        return list(page.payload.xpath(spec, namespaces=self.namespaces))
+
+    def select_path(self, node: Any, path: str, many: bool) -> Any:
+        texts = [
+            match.get() if isinstance(match.root, str) else match.xpath("string()").get()
+            for match in node.xpath(path, namespaces=self.namespaces)
+        ]
+        if many:
+            return texts
+        return next((text for text in texts if text.strip()), None)
