@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from twisted.python.failure import Failure
 
 from crawlers.spiders.coursera_kaggle_2020 import CourseraKaggle2020Spider
+from crawlers.spiders.jsonld_generic import JsonldGenericSpider
 from crawlers.spiders.udemy_kaggle_2017 import UdemyKaggle2017Spider
 
 SERVER_ENV = "SKILLSTACK_TEST_SERVER"
@@ -122,4 +123,12 @@ class LocalCachedSpider(LocalServerMixin, UdemyKaggle2017Spider):
 
     name = "local_cached"
     paths = ["/cached/udemy.csv"]
+    custom_settings = FAST
+
+
+class LocalJsonLdSpider(LocalServerMixin, JsonldGenericSpider):
+    """Two copies of a real JSON-LD course page; in the second the Course script is cut in half."""
+
+    name = "local_jsonld"
+    paths = ["/offer/good-course", "/offer/broken-course"]
     custom_settings = FAST

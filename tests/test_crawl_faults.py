@@ -46,6 +46,7 @@ COURSERA_2020_CSV = (
 )
 UDEMY_ROWS = 10
 COURSERA_ROWS = 5
+JSONLD_PAGE = "https://www.real.discount/offer/burp-suite-in-depth-survival-guide-4734"
 CSV_TYPE = {"Content-Type": "text/csv; charset=utf-8"}
 BROKEN_PARTS = 60  # the parts of local_server_errors
 HUGE = 50 * 1024 * 1024
@@ -66,12 +67,20 @@ FAULT_SOURCES = [
     "local_redirect_loop",
     "local_robots",
     "local_cached",
+    "local_jsonld",
 ]
 
 
 def head_of_mirror_file(url: str, lines: int) -> bytes:
     with mirror_file_for(url, MIRROR_DIR).open(encoding="utf-8", newline="") as real:
         return "".join(next(real) for _ in range(lines)).encode("utf-8")
+
+
+def with_course_json_ld_cut(page: str) -> str:
+    """The page with the JSON of its schema.org Course script cut in half, as a broken template leaves it."""
+    start = page.index('"@type": "Course"')
+    end = page.index("</script>", start)
+    return page[: (start + end) // 2] + page[end:]
 
 
 def routes(udemy: bytes, coursera: bytes) -> dict:
@@ -118,7 +127,11 @@ def routes(udemy: bytes, coursera: bytes) -> dict:
         else:
             ex.send(200, udemy, {**CSV_TYPE, **validators})
 
+    page = mirror_file_for(JSONLD_PAGE, MIRROR_DIR).read_text(encoding="utf-8")
+    html = {"Content-Type": "text/html; charset=utf-8"}
     table = {
+        "/offer/good-course": lambda ex: ex.send(200, page.encode(), html),
+        "/offer/broken-course": lambda ex: ex.send(200, with_course_json_ld_cut(page).encode(), html),
         "/robots.txt": lambda ex: ex.send(200, b"User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"}),
         "/good/udemy.csv": dataset(udemy),
         "/good/coursera.csv": dataset(coursera),
@@ -286,6 +299,18 @@ def test_redirect_loop_is_a_counted_error(faults_run, server):
     summary = summaries["local_redirect_loop"]
     assert (summary["status"], summary["items"], summary["errors"]) == ("failed", 0, 1)
     assert len(server.requests_for("/loop/a.csv")) + len(server.requests_for("/loop/b.csv")) <= 21
+
+
+def test_broken_json_ld_is_a_counted_error_and_the_good_page_is_kept(faults_run):
+    summaries, home, _ = faults_run
+    summary = summaries["local_jsonld"]
+    assert (summary["status"], summary["items"], summary["errors"]) == ("finished", 1, 1)
+    [(url, item)] = query(home / "crawl.duckdb", "SELECT url, item FROM crawl_items WHERE source = ?", ["local_jsonld"])
+    assert url.endswith("/offer/good-course")
+    assert json.loads(item)["name"] == "Burp Suite: In Depth Survival Guide"
+    stats = run_stats(home, "local_jsonld")
+    assert stats["skillstack/jsonld/invalid"] == 1
+    assert stats["skillstack/jsonld/no_course"] == 1
 
 
 def test_robots_txt_disallowed_path_is_never_fetched(faults_run, server):
