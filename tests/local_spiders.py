@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 
 from crawlers.spiders.coursera_kaggle_2020 import CourseraKaggle2020Spider
 from crawlers.spiders.jsonld_generic import JsonldGenericSpider
+from crawlers.spiders.mitxonline import MitxonlineSpider
 from crawlers.spiders.udemy_kaggle_2017 import UdemyKaggle2017Spider
 
 SERVER_ENV = "SKILLSTACK_TEST_SERVER"
@@ -131,4 +132,20 @@ class LocalJsonLdSpider(LocalServerMixin, JsonldGenericSpider):
 
     name = "local_jsonld"
     paths = ["/offer/good-course", "/offer/broken-course"]
+    custom_settings = FAST
+
+
+class LocalApiTruncatedSpider(LocalServerMixin, MitxonlineSpider):
+    """A real API page whose `next` leads to a page of JSON cut in half (a complete HTTP response)."""
+
+    name = "local_api_truncated"
+    paths = ["/api/v2/courses/"]
+    custom_settings = FAST
+
+
+class LocalApiCutSpider(LocalServerMixin, MitxonlineSpider):
+    """An API page whose connection closes before the Content-Length it announced."""
+
+    name = "local_api_cut"
+    paths = ["/api/cut/courses/"]
     custom_settings = FAST

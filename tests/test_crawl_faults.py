@@ -46,7 +46,10 @@ COURSERA_2020_CSV = (
 )
 UDEMY_ROWS = 10
 COURSERA_ROWS = 5
+API_PAGE = "https://mitxonline.mit.edu/api/v2/courses/"
+API_RECORDS = 3
 JSONLD_PAGE = "https://www.real.discount/offer/burp-suite-in-depth-survival-guide-4734"
+JSON_TYPE = {"Content-Type": "application/json"}
 CSV_TYPE = {"Content-Type": "text/csv; charset=utf-8"}
 BROKEN_PARTS = 60  # the parts of local_server_errors
 HUGE = 50 * 1024 * 1024
@@ -68,6 +71,8 @@ FAULT_SOURCES = [
     "local_robots",
     "local_cached",
     "local_jsonld",
+    "local_api_truncated",
+    "local_api_cut",
 ]
 
 
@@ -117,6 +122,11 @@ def routes(udemy: bytes, coursera: bytes) -> dict:
 
         return answer
 
+    def cut_in_transit(ex: Exchange) -> None:
+        ex.handler.close_connection = True
+        if ex.start(200, {**JSON_TYPE, "Content-Length": str(len(api_page))}):
+            ex.write(api_page[: len(api_page) // 2])
+
     def redirect(to: str):
         return lambda ex: ex.send(302, b"", {"Location": to})
 
@@ -128,10 +138,17 @@ def routes(udemy: bytes, coursera: bytes) -> dict:
             ex.send(200, udemy, {**CSV_TYPE, **validators})
 
     page = mirror_file_for(JSONLD_PAGE, MIRROR_DIR).read_text(encoding="utf-8")
+    api = json.loads(mirror_file_for(API_PAGE, MIRROR_DIR).read_bytes())
+    api_page = json.dumps({**api, "next": "/api/v2/courses/?page=2"}).encode()
+    truncated_page = api_page[: len(api_page) // 2]
     html = {"Content-Type": "text/html; charset=utf-8"}
     table = {
         "/offer/good-course": lambda ex: ex.send(200, page.encode(), html),
         "/offer/broken-course": lambda ex: ex.send(200, with_course_json_ld_cut(page).encode(), html),
+        "/api/v2/courses/": lambda ex: ex.send(
+            200, truncated_page if "page=2" in ex.handler.path else api_page, JSON_TYPE
+        ),
+        "/api/cut/courses/": cut_in_transit,
         "/robots.txt": lambda ex: ex.send(200, b"User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"}),
         "/good/udemy.csv": dataset(udemy),
         "/good/coursera.csv": dataset(coursera),
@@ -311,6 +328,28 @@ def test_broken_json_ld_is_a_counted_error_and_the_good_page_is_kept(faults_run)
     stats = run_stats(home, "local_jsonld")
     assert stats["skillstack/jsonld/invalid"] == 1
     assert stats["skillstack/jsonld/no_course"] == 1
+
+
+def test_truncated_json_page_is_a_counted_error_and_the_page_before_it_kept(faults_run, server):
+    summaries, home, _ = faults_run
+    summary = summaries["local_api_truncated"]
+    assert (summary["items"], summary["errors"]) == (API_RECORDS, 1)
+    assert [seen.status for seen in server.requests_for("/api/v2/courses/")] == [200, 200]
+    assert run_stats(home, "local_api_truncated")["skillstack/json/malformed"] == 1
+    [(count,)] = query(
+        home / "crawl.duckdb", "SELECT count(*) FROM crawl_items WHERE source = ?", ["local_api_truncated"]
+    )
+    assert count == API_RECORDS
+
+
+def test_json_cut_in_transit_is_retried_then_a_counted_error(faults_run, server):
+    summaries, home, _ = faults_run
+    summary = summaries["local_api_cut"]
+    assert (summary["status"], summary["finish_reason"], summary["items"]) == ("failed", "source_unavailable", 0)
+    assert summary["errors"] >= 1
+    assert len(server.requests_for("/api/cut/courses/")) == 3  # the request and RETRY_TIMES (2) retries
+    stats = run_stats(home, "local_api_cut")
+    assert stats["retry/reason_count/scrapy.exceptions.ResponseDataLossError"] == 2
 
 
 def test_robots_txt_disallowed_path_is_never_fetched(faults_run, server):
