@@ -29,6 +29,8 @@ from skillstack.settings import mirror_dir
 FieldSpec = str | Callable[[Any], Any] | tuple["FieldSpec", ...]
 
 LIST_FIELDS = ("skills_declared", "subjects")
+# What `parse_payload` returns for a page it could not parse (a JSON page may well hold `null`).
+UNREADABLE = object()
 # Campaign tags that APIs add to course links; without them the same course keeps one URL.
 TRACKING_PARAMS = ("utm_", "wt.mc_id")
 
@@ -204,6 +206,8 @@ class ApiSpider(scrapy.Spider):
     - `defaults`: values for fields a record leaves unset (an institution, a currency, a language).
     - `pagination`: how the next page is found: `NextLink(path)`, `NextParam(path, param)`,
       `OffsetParam(param, ...)` or `PageNumber(param, ...)`; None for a single page.
+    - `request_headers`: sent with every request. The JSON base asks for `application/json`:
+      Django REST Framework APIs answer a browser-like Accept header with an HTML page.
     - `credentials_env`: environment variables the live API needs, and `credentials_headers`
       the request headers built from them (`{"Authorization": "JWT {EDX_API_TOKEN}"}`). With
       `SKILLSTACK_MIRROR` set the captures are public and no credentials are needed. Live without
@@ -285,7 +289,7 @@ class ApiSpider(scrapy.Spider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Course | scrapy.Request]:
         payload = self.parse_payload(response)
-        if payload is None:
+        if payload is UNREADABLE:
             return
         page = ApiPage(response.url, payload)
         records = self.find_records(page)
@@ -418,7 +422,7 @@ class JsonApiSpider(ApiSpider):
         except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes that are no text
             self._count("skillstack/json/malformed")
             self.logger.error("page %s is not valid JSON: %s", response.url, exc)
-            return None
+            return UNREADABLE
 
     def find_records(self, page: ApiPage) -> list[Any] | None:
         spec = type(self).records_path
@@ -454,14 +458,14 @@ class XmlApiSpider(ApiSpider):
     namespaces: ClassVar[dict[str, str]] = {}
     request_headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.1"}
 
-    def parse_payload(self, response: Response) -> Selector | None:
+    def parse_payload(self, response: Response) -> Any:
         parser = etree.XMLParser(resolve_entities=False, no_network=True)
         try:
             root = etree.fromstring(response.body, parser)
         except etree.XMLSyntaxError as exc:
             self._count("skillstack/xml/malformed")
             self.logger.error("page %s is not well-formed XML: %s", response.url, exc)
-            return None
+            return UNREADABLE
         return Selector(root=root, type="xml")
 
     def find_records(self, page: ApiPage) -> list[Any] | None:

@@ -461,7 +461,9 @@ def test_base_counts_records_that_are_not_a_list():
     error = {"data": {"results": {"detail": "Authentication credentials were not provided."}}}
     assert parse(spider, json_response(TinyApiSpider.start_urls[0], error)) == ([], [])
     assert parse(spider, json_response(TinyApiSpider.start_urls[0], {"detail": "Not found."})) == ([], [])
-    assert stats.get_value("skillstack/json/records_not_a_list") == 2
+    assert parse(spider, json_response(TinyApiSpider.start_urls[0], b"null")) == ([], [])
+    assert stats.get_value("skillstack/json/records_not_a_list") == 3
+    assert not stats.get_value("skillstack/json/malformed")
 
 
 def test_base_hook_can_skip_a_record():
