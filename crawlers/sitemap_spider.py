@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from scrapy import Request
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spiders import SitemapSpider
 from scrapy.utils.spider import iterate_spider_output
@@ -66,7 +67,10 @@ class CourseSitemapSpider(SitemapSpider):
     no sitemap; the run is marked partial (`urls`).
 
     A sitemap or page that cannot be downloaded is logged as an error of the source and counted
-    (`skillstack/sitemaps/unavailable`, `skillstack/pages/unavailable`); the crawl goes on.
+    (`skillstack/sitemaps/unavailable`, `skillstack/pages/unavailable`). When it is one of the
+    `sitemap_urls` the spider closes with reason `source_unavailable`; a child sitemap's courses
+    are missing from the run, which is marked partial (`sitemap_unavailable`) and goes on, as it
+    does past a missing page.
     """
 
     accepts_urls: ClassVar[bool] = True
@@ -161,6 +165,12 @@ class CourseSitemapSpider(SitemapSpider):
 
     def sitemap_unavailable(self, failure: Failure) -> None:
         log_unavailable(self, failure, "sitemap")
+        if failure.request.url in self.sitemap_urls:
+            # Nothing of the source can be found: a run without a single course must not pass
+            # for a complete crawl in which every course was removed.
+            raise CloseSpider("source_unavailable")
+        # The courses listed in the missing sitemap are not in this run, yet not removed.
+        mark_partial(self.crawler, "sitemap_unavailable")
 
     def page_unavailable(self, failure: Failure) -> None:
         log_unavailable(self, failure, "page")

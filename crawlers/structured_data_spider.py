@@ -152,7 +152,7 @@ class StructuredDataSpider(scrapy.Spider):
       `EducationalOccupationalCredential`: its `credentialCategory`, else its name) → credential;
     - `provider`: the platform when the spider declares none (a page of any site), else the
       institution teaching the course when it names someone other than the platform; `publisher`
-      → extras `publisher` when it differs from the provider;
+      → extras `publisher` when it is neither the provider nor the platform;
     - instructors (the instances' `instructor`, the Persons among `creator`) → extras
       `instructors`; the page's BreadcrumbList → extras `breadcrumb` ([{name, url}]);
       `datePublished`, `audience`, `coursePrerequisites`, `courseCode`, `numberOfCredits` → extras.
@@ -345,7 +345,8 @@ class StructuredDataSpider(scrapy.Spider):
             self._set(item, "provider", (providers or publishers or [None])[0])
         elif providers and providers[0].casefold() != self.provider.casefold():
             item["institution"] = providers[0]
-        if publishers and publishers[0] not in providers[:1]:
+        known = {name.casefold() for name in [*providers[:1], self.provider or ""]}
+        if publishers and publishers[0].casefold() not in known:
             extras["publisher"] = publishers[0]
 
     def _breadcrumb(self, nodes: list[dict[str, Any]], response: Response) -> list[dict[str, str]]:

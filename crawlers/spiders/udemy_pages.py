@@ -34,11 +34,10 @@ class UdemyPagesSpider(CourseSitemapSpider, StructuredDataSpider):
 
     def post_process_item(self, item: Course, response: Response, course_ld: dict) -> Course | None:
         extras = item.setdefault("extras", {})
-        # Udemy's JSON-LD `provider` is the instructor, not an institution; the publisher is Udemy.
+        # Udemy's JSON-LD `provider` is the instructor, not an institution.
         instructor = item.pop("institution", None)
         if instructor:
             extras["instructors"] = list(dict.fromkeys([instructor, *extras.get("instructors", [])]))
-        extras.pop("publisher", None)
         if "price" not in item:
             price = response.xpath('//meta[@property="udemy_com:price"]/@content').get()
             if price:
