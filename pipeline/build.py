@@ -73,7 +73,7 @@ def latest_finished_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per source, the newest run that finished; a run killed midway stays `running` and is never used."""
     return crawl.execute(
         """
-        SELECT source, run_id, finished_at,
+        SELECT source, run_id, finished_at, coalesce(errors, 0) AS errors,
                coalesce(json_extract(stats, '$."skillstack/limit"')::INTEGER, 0) AS item_limit
         FROM crawl_runs
         WHERE status = 'finished'
@@ -124,7 +124,9 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
     report = BuildReport()
     runs, items, history = read_latest_items(crawl_db)
     report.sources = dict(zip(runs.source, runs.run_id, strict=True))
-    full_crawls = set(runs.source[runs.item_limit == 0])
+    # Only a crawl that read the whole source cleanly may mark its missing courses removed: a limited
+    # crawl, or one that lost a page to an error, would otherwise "remove" what it never saw.
+    full_crawls = set(runs.source[(runs.item_limit == 0) & (runs.errors == 0)])
 
     tick = time.perf_counter()
     fresh = normalise_items(items)
