@@ -23,6 +23,7 @@ __all__ = [
     "EmptyCatalogError",
     "EmptyGoalError",
     "Filters",
+    "GapSkill",
     "Occupation",
     "Recommendation",
     "RecommenderError",
@@ -30,6 +31,7 @@ __all__ = [
     "Comparison",
     "CourseDetail",
     "ProviderStats",
+    "SkillGap",
     "SkillStack",
     "SourceStatus",
     "StackStep",
@@ -40,6 +42,7 @@ __all__ = [
     "extract_skills",
     "recommend",
     "resolve_goal",
+    "skill_gap",
 ]
 
 
@@ -181,6 +184,9 @@ class CatalogSummary:
     active: int
     providers: tuple[str, ...]
     built_at: str | None
+    levels: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # primary subtags ("en"), the values `Filters.languages` takes
+    version: str = ""  # changes with every published catalogue: a cache key for readers
 
 
 _engine: Engine | None = None
@@ -194,6 +200,11 @@ def _catalog_path() -> Path:
 
 def engine() -> Engine:
     """The engine over the published catalogue, reopened when `build` has published a new one."""
+    return _current()[0]
+
+
+def _current() -> tuple[Engine, tuple]:
+    """The engine and the key of the file it was opened on (path, inode, mtime)."""
     global _engine, _engine_key
     path = _catalog_path()
     try:
@@ -207,7 +218,7 @@ def engine() -> Engine:
         if _engine is None or _engine_key != key:
             _engine = Engine.open(path)
             _engine_key = key
-        return _engine
+        return _engine, _engine_key
 
 
 def recommend(
@@ -291,7 +302,69 @@ def extract_skills(text: str, *, k: int = 10) -> tuple[SkillMatch, ...]:
 
 
 def catalog_summary() -> CatalogSummary:
-    return CatalogSummary(**engine().summary())
+    """Size, providers, levels and languages of the published catalogue, and its version."""
+    eng, key = _current()
+    courses = eng.courses
+    return CatalogSummary(
+        **eng.summary(),
+        levels=tuple(sorted(courses["level"].dropna().unique())),
+        languages=tuple(sorted(courses["in_language"].dropna().str.split("-").str[0].unique())),
+        version=":".join(str(part) for part in key),
+    )
+
+
+# ---------------------------------------------------------------- students: the skill gap of a goal
+
+
+@dataclass(frozen=True)
+class GapSkill:
+    uri: str
+    label: str
+    weight: float
+    essential: bool
+    have: bool  # the user said they have it
+    stack_step: int | None  # the 1-based step of the skill stack that closes it
+    courses: int  # courses of the catalogue (under the filters) that teach it
+
+
+@dataclass(frozen=True)
+class SkillGap:
+    recommendation: Recommendation
+    skills: tuple[GapSkill, ...]  # the goal's required skills, heaviest first
+
+
+def skill_gap(
+    goal: str,
+    *,
+    k: int = 10,
+    filters: Filters | None = None,
+    occupation_uri: str | None = None,
+    have: tuple[str, ...] = (),
+) -> SkillGap:
+    """The goal's required skills, each with whether the user has it, which stack step closes it and
+    how many catalogue courses teach it at all (0: nothing covers it)."""
+    rec = recommend(goal, k=k, filters=filters, occupation_uri=occupation_uri, have=have)
+    eng = engine()
+    rows = np.flatnonzero(eng.filter_mask(filters or Filters()))
+    taught = np.asarray((eng.links[rows] > 0).sum(axis=0)).ravel()
+    had = {h.uri for h in rec.have}
+    step_of = {}
+    for number, step in enumerate(rec.stack.steps if rec.stack else (), start=1):
+        for label in step.closes:
+            step_of.setdefault(label, number)
+    skills = tuple(
+        GapSkill(
+            uri=r.uri,
+            label=r.label,
+            weight=r.weight,
+            essential=r.essential,
+            have=r.uri in had,
+            stack_step=None if r.uri in had else step_of.get(r.label),
+            courses=int(taught[eng.skill_index[r.uri]]) if r.uri in eng.skill_index else 0,
+        )
+        for r in rec.required
+    )
+    return SkillGap(recommendation=rec, skills=skills)
 
 
 # ---------------------------------------------------------------- counsellors: providers side by side
