@@ -1,9 +1,8 @@
-"""Streamlit entrypoint: it only routes. Each page is one file under dashboard/pages/."""
+"""Streamlit entrypoint: it only routes. Each page is one file under dashboard/pages/ (see dashboard/nav.py)."""
 
 import streamlit as st
 
-from dashboard.pages import find
+from dashboard import nav
 
 st.set_page_config(page_title="skillstack", page_icon="🎓", layout="wide")
-page = st.navigation([st.Page(find.render, title="Find", url_path="find", default=True)])
-page.run()
+st.navigation(nav.pages()).run()

@@ -1,6 +1,21 @@
-"""What every page shares: the attribution footer and the catalogue-missing notice."""
+"""What the pages share: the view state in the URL, the filter and goal controls, cached calls of the
+recommender API, course cards, safe text rendering, the attribution footer and the error notice.
+
+Scraped text (titles, descriptions, providers) is shown through `md()` (every Markdown special
+character escaped) or plain-text elements; nothing here allows HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import streamlit as st
+
+from dashboard import nav
+from recommender import api
 
 ATTRIBUTION = (
     "Skills and occupations: this service uses the ESCO classification of the European Commission (ESCO v1.1.1). "
@@ -9,12 +24,338 @@ ATTRIBUTION = (
     "O*NET® is a trademark of USDOL/ETA."
 )
 
+LEVELS = ("beginner", "intermediate", "advanced", "mixed")
+
 
 def footer() -> None:
     st.divider()
-    st.caption(ATTRIBUTION)
+    st.caption(md(ATTRIBUTION))
 
 
 def show_user_error(message: str) -> None:
-    # Errors from the recommender already say which command fixes them.
-    st.warning(message)
+    """An error the user can fix; the recommender's messages already say which command fixes it."""
+    # `command` spans stay code; everything else is escaped text.
+    parts = message.split("`")
+    text = "".join(f"`{part}`" if i % 2 and part else md(part) for i, part in enumerate(parts))
+    st.warning(text, icon=":material/info:")
+
+
+# ---------------------------------------------------------------- text and links from scraped data
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
+
+
+def md(text: object) -> str:
+    """`text` as Markdown that displays exactly these characters: every special character escaped, so
+    `<script>` shows as typed and `:red[...]`, `$...$` or `[a](b)` are not interpreted."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", re.sub(r"\s+", " ", str(text)))
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is an http(s) link, else None (a `javascript:` link from a page is never a button)."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def money(amount: float | None, currency: str | None) -> str:
+    if amount is None:
+        return "–"
+    return f"{amount:,.2f}".removesuffix(".00") + (f" {currency}" if currency else "")
+
+
+def price_text(course: api.CourseResult | api.CourseDetail) -> str:
+    access = course.access_model
+    if access == "free" or (course.price == 0 and access in (None, "paid")):
+        return "free"
+    if access == "free-audit+paid-certificate":
+        return "free to audit" + (f", certificate {money(course.price, course.currency)}" if course.price else "")
+    if access == "subscription":
+        return "subscription" + (f" {money(course.price, course.currency)}" if course.price else "")
+    if course.price:
+        return money(course.price, course.currency)
+    return "price not listed"
+
+
+def rating_text(rating: float | None, count: int | None) -> str | None:
+    if rating is None:
+        return None
+    return f"★ {rating:.1f}" + (f" ({count:,} ratings)" if count else "")
+
+
+def hours_text(hours: float | None) -> str | None:
+    return f"{hours:g} h" if hours else None
+
+
+# ---------------------------------------------------------------- the view state, shared through the URL
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """What a counsellor's link reproduces: the goal, the chosen occupation, the skills the user has
+    and the filters. It lives in the URL query parameters and, for page switches (which clear them),
+    in the session."""
+
+    goal: str = ""
+    occupation: str | None = None  # an ESCO occupation URI other than the goal's best match
+    have: tuple[str, ...] = ()
+    filters: api.Filters = field(default_factory=api.Filters)
+
+    def query(self) -> dict[str, str | list[str]]:
+        f = self.filters
+        params: dict[str, str | list[str]] = {
+            "goal": self.goal.strip(),
+            "occupation": self.occupation or "",
+            "have": list(self.have),
+            "free": "1" if f.free_only else "",
+            "certificate": "1" if f.with_certificate else "",
+            "level": list(f.levels),
+            "language": list(f.languages),
+            "max_hours": f"{f.max_hours:g}" if f.max_hours is not None else "",
+            "max_price": f"{f.max_price:g}" if f.max_price is not None else "",
+            "provider": list(f.providers),
+        }
+        return {k: v for k, v in params.items() if v}
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, list[str]]) -> ViewState:
+        def one(key: str) -> str:
+            values = params.get(key) or [""]
+            return values[-1].strip()
+
+        def number(key: str) -> float | None:
+            try:
+                value = float(one(key))
+            except ValueError:
+                return None
+            return value if value >= 0 else None
+
+        return cls(
+            goal=one("goal"),
+            occupation=one("occupation") or None,
+            have=tuple(h.strip() for h in params.get("have", []) if h.strip()),
+            filters=api.Filters(
+                free_only=one("free") in ("1", "true", "yes"),
+                with_certificate=one("certificate") in ("1", "true", "yes"),
+                levels=tuple(v for v in params.get("level", []) if v),
+                languages=tuple(v for v in params.get("language", []) if v),
+                max_hours=number("max_hours"),
+                max_price=number("max_price"),
+                providers=tuple(v for v in params.get("provider", []) if v),
+            ),
+        )
+
+
+_STATE_KEYS = ("goal", "occupation", "have", "free", "certificate", "level", "language", "max_hours", "max_price",
+               "provider")  # fmt: skip
+_SESSION_STATE = "_skillstack_view"
+
+
+def view_state() -> ViewState:
+    """The view the URL describes; when it describes none (a page switch clears it), the session's."""
+    if any(key in st.query_params for key in _STATE_KEYS):
+        state = ViewState.from_query({key: st.query_params.get_all(key) for key in _STATE_KEYS})
+    else:
+        state = st.session_state.get(_SESSION_STATE, ViewState())
+    st.session_state[_SESSION_STATE] = state
+    return state
+
+
+def publish(state: ViewState) -> None:
+    """Write the view into the URL (so the link reproduces it) and the session (so other pages see it)."""
+    st.session_state[_SESSION_STATE] = state
+    wanted = state.query()
+    for key in _STATE_KEYS:
+        value = wanted.get(key)
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get_all(key) != ([value] if isinstance(value, str) else value):
+            st.query_params[key] = value
+
+
+def seed(key: str, value: object) -> None:
+    """Give a widget its first value from the view state; afterwards the widget owns it."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def split_have(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.strip() for p in re.split(r"[,;\n]", text) if p.strip()))
+
+
+def goal_box(page: str, state: ViewState) -> str:
+    seed(f"{page}_goal", state.goal)
+    goal = st.text_input(
+        "Your goal", key=f"{page}_goal", placeholder="I want to become a data analyst", help="Press Enter to search."
+    )
+    return goal.strip()
+
+
+def have_box(page: str, state: ViewState) -> tuple[str, ...]:
+    seed(f"{page}_have", ", ".join(state.have))
+    have = st.text_input(
+        "Skills I already have",
+        key=f"{page}_have",
+        placeholder="SQL, Excel, statistics",
+        help="Several, separated by commas. They are matched to ESCO skills and left out of the gap.",
+    )
+    return split_have(have)
+
+
+def goal_controls(page: str, state: ViewState) -> tuple[str, tuple[str, ...]]:
+    """The goal box and the skills-I-have box side by side: (goal, have)."""
+    left, right = st.columns([3, 2])
+    with left:
+        goal = goal_box(page, state)
+    with right:
+        have = have_box(page, state)
+    return goal, have
+
+
+def filter_controls(page: str, state: ViewState, summary: api.CatalogSummary) -> api.Filters:
+    """The filters, in the sidebar; options come from the catalogue."""
+    f = state.filters
+    levels = tuple(dict.fromkeys((*LEVELS, *summary.levels)))
+    seed(f"{page}_free", f.free_only)
+    seed(f"{page}_certificate", f.with_certificate)
+    seed(f"{page}_levels", [v for v in f.levels if v in levels])
+    seed(f"{page}_languages", [v for v in f.languages if v in summary.languages])
+    seed(f"{page}_max_hours", f.max_hours)
+    seed(f"{page}_max_price", f.max_price)
+    seed(f"{page}_providers", [v for v in f.providers if v in summary.providers])
+    with st.sidebar:
+        st.subheader("Filters")
+        free_only = st.toggle("Free only", key=f"{page}_free", help="Free, or free to audit.")
+        with_certificate = st.toggle("With certificate", key=f"{page}_certificate")
+        chosen_levels = st.multiselect("Level", levels, key=f"{page}_levels")
+        chosen_languages = st.multiselect("Language", summary.languages, key=f"{page}_languages")
+        max_hours = st.number_input("Max hours", min_value=0.0, step=5.0, key=f"{page}_max_hours")
+        max_price = st.number_input("Max price", min_value=0.0, step=10.0, key=f"{page}_max_price")
+        providers = st.multiselect("Providers", summary.providers, key=f"{page}_providers")
+    return api.Filters(
+        free_only=free_only,
+        with_certificate=with_certificate,
+        levels=tuple(chosen_levels),
+        languages=tuple(chosen_languages),
+        max_hours=max_hours,
+        max_price=max_price,
+        providers=tuple(providers),
+    )
+
+
+def occupation_choice(page: str, goal: str, state: ViewState) -> str | None:
+    """The occupation picked for this goal (the picker's value, else the URL's), None for the best match."""
+    picked = st.session_state.get(_picker_key(page, goal))
+    if picked:
+        return picked
+    return state.occupation if goal == state.goal else None
+
+
+def occupation_picker(page: str, rec: api.Recommendation) -> None:
+    """The resolved occupation and its alternatives; picking one re-runs the page for it."""
+    if rec.chosen is None:
+        return
+    options = [o.uri for o in rec.occupations]
+    if rec.chosen.uri not in options:
+        options.insert(0, rec.chosen.uri)
+    labels = {o.uri: o.label for o in (*rec.occupations, rec.chosen)}
+    key = _picker_key(page, rec.goal)
+    seed(key, rec.chosen.uri)
+    st.selectbox(
+        "Occupation", options, key=key, format_func=lambda uri: labels.get(uri, uri),
+        help="The ESCO occupation your goal was matched to; pick another if it fits better.",
+    )  # fmt: skip
+
+
+def _picker_key(page: str, goal: str) -> str:
+    return f"{page}_occupation::{goal.strip().lower()}"
+
+
+def chosen_occupation_for_url(rec: api.Recommendation) -> str | None:
+    """The occupation to keep in the URL: only one the user picked over the best match."""
+    if rec.chosen is None or (rec.occupations and rec.chosen.uri == rec.occupations[0].uri):
+        return None
+    return rec.chosen.uri
+
+
+# ---------------------------------------------------------------- the catalogue and cached API calls
+
+
+def catalog() -> api.CatalogSummary | None:
+    """The published catalogue's summary, or None after showing what command fills it."""
+    try:
+        with st.spinner("Opening the catalogue…"):
+            return api.catalog_summary()
+    except api.RecommenderError as exc:
+        show_user_error(str(exc))
+        return None
+
+
+# Every cached call takes the catalogue's version: a newly published catalogue is a cache miss, so
+# results are never pinned to a file that has been replaced.
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def recommend(
+    goal: str, filters: api.Filters, occupation: str | None, have: tuple[str, ...], k: int, version: str
+) -> api.Recommendation:
+    return api.recommend(goal, k=k, filters=filters, occupation_uri=occupation, have=have)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def compare(goal: str | None, filters: api.Filters, occupation: str | None, version: str) -> api.Comparison:
+    return api.compare_providers(goal, filters=filters, occupation_uri=occupation)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def course_detail(course_id: str, version: str) -> api.CourseDetail | None:
+    return api.course_detail(course_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def skill_gap(
+    goal: str, filters: api.Filters, occupation: str | None, have: tuple[str, ...], version: str
+) -> api.SkillGap:
+    return api.skill_gap(goal, filters=filters, occupation_uri=occupation, have=have)
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def sources_status(version: str) -> tuple[api.SourceStatus, ...]:
+    return api.sources_status()
+
+
+# ---------------------------------------------------------------- courses
+
+
+def course_facts(course: api.CourseResult) -> str:
+    institution = course.institution if course.institution and course.institution != course.provider else None
+    facts = [
+        course.provider + (f" – {institution}" if institution else ""),
+        course.credential if course.credential and course.credential != "none" else "no credential",
+        course.level,
+        hours_text(course.hours),
+        price_text(course),
+        rating_text(course.rating, course.rating_count),
+        course.in_language,
+    ]
+    return " · ".join(str(f) for f in facts if f)
+
+
+def course_links(course_id: str, url: str | None) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.page_link(nav.page("course"), label="Details", icon=":material/info:", query_params={"course": course_id})
+    link = safe_url(url)
+    if link:
+        right.link_button("Open at the provider", link, icon=":material/open_in_new:")
+
+
+def course_card(course: api.CourseResult, *, rank: int | None = None, why: str = "Why: covers ") -> None:
+    with st.container(border=True):
+        st.markdown(f"**{rank}\\. {md(course.title)}**" if rank else f"**{md(course.title)}**")
+        st.caption(md(course_facts(course)))
+        if course.matched_skills:
+            st.markdown(md(why + ", ".join(course.matched_skills[:8])))
+        course_links(course.course_id, course.url)

@@ -1,64 +1,110 @@
-"""Find: a goal in plain words → the resolved occupation and the ranked courses, with the why."""
+"""Find (students): a goal in plain words → the resolved occupation, the skill stack that closes the
+gap, the ranked courses with the why, and the tools of the trade."""
 
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-from dashboard.common import footer, show_user_error
+from dashboard import common
+from dashboard.common import md
 from recommender import api
 
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _recommend(goal: str, k: int, catalog_key: str) -> api.Recommendation:
-    # catalog_key makes a newly published catalogue a cache miss.
-    return api.recommend(goal, k=k)
-
-
-def _price_text(result: api.CourseResult) -> str:
-    if result.price == 0 or result.access_model == "free":
-        return "free"
-    if result.access_model == "free-audit+paid-certificate":
-        return "free to audit"
-    if result.price:
-        return f"{result.price:g} {result.currency or ''}".strip()
-    return "price not listed"
+RESULTS = 10
 
 
 def render() -> None:
-    st.title("skillstack")
-    st.caption("Type a career goal in your own words; get the courses and certificates that lead there, and why.")
-    goal = st.text_input(
-        "Your goal", value=st.query_params.get("goal", ""), placeholder="I want to become a data analyst"
-    )
-    if not goal.strip():
-        footer()
+    st.title("Find courses for a goal")
+    st.caption("Type a career goal in your own words; get a short path of courses and certificates, and why.")
+    state = common.view_state()
+    summary = common.catalog()
+    if summary is None:
+        common.footer()
         return
-    st.query_params["goal"] = goal
+    goal, have = common.goal_controls("find", state)
+    filters = common.filter_controls("find", state, summary)
+    if not goal:
+        common.publish(common.ViewState(have=have, filters=filters))
+        st.info(f"{summary.active:,} courses from {len(summary.providers)} providers. Type a goal to start.")
+        common.footer()
+        return
     try:
-        summary = api.catalog_summary()
         with st.spinner("Finding courses…"):
-            rec = _recommend(goal, 10, summary.built_at or "")
+            occupation = common.occupation_choice("find", goal, state)
+            rec = common.recommend(goal, filters, occupation, have, RESULTS, summary.version)
     except api.RecommenderError as exc:
-        show_user_error(str(exc))
-        footer()
+        common.show_user_error(str(exc))
+        common.footer()
         return
+    common.publish(
+        common.ViewState(goal=goal, occupation=common.chosen_occupation_for_url(rec), have=have, filters=filters)
+    )
+
     if rec.chosen:
-        st.subheader(f"Goal: {rec.chosen.label}")
-        if len(rec.occupations) > 1:
-            st.caption("Also close: " + ", ".join(o.label for o in rec.occupations[1:]))
-    if not rec.results:
-        st.info("No course matches this goal yet.")
-    for result in rec.results:
+        st.subheader(f"Goal: {md(rec.chosen.label)}")
+    common.occupation_picker("find", rec)
+    if rec.have:
+        st.caption(md("You already have: " + ", ".join(h.label for h in rec.have)))
+    _stack(rec)
+    _results(rec)
+    _tools(rec)
+    common.footer()
+
+
+def _stack(rec: api.Recommendation) -> None:
+    st.header("Your skill stack")
+    stack = rec.stack
+    if stack is None or not stack.steps:
+        st.info("No course in the catalogue closes a required skill of this goal under these filters.")
+        return
+    steps, hours, cost, covered = st.columns(4)
+    steps.metric("Steps", len(stack.steps))
+    unknown = f" (+{stack.unknown_hours} of unknown length)" if stack.unknown_hours else ""
+    hours.metric("Total hours", f"{stack.total_hours:g}", help=f"Sum of the steps' hours{unknown}.")
+    cost.metric("Total cost", common.money(stack.total_cost, stack.currency if stack.total_cost else None))
+    required = len(stack.covered) + len(stack.uncovered)
+    covered.metric("Gap closed", f"{len(stack.covered)} of {required} skills")
+    for number, step in enumerate(stack.steps, start=1):
         with st.container(border=True):
-            st.markdown(f"**{_escape(result.title)}**")
-            facts = [result.provider, result.institution, result.credential, result.level,
-                     f"{result.hours:g} h" if result.hours else None, _price_text(result)]  # fmt: skip
-            st.text(" · ".join(str(f) for f in facts if f))
-            if result.matched_skills:
-                st.text("Why: covers " + ", ".join(result.matched_skills[:8]))
-            st.link_button("Open course", result.url)
-    footer()
+            st.markdown(f"**Step {number}: {md(step.course.title)}**")
+            st.caption(md(common.course_facts(step.course)))
+            st.markdown(md("Closes: " + ", ".join(step.closes)))
+            common.course_links(step.course.course_id, step.course.url)
+    st.altair_chart(_stack_chart(stack), use_container_width=True)
+    if stack.uncovered:
+        st.caption(md("Left open: " + ", ".join(stack.uncovered[:15])))
 
 
-def _escape(text: str) -> str:
-    """Markdown-escape scraped text so it shows as typed (Streamlit never renders it as HTML here)."""
-    specials = "\\`*_{}[]()#+-.!|<>~$"
-    return "".join("\\" + ch if ch in specials else ch for ch in text)
+def _stack_chart(stack: api.SkillStack) -> alt.Chart:
+    frame = pd.DataFrame(
+        {
+            "step": [f"{i}" for i in range(1, len(stack.steps) + 1)],
+            "course": [s.course.title for s in stack.steps],
+            "skills closed": [len(s.closes) for s in stack.steps],
+        }
+    )
+    frame["skills covered so far"] = frame["skills closed"].cumsum()
+    base = alt.Chart(frame).encode(x=alt.X("step:O", title="Step", axis=alt.Axis(labelAngle=0)))
+    bars = base.mark_bar().encode(
+        y=alt.Y("skills closed:Q", title="Skills"), tooltip=["step", "course", "skills closed"]
+    )
+    line = base.mark_line(point=True, color="#e45756").encode(y="skills covered so far:Q")
+    return (bars + line).properties(title="Skills covered per step (bars) and so far (line)", height=260)
+
+
+def _results(rec: api.Recommendation) -> None:
+    st.header("Courses, best first")
+    if not rec.results:
+        st.info("No course matches this goal under these filters.")
+        return
+    for rank, result in enumerate(rec.results, start=1):
+        common.course_card(result, rank=rank)
+
+
+def _tools(rec: api.Recommendation) -> None:
+    if not rec.tools:
+        return
+    st.header("Tools of the trade")
+    st.caption("Technology examples for this occupation from O*NET, in-demand first.")
+    st.markdown(md(", ".join(rec.tools)))

@@ -1,0 +1,142 @@
+"""Course: everything about one course (`?course=<id>`) — its facts, description, skills with the
+evidence for each, its offers and their history, its other listings and similar courses."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import common, nav
+from dashboard.common import md
+from recommender import api
+
+
+def render() -> None:
+    summary = common.catalog()
+    if summary is None:
+        st.title("Course")
+        common.footer()
+        return
+    common.seed("course_id", st.query_params.get("course", ""))
+    course_id = st.text_input("Course id", key="course_id", help="Open a course from Find, or paste its id.").strip()
+    if not course_id:
+        st.title("Course")
+        st.info("Open a course from the Find page, or paste a course id above.")
+        common.footer()
+        return
+    if st.query_params.get("course") != course_id:
+        st.query_params["course"] = course_id
+    try:
+        with st.spinner("Loading the course…"):
+            detail = common.course_detail(course_id, summary.version)
+    except api.RecommenderError as exc:
+        common.show_user_error(str(exc))
+        common.footer()
+        return
+    if detail is None:
+        st.title("Course")
+        st.warning(md(f"No course with the id {course_id} in the catalogue."))
+        common.footer()
+        return
+    _course(detail)
+    common.footer()
+
+
+def _course(detail: api.CourseDetail) -> None:
+    st.title(md(detail.title))
+    byline = detail.provider + (f" – {detail.institution}" if detail.institution else "")
+    st.caption(md(byline))
+    if detail.status != "active":
+        st.warning(f"This course was {detail.status} from its source (last seen {detail.last_seen}).")
+    link = common.safe_url(detail.url)
+    if link:
+        st.link_button("Open at the provider", link, icon=":material/open_in_new:")
+    price, hours, level, rating = st.columns(4)
+    price.metric("Price", common.price_text(detail))
+    hours.metric("Hours", f"{detail.hours:g}" if detail.hours else "–", help=detail.duration_raw)
+    level.metric("Level", detail.level or "–")
+    rating.metric("Rating", f"{detail.rating:.1f}" if detail.rating is not None else "–",
+                  help=f"{detail.rating_count:,} ratings" if detail.rating_count else None)  # fmt: skip
+    st.dataframe(_facts(detail), hide_index=True, use_container_width=True)
+
+    if detail.description:
+        st.header("Description")
+        for paragraph in detail.description.split("\n\n"):
+            if paragraph.strip():
+                st.markdown(md(paragraph))
+
+    st.header("Skills")
+    if detail.skills:
+        st.caption("ESCO skills linked to this course, with the evidence for each link.")
+        skills = pd.DataFrame(
+            {
+                "skill": [s.label for s in detail.skills],
+                "score": [round(s.score, 3) for s in detail.skills],
+                "evidence": [s.evidence for s in detail.skills],
+            }
+        )
+        st.dataframe(skills, hide_index=True, use_container_width=True)
+    else:
+        st.info("No ESCO skill is linked to this course.")
+    if detail.skills_declared:
+        st.caption(md("The provider's own tags: " + ", ".join(detail.skills_declared)))
+
+    st.header("Offers")
+    _offers(detail)
+
+    if detail.other_listings:
+        st.header("Other listings")
+        st.caption("The same course as listed by other sources.")
+        for other in detail.other_listings:
+            common.course_card(other, why="")
+    if detail.similar:
+        st.header("Similar courses")
+        for similar in detail.similar:
+            common.course_card(similar, why="")
+    st.page_link(nav.page("find"), label="Back to Find", icon=":material/arrow_back:",
+                 query_params=common.view_state().query())  # fmt: skip
+
+
+def _facts(detail: api.CourseDetail) -> pd.DataFrame:
+    facts = {
+        "Course id": detail.course_id,
+        "Source": detail.source,
+        "Credential": detail.credential or "none",
+        "The provider's term": detail.credential_raw,
+        "Mode": detail.course_mode,
+        "Duration as listed": detail.duration_raw,
+        "Language": detail.in_language,
+        "Access": detail.access_model,
+        "Ratings": f"{detail.rating_count:,}" if detail.rating_count else None,
+        "First seen": detail.first_seen,
+        "Last seen": detail.last_seen,
+        "Status": detail.status,
+    }
+    return pd.DataFrame({"": list(facts), "value": [str(v) if v is not None else "–" for v in facts.values()]})
+
+
+def _offers(detail: api.CourseDetail) -> None:
+    if not detail.offers:
+        st.info("No offer recorded.")
+        return
+    offers = pd.DataFrame(
+        {
+            "observed": [o.observed_at for o in detail.offers],
+            "price": [o.price for o in detail.offers],
+            "currency": [o.currency for o in detail.offers],
+            "access": [o.access_model for o in detail.offers],
+            "as listed": [o.price_raw for o in detail.offers],
+        }
+    )
+    st.caption(f"{len(offers)} offer(s) recorded; a new one is added whenever the price or access changes.")
+    st.dataframe(offers, hide_index=True, use_container_width=True)
+    priced = offers.dropna(subset=["price"])
+    if len(priced) > 1:
+        priced = priced.assign(observed=pd.to_datetime(priced["observed"]))
+        st.altair_chart(
+            alt.Chart(priced, title="Price history")
+            .mark_line(point=True, interpolate="step-after")
+            .encode(x="observed:T", y="price:Q", tooltip=["observed", "price", "currency", "access"]),
+            use_container_width=True,
+        )

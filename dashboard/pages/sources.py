@@ -1,0 +1,115 @@
+"""Sources (operators): each source's last crawl — when, items, errors, duration, status — and the
+catalogue's size and freshness, so last night's run can be checked at a glance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import common
+from dashboard.common import md
+from recommender import api
+
+# A nightly catalogue older than this missed at least one night.
+STALE_AFTER_HOURS = 30
+
+
+def render() -> None:
+    st.title("Sources")
+    st.caption("The last crawl of each source and the catalogue published from them.")
+    summary = common.catalog()
+    if summary is None:
+        common.footer()
+        return
+    try:
+        with st.spinner("Reading the crawl history…"):
+            sources = common.sources_status(summary.version)
+    except api.RecommenderError as exc:
+        common.show_user_error(str(exc))
+        common.footer()
+        return
+
+    failed = [s.source for s in sources if s.status != "finished"]
+    with_errors = [s.source for s in sources if s.status == "finished" and s.errors]
+    age = _age_hours(summary.built_at)
+    if not sources:
+        st.warning("No crawl recorded in this catalogue: run `skillstack crawl` then `skillstack build`.")
+    elif failed:
+        st.error(md(f"{len(failed)} of {len(sources)} sources did not finish their last crawl: {', '.join(failed)}"))
+    else:
+        st.success(f"All {len(sources)} sources finished their last crawl.")
+    if with_errors:
+        st.warning(md(f"Finished with errors: {', '.join(with_errors)}"))
+    if age is not None and age > STALE_AFTER_HOURS:
+        st.warning(f"The catalogue was built {age:.0f} hours ago: the last nightly build did not publish.")
+
+    courses, active, providers, built = st.columns(4)
+    courses.metric("Courses", f"{summary.courses:,}")
+    active.metric("Active", f"{summary.active:,}")
+    providers.metric("Providers", len(summary.providers))
+    built.metric("Built", _when(summary.built_at), help=f"built_at {summary.built_at}")
+    if not sources:
+        common.footer()
+        return
+
+    frame = pd.DataFrame(
+        {
+            "source": [s.source for s in sources],
+            "status": [_status(s) for s in sources],
+            "last started": [s.last_started for s in sources],
+            "last finished": [s.last_finished for s in sources],
+            "duration (s)": [round(s.duration_s, 1) if s.duration_s is not None else None for s in sources],
+            "items": [s.items for s in sources],
+            "errors": [s.errors for s in sources],
+            "dropped": [s.dropped for s in sources],
+            "active courses": [s.active_courses for s in sources],
+            "removed courses": [s.removed_courses for s in sources],
+            "last success": [s.last_success for s in sources],
+        }
+    )
+    st.dataframe(frame, hide_index=True, use_container_width=True)
+    long = frame.melt(id_vars="source", value_vars=["items", "errors", "dropped"], var_name="count", value_name="n")
+    st.altair_chart(
+        alt.Chart(long, title="Last crawl: items, errors and drops per source")
+        .mark_bar()
+        .encode(
+            x="n:Q",
+            y=alt.Y("source:N", title=None),
+            yOffset="count:N",
+            color=alt.Color("count:N", scale=alt.Scale(range=["#4c78a8", "#e45756", "#f58518"]), title=None),
+            tooltip=["source", "count", "n"],
+        ),
+        use_container_width=True,
+    )
+    common.footer()
+
+
+def _status(source: api.SourceStatus) -> str:
+    if source.status == "finished":
+        return "✅ finished" + (f", {source.errors} errors" if source.errors else "")
+    return f"❌ {source.status or 'unknown'}"
+
+
+def _age_hours(built_at: str | None) -> float | None:
+    if not built_at:
+        return None
+    try:
+        built = datetime.fromisoformat(built_at)
+    except ValueError:
+        return None
+    now = datetime.now(built.tzinfo) if built.tzinfo else datetime.now()
+    return (now - built).total_seconds() / 3600
+
+
+def _when(built_at: str | None) -> str:
+    age = _age_hours(built_at)
+    if age is None:
+        return built_at or "never"
+    if age < 1:
+        return f"{max(age * 60, 0):.0f} min ago"
+    if age < 48:
+        return f"{age:.0f} h ago"
+    return f"{age / 24:.0f} days ago"
