@@ -36,7 +36,7 @@ class BuildError(Exception):
 
 @dataclass
 class BuildReport:
-    sources: dict[str, str] = field(default_factory=dict)  # source -> run_id used
+    sources: dict[str, str] = field(default_factory=dict)  # source -> newest run used
     courses: int = 0
     active: int = 0
     new: int = 0
@@ -69,32 +69,49 @@ def embedding_text(course: dict) -> str:
     return ". ".join(p for p in parts if p)
 
 
-def latest_finished_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per source, the newest run that finished; a run killed midway stays `running` and is never used."""
+def usable_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The finished runs whose items make up the catalogue, per source.
+
+    A run is *complete* when it read the whole source cleanly: not limited (`--limit`), not partial
+    (`--url`, or only the pages a sitemap says changed) and without errors. Per source, the items
+    come from its latest complete run and every finished run after it (incremental re-crawls add
+    to it); a source with no complete run yet uses all its finished runs. A run killed midway
+    stays `running` and is never used.
+    """
     return crawl.execute(
         """
-        SELECT source, run_id, finished_at, coalesce(errors, 0) AS errors,
-               coalesce(json_extract(stats, '$."skillstack/limit"')::INTEGER, 0) AS item_limit
-        FROM crawl_runs
-        WHERE status = 'finished'
-        QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1
+        WITH finished AS (
+            SELECT source, run_id, finished_at,
+                   coalesce(errors, 0) = 0
+                   AND coalesce(json_extract(stats, '$."skillstack/limit"')::INTEGER, 0) = 0
+                   AND json_extract(stats, '$."skillstack/partial"') IS NULL AS complete
+            FROM crawl_runs WHERE status = 'finished'
+        ), anchors AS (
+            SELECT source, max(finished_at) AS anchored_at FROM finished WHERE complete GROUP BY source
+        )
+        SELECT f.source, f.run_id, f.finished_at, f.complete, a.anchored_at IS NOT NULL AS source_complete
+        FROM finished f LEFT JOIN anchors a USING (source)
+        WHERE a.anchored_at IS NULL OR f.finished_at >= a.anchored_at
+        ORDER BY f.source, f.finished_at
         """
     ).df()
 
 
 def read_latest_items(crawl_db: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(usable runs, the newest item of each course across them, the whole crawl history)."""
     if not crawl_db.exists():
         raise BuildError("no crawl yet: run `skillstack crawl` first")
     crawl = duckdb.connect(str(crawl_db), read_only=True)
     try:
-        runs = latest_finished_runs(crawl)
+        runs = usable_runs(crawl)
         if runs.empty:
             raise BuildError("no finished crawl run: run `skillstack crawl` first")
-        crawl.register("latest_runs", runs)
+        crawl.register("usable_runs", runs)
         items = crawl.execute(
             """
             SELECT i.source, i.course_id, i.url, i.item, r.finished_at AS seen_at
-            FROM crawl_items i JOIN latest_runs r USING (run_id, source)
+            FROM crawl_items i JOIN usable_runs r USING (run_id, source)
+            QUALIFY row_number() OVER (PARTITION BY i.source, i.course_id ORDER BY r.finished_at DESC) = 1
             """
         ).df()
         history = crawl.execute("SELECT * FROM crawl_runs ORDER BY started_at").df()
@@ -123,10 +140,11 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
     started = time.perf_counter()
     report = BuildReport()
     runs, items, history = read_latest_items(crawl_db)
-    report.sources = dict(zip(runs.source, runs.run_id, strict=True))
-    # Only a crawl that read the whole source cleanly may mark its missing courses removed: a limited
+    newest = runs.drop_duplicates("source", keep="last")
+    report.sources = dict(zip(newest.source, newest.run_id, strict=True))
+    # Only a source with a complete crawl may have courses marked removed: a limited or partial
     # crawl, or one that lost a page to an error, would otherwise "remove" what it never saw.
-    full_crawls = set(runs.source[(runs.item_limit == 0) & (runs.errors == 0)])
+    full_crawls = set(runs.source[runs.source_complete])
 
     tick = time.perf_counter()
     fresh = normalise_items(items)
