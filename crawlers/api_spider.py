@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from crawlers.dataset_spider import NUMBER_FIELDS, to_number
 from crawlers.items import Course
+from crawlers.page_requests import mark_partial, urls_argument
 from skillstack.settings import mirror_dir
 
 # A field spec: a path (JSON: dotted keys; XML: an XPath), a callable of the record, or a tuple of
@@ -249,9 +250,15 @@ class ApiSpider(scrapy.Spider):
     credentials_headers: ClassVar[dict[str, str]] = {}
     request_headers: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, *args: Any, limit: int | str | None = None, **kwargs: Any):
+    accepts_urls: ClassVar[bool] = True
+
+    def __init__(
+        self, *args: Any, limit: int | str | None = None, urls: str | Iterable[str] | None = None, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self.limit = int(limit) if limit not in (None, "") else None
+        # `skillstack crawl SOURCE --url URL`: read exactly these pages (one course's data.json, one API page).
+        self.urls = urls_argument(urls)
         self.yielded = 0
         self.seen_refs: set[str] = set()
 
@@ -269,7 +276,9 @@ class ApiSpider(scrapy.Spider):
                 hosts,
             )
             raise CloseSpider("credentials_missing")
-        for url in self.start_urls:
+        if self.urls:
+            mark_partial(self.crawler, "urls")
+        for url in self.urls or self.start_urls:
             yield self.page_request(with_query(url, **self.start_query) if self.start_query else url)
 
     def page_request(self, url: str) -> scrapy.Request:
@@ -277,6 +286,10 @@ class ApiSpider(scrapy.Spider):
         if self.credentials_env and all(os.environ.get(name) for name in self.credentials_env):
             values = {name: os.environ[name] for name in self.credentials_env}
             headers.update({header: template.format(**values) for header, template in self.credentials_headers.items()})
+            # The HTTP cache stores request headers on disk; credentials must not land there.
+            return scrapy.Request(
+                url, callback=self.parse, errback=self.source_unavailable, headers=headers, meta={"dont_cache": True}
+            )
         return scrapy.Request(url, callback=self.parse, errback=self.source_unavailable, headers=headers)
 
     def source_unavailable(self, failure: Failure) -> None:
