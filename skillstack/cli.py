@@ -245,6 +245,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def cmd_bench_crawl(args: argparse.Namespace) -> int:
+    from crawlers.bench import MAX_PAGES, bench_crawl
+    from pipeline.store import open_crawl_db
+
+    if not 1 <= args.pages <= MAX_PAGES:
+        raise UserError(f"--pages must be between 1 and {MAX_PAGES}, not {args.pages}")
+    report = bench_crawl(pages=args.pages, prepare_crawl_db=lambda path: open_crawl_db(path).close())
+    print(json.dumps(report.as_dict(), indent=2) if args.json else "\n".join(report.lines()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -322,6 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--address", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8501)
     serve.set_defaults(func=cmd_serve)
+
+    bench = sub.add_parser("bench", help="benchmarks; each starts what it needs and stops by itself")
+    # One subcommand per layer (crawl, recommend, build, generate...), each with --json.
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    bench_crawl = bench_sub.add_parser(
+        "crawl",
+        help="crawl generated course pages and API pages from a 127.0.0.1 server: pages/s, items/s, parse ms/page",
+    )
+    bench_crawl.add_argument("--pages", type=int, default=3000, help="pages to serve (default 3000, at most 5000)")
+    bench_crawl.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench_crawl.set_defaults(func=cmd_bench_crawl)
     return parser
 
 
