@@ -256,6 +256,60 @@ def cmd_bench_crawl(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_home_work_dir(args: argparse.Namespace):
+    from pathlib import Path
+
+    return Path(args.work_dir).resolve() if args.work_dir else settings.paths().home / "bench"
+
+
+def cmd_bench_generate(args: argparse.Namespace) -> int:
+    from pipeline.bench import BenchError, generate
+
+    target = _bench_home_work_dir(args) / f"n{args.n}"
+    try:
+        generate(settings.paths().crawl_db, target, args.n)
+    except BenchError as exc:
+        raise UserError(str(exc)) from None
+    print(f"{args.n} synthetic courses written to {target / 'crawl.duckdb'} (source bench_synthetic)")
+    return 0
+
+
+def cmd_bench_sizes(args: argparse.Namespace) -> int:
+    """bench build and bench all: generate, build, encode, rebuild and query at each size."""
+    from pipeline.bench import BenchError, as_json, bench_size
+
+    sizes = [int(n) for n in str(args.sizes).split(",") if n.strip()]
+    reports = []
+    try:
+        for n in sizes:
+            reports.append(bench_size(settings.paths().home, _bench_home_work_dir(args), n))
+            print(json.dumps(as_json(reports)["sizes"][-1]), file=sys.stderr)
+    except BenchError as exc:
+        raise UserError(str(exc)) from None
+    result = as_json(reports)
+    text = json.dumps(result, indent=2)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    print(text)
+    return 0
+
+
+def cmd_bench_encode(args: argparse.Namespace) -> int:
+    from pipeline.bench import encode_rate
+
+    print(json.dumps(encode_rate(settings.paths().home, args.sample)))
+    return 0
+
+
+def cmd_bench_recommend(args: argparse.Namespace) -> int:
+    from recommender.bench import bench_recommend
+
+    figures = bench_recommend(rounds=args.rounds)
+    print(json.dumps(figures, indent=None if args.json else 2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -344,6 +398,29 @@ def build_parser() -> argparse.ArgumentParser:
     bench_crawl.add_argument("--pages", type=int, default=3000, help="pages to serve (default 3000, at most 5000)")
     bench_crawl.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench_crawl.set_defaults(func=cmd_bench_crawl)
+
+    generate = bench_sub.add_parser("generate", help="N synthetic courses from the real crawl (scale tests only)")
+    generate.add_argument("n", type=int)
+    generate.add_argument("--work-dir", help="where bench homes live (default SKILLSTACK_HOME/bench)")
+    generate.set_defaults(func=cmd_bench_generate)
+    for name, default_sizes, what in (
+        ("build", "10000", "build, raw encode, no-change rebuild, query and size at generated sizes"),
+        ("all", "10000,100000,250000", "every scale figure at 10k/100k/250k generated courses, as one JSON"),
+    ):
+        sizes = bench_sub.add_parser(name, help=what)
+        sizes.add_argument("--sizes", default=default_sizes, help=f"comma-separated counts (default {default_sizes})")
+        sizes.add_argument("--work-dir", help="where bench homes live (default SKILLSTACK_HOME/bench)")
+        sizes.add_argument("--output", help="also write the JSON to this file")
+        sizes.add_argument("--json", action="store_true", help="JSON (the only output format; kept for symmetry)")
+        sizes.set_defaults(func=cmd_bench_sizes)
+    encode = bench_sub.add_parser("encode", help="the model's raw encode rate on a sample of this home's texts")
+    encode.add_argument("--sample", type=int, default=2000)
+    encode.add_argument("--json", action="store_true")
+    encode.set_defaults(func=cmd_bench_encode)
+    bench_recommend = bench_sub.add_parser("recommend", help="warm query latency p50/p95 vs the bare top-k product")
+    bench_recommend.add_argument("--rounds", type=int, default=5)
+    bench_recommend.add_argument("--json", action="store_true")
+    bench_recommend.set_defaults(func=cmd_bench_recommend)
     return parser
 
 
