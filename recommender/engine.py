@@ -20,6 +20,7 @@ from pipeline import embed
 from pipeline.skills import skill_matrix
 from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
+from recommender.lexical import Bm25Index
 from recommender.stack import Candidate, greedy_stack
 
 ESSENTIAL_WEIGHT = 1.0
@@ -27,8 +28,32 @@ OPTIONAL_WEIGHT = 0.35
 # "communication", "teamwork": they would match every course and drown the specific skills.
 TRANSVERSAL_FACTOR = 0.25
 HAVE_MIN_COSINE = 0.6
-SEMANTIC_WEIGHT = 0.55
-COVERAGE_WEIGHT = 0.45
+# How the parts of a course's score are mixed (each part lies in [0, 1]); see `rank`.
+SEMANTIC_WEIGHT = 0.40
+LEXICAL_WEIGHT = 0.15
+COVERAGE_WEIGHT = 0.30
+CREDENTIAL_WEIGHT = 0.07
+QUALITY_WEIGHT = 0.05
+FRESHNESS_WEIGHT = 0.03
+# A career goal favours career-oriented micro-credentials over a single unaccredited course.
+CREDENTIAL_FIT = {
+    "professional certificate": 1.0,
+    "specialization": 0.9,
+    "program": 0.9,
+    "certificate": 0.6,
+    "degree": 0.5,
+    "badge": 0.4,
+    "guided project": 0.3,
+    "none": 0.0,
+}
+UNKNOWN_CREDENTIAL_FIT = 0.3
+# Bayesian rating: a course's mean is pulled towards the catalogue mean as if it had this many
+# extra ratings, so 5.0 from 3 ratings does not beat 4.7 from 30,000.
+RATING_PRIOR_COUNT = 50
+FRESHNESS_HALF_LIFE_DAYS = 180
+# MMR: how much a result's own score counts against its likeness to results already chosen.
+MMR_LAMBDA = 0.75
+MMR_POOL = 60
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,8 @@ class Engine:
     course_row: dict[str, int]  # course id -> row
     courses: pd.DataFrame  # active courses, row i ↔ course_matrix[i]
     course_matrix: np.ndarray
+    lexical: Bm25Index
+    prior: np.ndarray  # credential fit, quality and freshness, mixed: the goal-independent part of a score
     links: sparse.csr_matrix  # courses × skills, link score
     link_evidence: dict[tuple[int, int], str]
     skill_uris: list[str]
@@ -84,12 +111,16 @@ class Engine:
         courses = con.execute(
             """
             SELECT c.id, c.name, c.provider, c.institution, c.url, c.credential, c.hours, c.price, c.currency,
-                   c.access_model, c.level, c.in_language, c.rating, c.rating_count, e.vector
+                   c.access_model, c.level, c.in_language, c.rating, c.rating_count, c.last_seen,
+                   concat_ws(' ', c.name, array_to_string(c.skills_declared, ', '), left(c.description, 400))
+                       AS lexical_text,
+                   e.vector
             FROM courses c JOIN course_embeddings e ON e.content_hash = c.content_hash AND e.model = ?
             WHERE c.status = 'active' ORDER BY c.id
             """,
             [embed.MODEL_KEY],
         ).df()
+        lexical_texts = courses.pop("lexical_text").fillna("").tolist()
         if courses.empty:
             matrix = np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
         else:
@@ -133,6 +164,8 @@ class Engine:
             path=path,
             course_row=course_index,
             courses=courses.reset_index(drop=True),
+            lexical=Bm25Index(lexical_texts),
+            prior=_prior_scores(courses),
             course_matrix=matrix,
             links=links,
             link_evidence=evidence,
@@ -244,12 +277,39 @@ class Engine:
         top_coverage = float(coverage.max()) if len(coverage) else 0.0
         coverage_share = coverage / top_coverage if top_coverage > 0 else coverage
 
-        score = SEMANTIC_WEIGHT * semantic + COVERAGE_WEIGHT * coverage_share
+        lexical = self.lexical.scores(" ".join(query_texts))
+        score = (
+            SEMANTIC_WEIGHT * np.clip(semantic, 0, 1)
+            + LEXICAL_WEIGHT * lexical
+            + COVERAGE_WEIGHT * coverage_share
+            + self.prior
+        )
         mask = self.filter_mask(filters)
         score = np.where(mask, score, -np.inf).astype(np.float32)
-        pool = _top(score, max(k, STACK_POOL))
-        results = [self.result_row(int(i), float(score[i]), weights) for i in pool[:k]]
+        pool = _top(score, max(k, STACK_POOL, MMR_POOL))
+        chosen = self._diversify(pool[: max(MMR_POOL, k)], score, k)
+        results = [self.result_row(int(i), float(score[i]), weights) for i in chosen]
         return Ranking(results=results, scores=score, weights=weights, pool=pool)
+
+    def _diversify(self, pool: np.ndarray, score: np.ndarray, k: int) -> list[int]:
+        """Maximal marginal relevance: each next result trades its score against its likeness (cosine)
+        to the results already chosen, so the top ten are not ten near-copies of one course."""
+        if len(pool) <= 1:
+            return [int(i) for i in pool[:k]]
+        vectors = self.course_matrix[pool]
+        likeness = vectors @ vectors.T
+        relevance = score[pool]
+        chosen: list[int] = []
+        best_likeness = np.full(len(pool), -np.inf, dtype=np.float32)
+        available = np.ones(len(pool), dtype=bool)
+        for _ in range(min(k, len(pool))):
+            penalty = np.where(np.isfinite(best_likeness), best_likeness, 0.0)
+            mmr = np.where(available, MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * penalty, -np.inf)
+            pick = int(np.argmax(mmr))
+            chosen.append(int(pool[pick]))
+            available[pick] = False
+            best_likeness = np.maximum(best_likeness, likeness[pick])
+        return chosen
 
     def stack(self, ranking: Ranking, gap: dict[str, float]) -> tuple[list, tuple[str, ...], tuple[str, ...]]:
         """Greedy skill stack over the ranking's pool: [(course row, closes labels)], covered, uncovered."""
@@ -445,6 +505,24 @@ class Engine:
 
     def meta_report(self) -> dict:
         return json.loads(self.meta.get("report", "{}"))
+
+
+def _prior_scores(courses: pd.DataFrame) -> np.ndarray:
+    """The goal-independent part of every course's score: credential fit, Bayesian-smoothed rating
+    and freshness (how recently a crawl last saw the course)."""
+    if courses.empty:
+        return np.zeros(0, dtype=np.float32)
+    credential = courses["credential"].map(CREDENTIAL_FIT).fillna(UNKNOWN_CREDENTIAL_FIT).to_numpy(dtype=np.float32)
+    rating = pd.to_numeric(courses["rating"], errors="coerce")
+    count = pd.to_numeric(courses["rating_count"], errors="coerce").fillna(0).clip(lower=0)
+    rated = rating.notna()
+    mean = float(rating[rated].mean()) if rated.any() else 4.0
+    smoothed = ((rating.fillna(mean) * count) + mean * RATING_PRIOR_COUNT) / (count + RATING_PRIOR_COUNT)
+    quality = ((smoothed - 3.0) / 2.0).clip(0, 1).to_numpy(dtype=np.float32)
+    last_seen = pd.to_datetime(courses["last_seen"], errors="coerce")
+    age_days = (last_seen.max() - last_seen).dt.days.fillna(365).to_numpy(dtype=np.float32)
+    freshness = np.power(0.5, age_days / FRESHNESS_HALF_LIFE_DAYS).astype(np.float32)
+    return CREDENTIAL_WEIGHT * credential + QUALITY_WEIGHT * quality + FRESHNESS_WEIGHT * freshness
 
 
 def _quantile(values: pd.Series, q: float) -> float | None:
