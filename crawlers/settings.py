@@ -65,9 +65,9 @@ EXTENSIONS = {
 }
 
 # Error budget per source: a source that keeps failing is closed (finish reason
-# `closespider_errorcount`, run status `failed`) while the other sources carry on. Counted by
-# crawlers.extensions.SourceErrorCounter over every error the source logs (failed downloads, 5xx
-# after the last retry, callback exceptions), not only the callback exceptions Scrapy counts.
+# `closespider_errorcount`, run status `failed`) while the other sources carry on. Enforced by
+# crawlers.extensions.SourceErrorCounter on errors in a row (failed downloads, 5xx after the last
+# retry, dead pages, callback exceptions), so scattered dead links do not stop a large source.
 CLOSESPIDER_ERRORCOUNT = 50
 
 TELNETCONSOLE_ENABLED = False

@@ -16,14 +16,15 @@ from typing import Self
 from urllib.parse import urlsplit
 
 
-@dataclass(frozen=True)
+@dataclass
 class Seen:
-    """One request the server received."""
+    """One request the server received, logged when it arrives (a test may look before a slow
+    route has answered)."""
 
     path: str
     headers: dict[str, str]
-    status: int | None  # what the route answered; None when it wrote nothing (connection dropped)
     at: float  # time.monotonic() when the request arrived
+    status: int | None = None  # what the route answered; None until it does, or when it wrote nothing
 
 
 Route = Callable[["Exchange"], None]
@@ -103,9 +104,10 @@ class LocalServer:
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = urlsplit(handler.path).path
-        arrived = time.monotonic()
+        seen = Seen(path, dict(handler.headers.items()), time.monotonic())
         with self._lock:
-            hits = sum(1 for seen in self.seen if seen.path == path)
+            hits = sum(1 for earlier in self.seen if earlier.path == path)
+            self.seen.append(seen)
         exchange = Exchange(handler, path, hits)
         route = self.routes.get(path)
         try:
@@ -114,8 +116,7 @@ class LocalServer:
             else:
                 route(exchange)
         finally:
-            with self._lock:
-                self.seen.append(Seen(path, exchange.headers, exchange.status, arrived))
+            seen.status = exchange.status
 
     def __enter__(self) -> Self:
         self._thread.start()

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from crawlers.extensions import ERROR_BUDGET_REASON
+from crawlers.extensions import ERROR_BUDGET_REASON, ERRORS_IN_A_ROW_STAT, ERRORS_STAT, SourceErrorCounter
 from crawlers.middlewares.redirect_loop import RedirectLoopMiddleware
 from crawlers.middlewares.retry_backoff import BackoffRetryMiddleware, backoff_delay, parse_retry_after
 from crawlers.runner import crawler_settings
@@ -444,3 +444,40 @@ def test_redirect_back_into_its_own_chain_fails_the_request():
         middleware.process_response(request, loop)
     assert middleware.process_response(request, onward) is onward
     assert middleware.crawler.stats.get_value("skillstack/redirect/loop") == 1
+
+
+class EngineStub:
+    """Records the close the error budget asks for (a unit test runs no engine)."""
+
+    def __init__(self):
+        self.closed_for: list[str] = []
+
+    async def close_spider_async(self, *, reason: str) -> None:
+        self.closed_for.append(reason)
+
+
+def test_error_budget_counts_errors_in_a_row_not_scattered_ones():
+    crawler = crawler_for_middleware(CLOSESPIDER_ERRORCOUNT=3)
+    crawler.engine = EngineStub()
+    counter = SourceErrorCounter.from_crawler(crawler)
+    spider = crawler.spider
+    counter.spider_opened(spider)
+    good = Response("https://www.udemy.com/course/a/", status=200)
+
+    async def crawl_along() -> None:  # in an event loop, as the close is scheduled on it
+        for _ in range(4):  # a dead link between good pages, again and again
+            spider.logger.error("page is unavailable: HTTP 404")
+            crawler.signals.send_catch_log(signals.response_received, response=good, request=None, spider=spider)
+        await asyncio.sleep(0)
+        assert crawler.engine.closed_for == []
+        for _ in range(3):
+            spider.logger.error("page is unavailable: HTTP 500")
+        await asyncio.sleep(0)
+        assert crawler.engine.closed_for == [ERROR_BUDGET_REASON]
+
+    try:
+        asyncio.run(crawl_along())
+    finally:
+        counter.spider_closed(spider, "finished")
+    assert crawler.stats.get_value(ERRORS_STAT) == 7
+    assert crawler.stats.get_value(ERRORS_IN_A_ROW_STAT) == 3
