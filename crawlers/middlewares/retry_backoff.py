@@ -83,18 +83,19 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
+        # Without an errback the response that is given up on only reaches HttpErrorMiddleware, which
+        # logs it at INFO: the give-up is then the one error record of that request.
+        reported_elsewhere = request.errback is not None
         asked = parse_retry_after(response.headers.get("Retry-After")) if response.status in RETRY_AFTER_CODES else None
         if asked is not None and asked > self.cap:
             self.crawler.stats.inc_value("retry/retry_after_too_long")
-            logger.error(
+            logger.log(
+                logging.WARNING if reported_elsewhere else logging.ERROR,
                 "Gave up retrying %(request)s: the server asks to wait %(asked).0fs, more than %(cap).0fs",
                 {"request": request, "asked": asked, "cap": self.cap},
                 extra={"spider": self.crawler.spider},
             )
             return response
-        # Without an errback the response that is given up on only reaches HttpErrorMiddleware, which
-        # logs it at INFO: the give-up is then the one error record of that request.
-        reported_elsewhere = request.errback is not None
         retry = self._retry_or_give_up(request, response_status_message(response.status), reported_elsewhere)
         if retry is None:
             return response
