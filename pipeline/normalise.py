@@ -413,11 +413,21 @@ def _offer_from_mapping(mapping: Mapping, currency: str | None) -> tuple[Offer, 
 
 
 def _apply_free_flag(offer: Offer, is_free: bool | None, currency: str | None) -> Offer:
-    """The source's explicit flag wins over the price text on the access model."""
-    if is_free is True and offer.access_model not in ("free", "free-audit+paid-certificate"):
-        return Offer(0.0, offer.currency or currency, "free")
+    """The source's explicit flag wins over the price on the access model.
+
+    is_free True says there is a free way in. Beside a price (edX's verified seat, MITx Online's
+    current price, iversity's certificate track, a JSON-LD Offer with isAccessibleForFree) the
+    price buys the certificate: free-audit+paid-certificate. is_free False turns free into paid.
+    """
+    currency = offer.currency or currency
+    if is_free is True:
+        if offer.access_model in ("paid", "subscription") and offer.price:
+            certificate_price = offer.price if offer.access_model == "paid" else None
+            return Offer(0.0, currency, "free-audit+paid-certificate", certificate_price)
+        if offer.access_model != "free-audit+paid-certificate":
+            return Offer(0.0, currency, "free")
     if is_free is False and offer.access_model in ("free", None):
-        return Offer(None, offer.currency or currency, "paid")
+        return Offer(None, currency, "paid")
     return offer
 
 
@@ -436,7 +446,9 @@ def parse_offer(price: Any, currency: Any = None, is_free: Any = None) -> Offer:
       where auditing is free: free-audit+paid-certificate at the list (maximum) price.
     - JSON-LD AggregateOffer counts at its lowPrice.
     - `is_free` (bool, or "true"/"false"; Udemy's is_paid inverted) wins over the price on the
-      access model.
+      access model. True means a free way in exists: beside a positive price (edX's verified seat
+      with an audit seat, MITx Online's price with an audit mode) it makes free-audit+paid-certificate
+      with that price as certificate_price; alone it makes free. False turns free into paid.
     - A negative amount, or one above MAX_PRICE (MAX_PRICE_HIGH_NOMINAL for yen, won, rupees...),
       makes the offer unknown: price and access model None.
     """
