@@ -146,9 +146,10 @@ _NUMBER_GROUP_SEPARATORS = str.maketrans("", "", "\u00a0\u202f' ")
 def _parse_number(token: str, *, integer: bool = False) -> float | None:
     """Read "1,234.50", "1.234,50", "49,99", "1 234" (with a no-break space) as a float.
 
-    With both separators the last one is the decimal mark. A lone "," or "." followed by exactly three
-    digits is a thousands separator when `integer` is set (counts) or when it repeats ("1,234,567");
-    otherwise a lone "," is a decimal comma and a lone "." a decimal point.
+    With both separators the last one is the decimal mark. Groups of exactly three digits after ","
+    ("1,234", "1,234,567") are thousands; after "." only when repeated ("1.234.567") or when
+    `integer` is set (counts are whole numbers). Otherwise a lone "," is a decimal comma ("49,99")
+    and a lone "." a decimal point.
     """
     token = token.strip().strip(".,'").translate(_NUMBER_GROUP_SEPARATORS)
     if not token or not token[0].isdigit():
@@ -626,8 +627,10 @@ def parse_duration(duration: Any = None, weeks: Any = None, hours: Any = None, m
         total = length * (weekly if weekly is not None else ASSUMED_WEEKLY_HOURS)
     else:
         total = None
-    if reading.weekly_hours is not None and weekly is None or reading.weeks is not None and length is None:
-        total = None  # one part was absurd: the whole estimate is untrustworthy
+    absurd_weekly = reading.weekly_hours is not None and weekly is None
+    absurd_part = absurd_weekly or (reading.weeks is not None and length is None)
+    if explicit_total is None and absurd_part:
+        total = None  # the text gave an impossible effort or length: its estimate is untrustworthy
     if total is not None and not 0 < total <= MAX_TOTAL_HOURS:
         total = None
 
