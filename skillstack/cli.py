@@ -310,6 +310,27 @@ def cmd_bench_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_recommend(args: argparse.Namespace) -> int:
+    from recommender.evaluate import evaluate
+
+    report = evaluate(limit=args.limit)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"{report['goals']} goals (ESCO occupations with >= {report['min_relevant']} relevant courses), k={report['k']}"
+    )
+    for part in ("all", "tune", "held-out"):
+        figures = report[part]
+        line = "  ".join(
+            f"{name} nDCG@10 {figures[name]['ndcg@10']} R@10 {figures[name]['recall@10']}"
+            for name in ("system", "tfidf_baseline", "dense_baseline")
+        )
+        ratio = figures["system_over_best_baseline"]
+        print(f"{part:9} ({figures['system']['goals']} goals)  {line}  system/best baseline {ratio}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -382,6 +403,13 @@ def build_parser() -> argparse.ArgumentParser:
     nightly_parser.add_argument("--dry-run", action="store_true", help="say what it would do, do nothing")
     nightly_parser.add_argument("--limit", type=int, help="bound each source (for trials; the nightly crawls all)")
     nightly_parser.set_defaults(func=cmd_nightly)
+
+    evaluation = sub.add_parser("eval", help="quality figures on public benchmarks")
+    eval_sub = evaluation.add_subparsers(dest="eval_command", required=True)
+    eval_recommend = eval_sub.add_parser("recommend", help="nDCG@10 and Recall@10 vs TF-IDF and dense baselines")
+    eval_recommend.add_argument("--limit", type=int, help="evaluate the first N goals only")
+    eval_recommend.add_argument("--json", action="store_true")
+    eval_recommend.set_defaults(func=cmd_eval_recommend)
 
     serve = sub.add_parser("serve", help="the Streamlit dashboard")
     serve.add_argument("--address", default="127.0.0.1")
