@@ -148,12 +148,13 @@ def alt_label_surfaces(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def ensure_skill_vectors(con: duckdb.DuckDBPyConnection) -> int:
-    """Embed the skill surfaces the extractor needs that this model has not embedded yet; returns how many.
+    """Store the skill surface vectors the extractor needs; returns how many texts had to be embedded.
 
-    Preferred labels come from `pipeline.surfaces.ensure_taxonomy_vectors` (called first, since it
-    embeds nothing once any vector of the model exists). Alternative labels (about 97k) are
-    embedded once per model, then only those a taxonomy reload adds; rows of labels the taxonomy
-    no longer has are removed.
+    Preferred labels come from `pipeline.surfaces.ensure_taxonomy_vectors` (called first).
+    Alternative labels (about 97k) are embedded once per model: a text this model already has a
+    vector for, in this catalogue or in the previous one a build attaches as `prev`, is copied,
+    not embedded again. That also keeps rebuilds cheap if another step drops these rows. Rows of
+    labels the taxonomy no longer has are removed.
     """
     if not taxonomy_loaded(con):
         return 0
@@ -185,9 +186,37 @@ def ensure_skill_vectors(con: duckdb.DuckDBPyConnection) -> int:
         con.unregister("wanted_surfaces")
     if missing.empty:
         return 0
-    log.info("embedding %d ESCO alternative labels (once per model)", len(missing))
-    surfaces.insert_vectors(con, missing, embed.encode(missing["surface"].tolist(), batch_size=256))
-    return len(missing)
+    known = _known_vectors(con, missing["surface"].unique().tolist())
+    texts = sorted(set(missing["surface"]) - known.keys())
+    if texts:
+        log.info("embedding %d ESCO alternative labels (once per model)", len(texts))
+        known.update(zip(texts, embed.encode(texts, batch_size=256), strict=True))
+    surfaces.insert_vectors(con, missing, np.vstack([known[text] for text in missing["surface"]]))
+    return len(texts)
+
+
+def _known_vectors(con: duckdb.DuckDBPyConnection, texts: list[str]) -> dict[str, np.ndarray]:
+    """This model's vectors for any of `texts`, from any taxonomy row here or in an attached `prev` catalogue."""
+    sources = ["taxonomy_vectors"]
+    if con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0]:
+        sources.append("prev.taxonomy_vectors")
+    union = " UNION ALL ".join(f"SELECT surface, vector, model FROM {table}" for table in sources)  # fixed names
+    con.register("wanted_texts", pd.DataFrame({"surface": texts}))
+    try:
+        frame = con.execute(
+            f"""
+            SELECT v.surface, any_value(v.vector) AS vector
+            FROM ({union}) v SEMI JOIN wanted_texts w ON w.surface = v.surface
+            WHERE v.model = ? GROUP BY v.surface
+            """,
+            [embed.MODEL_KEY],
+        ).df()
+    finally:
+        con.unregister("wanted_texts")
+    return {
+        text: np.asarray(vector, dtype=np.float32)
+        for text, vector in zip(frame["surface"], frame["vector"], strict=True)
+    }
 
 
 # ---------------------------------------------------------------- the extractor

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import sparse
 
 from pipeline import embed
+from pipeline.skill_extract import SkillExtractor
 from pipeline.skills import skill_matrix
 from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
@@ -85,6 +86,7 @@ class Engine:
     occupation_skills: pd.DataFrame
     skill_vector_uris: list[str]
     skill_vectors: np.ndarray
+    skill_extractor: SkillExtractor
     skill_by_label: dict[str, str]  # lower-cased preferred and alternative labels -> uri
     occupation_tools: dict[str, list[str]]  # ESCO occupation -> O*NET technology examples, hot first
     meta: dict[str, str]
@@ -177,6 +179,7 @@ class Engine:
             occupation_skills=occupation_skills,
             skill_vector_uris=skill_vector_uris,
             skill_vectors=skill_vectors,
+            skill_extractor=SkillExtractor.load(con),
             skill_by_label=skill_by_label,
             occupation_tools=tools,
             meta=meta,
@@ -491,9 +494,7 @@ class Engine:
                 'the text is empty: give a sentence, e.g. `skillstack skills extract "analyse data in Excel"`'
             )
         self._require_taxonomy_vectors()
-        scores = self.skill_vectors @ embed.encode([text])[0]
-        top = np.argsort(-scores)[:k]
-        return [(self.skill_vector_uris[i], self.skill_label(self.skill_vector_uris[i]), float(scores[i])) for i in top]
+        return self.skill_extractor.extract([text], k)[0]
 
     def summary(self) -> dict:
         return {
