@@ -4,7 +4,7 @@ Goals are ESCO occupations (their preferred label is the goal text). A course is
 occupation when its provider declared skills (the provider's own tags) that name the occupation's
 skills: an ESCO essential skill of the occupation (preferred or alternative label, exactly) or an
 O*NET technology example of an O*NET occupation the official crosswalk maps to it. The grade is
-the number of such tags. Only occupations with at least MIN_RELEVANT relevant active courses are
+the number of such tags, capped at MAX_GRADE. Only occupations with at least MIN_RELEVANT relevant active courses are
 goals. Neither the labels, the relations, the crosswalk nor the tags are ours; the matching is
 exact string equality after lower-casing.
 
@@ -30,6 +30,8 @@ from recommender import api
 
 MIN_RELEVANT = 5
 K = 10
+# Grades are capped: a course tagging ten of an occupation's skills is very relevant, not 2^10 times so.
+MAX_GRADE = 3
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ def build_goals(limit: int | None = None) -> list[Goal]:
     labels = dict(eng.read("SELECT uri, label FROM occupations").itertuples(index=False, name=None))
     goals = []
     for uri, group in relevance_rows.groupby("occupation_uri"):
-        relevance = {c: int(g) for c, g in zip(group["course_id"], group["grade"], strict=True) if c in active}
+        relevance = {
+            c: min(int(g), MAX_GRADE) for c, g in zip(group["course_id"], group["grade"], strict=True) if c in active
+        }
         if len(relevance) >= MIN_RELEVANT and uri in labels:
             goals.append(Goal(uri, labels[uri], relevance, split_of(uri)))
     goals.sort(key=lambda g: g.uri)
