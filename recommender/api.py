@@ -125,6 +125,7 @@ class SkillStack:
     total_hours: float  # courses of unknown length count as 0 here; `unknown_hours` says how many
     unknown_hours: int
     total_cost: float  # what the certificates/courses cost, in `currency`; free audits count 0
+    unknown_price: int  # steps whose price the source does not state (not counted in total_cost)
     currency: str | None
     covered: tuple[str, ...]
     uncovered: tuple[str, ...]  # required skills the stack leaves open, heaviest first
@@ -137,6 +138,7 @@ class SkillStack:
             "total_hours": self.total_hours,
             "unknown_hours": self.unknown_hours,
             "total_cost": self.total_cost,
+            "unknown_price": self.unknown_price,
             "currency": self.currency,
             "covered": list(self.covered),
             "uncovered": list(self.uncovered),
@@ -268,6 +270,7 @@ def _stack(eng: Engine, ranking, gap: dict[str, float]) -> SkillStack | None:
         total_hours=round(total_hours, 1),
         unknown_hours=sum(c.hours is None for c in courses),
         total_cost=round(sum(_cost(c) for c in courses), 2),
+        unknown_price=sum(c.price is None and c.access_model is None for c in courses),
         currency=currencies.pop() if len(currencies) == 1 else (None if not currencies else "mixed"),
         covered=covered,
         uncovered=uncovered,

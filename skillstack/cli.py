@@ -146,6 +146,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         if rec.stack and rec.stack.steps:
             stack = rec.stack
             cost = f"{stack.total_cost:g} {stack.currency or ''}".strip() if stack.total_cost else "free"
+            if stack.unknown_price:
+                cost += f" + {stack.unknown_price} of unstated price"
             print(f"Skill stack: {len(stack.steps)} steps, {stack.total_hours:g} h, {cost}")
             for number, step in enumerate(stack.steps, 1):
                 print(f"  {number}. {step.course.title} ({step.course.provider}) — closes {', '.join(step.closes[:5])}")
