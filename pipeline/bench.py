@@ -215,10 +215,10 @@ def bench_size(real_home: Path, work_dir: Path, n: int) -> SizeReport:
 
 def _seed_catalog(real_catalog: Path, target: Path) -> None:
     """The bench catalogue starts with the real taxonomy and its vectors, and no courses."""
-    from pipeline.publish import TAXONOMY_TABLES, publishing
+    from pipeline.publish import TAXONOMY_TABLES, publishing, sql_string
 
     with publishing(target, carry_over=()) as con:
-        con.execute("ATTACH ? AS real (READ_ONLY)", [str(real_catalog)])
+        con.execute(f"ATTACH {sql_string(real_catalog)} AS real (READ_ONLY)")
         for table in TAXONOMY_TABLES:
             con.execute(f"INSERT INTO {table} SELECT * FROM real.{table}")  # identifiers from a constant
         con.execute("DETACH real")

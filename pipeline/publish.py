@@ -36,7 +36,7 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
     try:
         apply_schema(con)
         if catalog_path.exists():
-            con.execute("ATTACH ? AS prev (READ_ONLY)", [str(catalog_path)])
+            con.execute(f"ATTACH {sql_string(catalog_path)} AS prev (READ_ONLY)")
             for table in carry_over:
                 # Identifiers from the constants above, never from input.
                 con.execute(f"INSERT INTO {table} SELECT * FROM prev.{table}")
@@ -53,6 +53,12 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
         staging.unlink(missing_ok=True)
         staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
         raise
+
+
+def sql_string(path: Path) -> str:
+    """A file path as an SQL string literal: ATTACH takes no bound parameters, and the path comes
+    from our own settings, but a quote in a folder name must still not end the literal."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def has_previous(con: duckdb.DuckDBPyConnection) -> bool:
