@@ -30,6 +30,7 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
     step, and `carry_over` tables are copied from it first.
     """
     catalog_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(catalog_path)
     staging = catalog_path.with_name(f".{catalog_path.name}.{os.getpid()}.building")
     staging.unlink(missing_ok=True)
     con = duckdb.connect(str(staging))
@@ -53,6 +54,28 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
         staging.unlink(missing_ok=True)
         staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
         raise
+
+
+def remove_stale_staging(catalog_path: Path) -> list[Path]:
+    """Delete the staging files (and their WAL) of builds whose process is gone, e.g. killed by
+    SIGKILL or a power cut; a build still running keeps its own. Returns what was deleted."""
+    removed = []
+    for path in catalog_path.parent.glob(f".{catalog_path.name}.*.building*"):
+        pid = path.name.removeprefix(f".{catalog_path.name}.").split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def sql_string(path: Path) -> str:

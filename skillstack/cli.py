@@ -187,17 +187,27 @@ def cmd_goals_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
+    from crawlers.runner import UnknownSourceError, check_sources, list_sources
     from skillstack import nightly
 
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit must be at least 1, not {args.limit}")
+    try:
+        sources = check_sources(args.sources or [])
+    except UnknownSourceError as exc:
+        raise UserError(str(exc)) from exc
     paths = settings.paths()
     if args.dry_run:
-        from crawlers.runner import list_sources
-
         taxonomy = "present" if _catalog_has_taxonomy(paths.catalog_db) else "missing: would load it"
+        which = "the sources" if sources else "every source"
+        bound = f", at most {args.limit} items each" if args.limit else ""
         print(f"SKILLSTACK_HOME {paths.home}")
         print(f"mirror: {settings.mirror_dir() or 'none (live web)'}")
         print(f"1. taxonomy: {taxonomy}")
-        print(f"2. crawl every source into {paths.crawl_db}: " + ", ".join(name for name, _ in list_sources()))
+        print(
+            f"2. crawl {which} into {paths.crawl_db}{bound}: "
+            + ", ".join(sources or [name for name, _ in list_sources()])
+        )
         print(f"3. build and publish {paths.catalog_db} (atomic rename; the old one serves until then)")
         print(f"4. write the run report into {paths.reports}")
         return 0
@@ -210,7 +220,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         from pipeline.store import open_crawl_db
 
         open_crawl_db(paths.crawl_db).close()
-        return run_crawl(None, limit=args.limit, crawl_db=paths.crawl_db)
+        return run_crawl(sources or None, limit=args.limit, crawl_db=paths.crawl_db)
 
     def build():
         from pipeline.build import build_catalog
@@ -224,6 +234,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             taxonomy_present=lambda: _catalog_has_taxonomy(paths.catalog_db),
             crawl=crawl,
             build=build,
+            sources=sources,
+            limit=args.limit,
         )
     except nightly.NightlyLockedError as exc:
         print(f"skillstack: {exc}", file=sys.stderr)
@@ -404,6 +416,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     nightly_parser.add_argument("--dry-run", action="store_true", help="say what it would do, do nothing")
     nightly_parser.add_argument("--limit", type=int, help="bound each source (for trials; the nightly crawls all)")
+    nightly_parser.add_argument(
+        "--source",
+        action="append",
+        dest="sources",
+        metavar="SOURCE",
+        help="crawl only this source (repeat for several; default every source); the build uses them all",
+    )
     nightly_parser.set_defaults(func=cmd_nightly)
 
     evaluation = sub.add_parser("eval", help="quality figures on public benchmarks")

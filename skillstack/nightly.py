@@ -50,6 +50,8 @@ def nightly_lock(lock_file: Path) -> Iterator[None]:
 class NightlyReport:
     started_at: str
     finished_at: str | None = None
+    sources_requested: list[str] = field(default_factory=list)  # empty: every source
+    limit: int | None = None
     taxonomy: str = "present"
     sources: list[dict] = field(default_factory=list)
     catalogue: dict = field(default_factory=dict)
@@ -57,12 +59,15 @@ class NightlyReport:
     published: bool = False
     exit_code: int = EXIT_OK
     seconds: float = 0.0
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         lines = [
             f"skillstack nightly {self.started_at} → {self.finished_at} ({self.seconds:.0f}s), exit {self.exit_code}"
         ]
         lines.append(f"taxonomy: {self.taxonomy}")
+        if self.step_seconds:
+            lines.append("steps: " + ", ".join(f"{step} {seconds:.0f}s" for step, seconds in self.step_seconds.items()))
         lines.append(
             f"{'source':28} {'status':8} {'items':>7} {'new':>6} {'changed':>7} {'removed':>7} {'errors':>6}  time"
         )
@@ -89,11 +94,17 @@ def run_nightly(
     taxonomy_present: Callable[[], bool],
     crawl: Callable[[], list],
     build: Callable[[], object],
+    sources: list[str] | None = None,
+    limit: int | None = None,
 ) -> NightlyReport:
-    """Run the steps under the lock and write the report; never raises for a failed step."""
+    """Run the steps under the lock and write the report; never raises for a failed step.
+
+    NightlyLockedError, before anything ran, when another nightly holds the lock.
+    """
     started = time.perf_counter()
-    report = NightlyReport(started_at=_now())
+    report = NightlyReport(started_at=_now(), sources_requested=list(sources or []), limit=limit)
     with nightly_lock(paths.lock_file):
+        tick = time.perf_counter()
         if not taxonomy_present():
             try:
                 load_taxonomy()
@@ -101,34 +112,53 @@ def run_nightly(
             except Exception as exc:  # the crawl and build can still run; the report says why
                 report.taxonomy = "missing"
                 report.failures.append(f"taxonomy: {_one_line(exc)}")
+        report.step_seconds["taxonomy"] = round(time.perf_counter() - tick, 1)
+
+        tick = time.perf_counter()
         try:
             summaries = crawl()
         except Exception as exc:
             summaries = []
             report.failures.append(f"crawl: {_one_line(exc)}")
-        report.sources = [s.as_dict() for s in summaries]
-        report.failures.extend(f"{s.source}: {s.finish_reason or s.status}" for s in summaries if not s.ok)
+        report.step_seconds["crawl"] = round(time.perf_counter() - tick, 1)
+        report.sources = [{**s.as_dict(), "new": 0, "changed": 0, "removed": 0} for s in summaries]
+        report.failures.extend(f"{s.source}: {_why_failed(s)}" for s in summaries if not s.ok)
+
+        tick = time.perf_counter()
         try:
             built = build()
             report.published = True
             report.catalogue = built.as_dict()
             for source in report.sources:
-                source.update(built.per_source.get(source["source"], {}))
+                counts = built.per_source.get(source["source"], {})
+                source.update({key: counts.get(key, 0) for key in ("new", "changed", "removed", "active")})
         except Exception as exc:
             report.failures.append(f"build: {_one_line(exc)}")
+        report.step_seconds["build"] = round(time.perf_counter() - tick, 1)
     if not report.published:
         report.exit_code = EXIT_NOTHING_PUBLISHED
     elif report.failures:
         report.exit_code = EXIT_SOME_SOURCES_FAILED
-    report.seconds = time.perf_counter() - started
+    report.seconds = round(time.perf_counter() - started, 1)
     report.finished_at = _now()
     write_report(paths.reports, report)
     return report
 
 
+def _why_failed(summary) -> str:
+    """The finish reason, the error count and the HTTP statuses that were not 2xx/3xx."""
+    bad = ", ".join(f"HTTP {code} x{n}" for code, n in summary.http_status.items() if not code.startswith(("2", "3")))
+    detail = f"{summary.errors} errors" + (f"; {bad}" if bad else "")
+    return f"{summary.finish_reason or summary.status} ({detail})"
+
+
 def write_report(directory: Path, report: NightlyReport) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     stem = directory / f"nightly-{report.started_at.replace(':', '')}"
+    for attempt in range(2, 100):  # two runs started in the same second keep both reports
+        if not stem.with_suffix(".json").exists():
+            break
+        stem = directory / f"nightly-{report.started_at.replace(':', '')}-{attempt}"
     stem.with_suffix(".json").write_text(json.dumps(report.__dict__, indent=2, default=str), encoding="utf-8")
     stem.with_suffix(".txt").write_text(report.summary() + "\n", encoding="utf-8")
     return stem.with_suffix(".json")
