@@ -7,7 +7,9 @@ character escaped) or plain-text elements; nothing here allows HTML.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -287,10 +289,26 @@ def catalog() -> api.CatalogSummary | None:
     """The published catalogue's summary, or None after showing what command fills it."""
     try:
         with st.spinner("Opening the catalogue…"):
-            return api.catalog_summary()
+            summary = api.catalog_summary()
     except api.RecommenderError as exc:
         show_user_error(str(exc))
         return None
+    _warm_up(summary.version)
+    return summary
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _warm_up(version: str) -> threading.Thread:
+    """One query in the background as soon as a page opens, so the model is loaded by the time the first
+    goal is typed; queries wait for it rather than load the model a second time beside it."""
+    thread = threading.Thread(target=_first_query, name="skillstack-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _first_query() -> None:
+    with contextlib.suppress(api.RecommenderError):
+        api.recommend("data analyst", k=1)
 
 
 # Every cached call takes the catalogue's version: a newly published catalogue is a cache miss, so
@@ -301,11 +319,13 @@ def catalog() -> api.CatalogSummary | None:
 def recommend(
     goal: str, filters: api.Filters, occupation: str | None, have: tuple[str, ...], k: int, version: str
 ) -> api.Recommendation:
+    _warm_up(version).join()
     return api.recommend(goal, k=k, filters=filters, occupation_uri=occupation, have=have)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def compare(goal: str | None, filters: api.Filters, occupation: str | None, version: str) -> api.Comparison:
+    _warm_up(version).join()
     return api.compare_providers(goal, filters=filters, occupation_uri=occupation)
 
 
@@ -318,6 +338,7 @@ def course_detail(course_id: str, version: str) -> api.CourseDetail | None:
 def skill_gap(
     goal: str, filters: api.Filters, occupation: str | None, have: tuple[str, ...], version: str
 ) -> api.SkillGap:
+    _warm_up(version).join()
     return api.skill_gap(goal, filters=filters, occupation_uri=occupation, have=have)
 
 

@@ -82,7 +82,7 @@ def render() -> None:
     st.dataframe(
         table,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             name: st.column_config.NumberColumn(format="percent")
             for name in ("Free", "With certificate", "Goal coverage")
@@ -102,10 +102,7 @@ def render() -> None:
 
 def _csv(frame: pd.DataFrame) -> str:
     """The table as CSV; a text cell that a spreadsheet would run as a formula is quoted with a '."""
-    safe = frame.copy()
-    for column in safe.select_dtypes(include="object"):
-        safe[column] = safe[column].map(_defuse)
-    return safe.to_csv(index=False)
+    return frame.map(_defuse).to_csv(index=False)
 
 
 def _defuse(value: object) -> object:
@@ -131,8 +128,8 @@ def _charts(comparison: api.Comparison) -> None:
     left.altair_chart(
         alt.Chart(counts, title="Courses")
         .mark_bar()
-        .encode(x="courses:Q", y=alt.Y("provider:N", sort=order, title=None), tooltip=["provider", "courses"]),
-        use_container_width=True,
+        .encode(x="courses:Q", y=alt.Y("provider:N", sort=order, title=None), tooltip=["provider:N", "courses:Q"]),
+        width="stretch",
     )
     right.altair_chart(
         alt.Chart(shares, title="Share free and with certificate")
@@ -142,16 +139,16 @@ def _charts(comparison: api.Comparison) -> None:
             y=alt.Y("provider:N", sort=order, title=None),
             yOffset="what:N",
             color=alt.Color("what:N", title=None),
-            tooltip=["provider", "what", alt.Tooltip("share:Q", format=".0%")],
+            tooltip=["provider:N", "what:N", alt.Tooltip("share:Q", format=".0%")],
         ),
-        use_container_width=True,
+        width="stretch",
     )
     left, right = st.columns(2)
-    left.altair_chart(_spread(providers, "price", "Price of paid courses (p25–median–p75)"), use_container_width=True)
-    right.altair_chart(_spread(providers, "hours", "Hours (p25–median–p75)"), use_container_width=True)
+    left.altair_chart(_spread(providers, "price", "Price of paid courses (p25–median–p75)"), width="stretch")
+    right.altair_chart(_spread(providers, "hours", "Hours (p25–median–p75)"), width="stretch")
     left, right = st.columns(2)
-    left.altair_chart(_mix(providers, "levels", "Levels"), use_container_width=True)
-    right.altair_chart(_mix(providers, "languages", "Languages"), use_container_width=True)
+    left.altair_chart(_mix(providers, "levels", "Levels"), width="stretch")
+    right.altair_chart(_mix(providers, "languages", "Languages"), width="stretch")
     if comparison.goal is not None:
         coverage = pd.DataFrame({"provider": order, "coverage": [p.goal_coverage or 0.0 for p in providers]})
         st.altair_chart(
@@ -160,9 +157,9 @@ def _charts(comparison: api.Comparison) -> None:
             .encode(
                 x=alt.X("coverage:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
                 y=alt.Y("provider:N", sort=order, title=None),
-                tooltip=["provider", alt.Tooltip("coverage:Q", format=".0%")],
+                tooltip=["provider:N", alt.Tooltip("coverage:Q", format=".0%")],
             ),
-            use_container_width=True,
+            width="stretch",
         )
 
 
@@ -178,7 +175,7 @@ def _spread(providers: tuple[api.ProviderStats, ...], what: str, title: str) -> 
     y = alt.Y("provider:N", sort=order, title=None)
     base = alt.Chart(frame, title=title)
     spread = base.mark_rule(strokeWidth=6, opacity=0.5).encode(
-        x=alt.X("p25:Q", title=what), x2="p75:Q", y=y, tooltip=["provider", "p25", "median", "p75"]
+        x=alt.X("p25:Q", title=what), x2="p75:Q", y=y, tooltip=["provider:N", "p25:Q", "median:Q", "p75:Q"]
     )
     middle = base.mark_tick(thickness=3, size=16, color="black").encode(x="median:Q", y=y)
     return spread + middle
@@ -196,6 +193,6 @@ def _mix(providers: tuple[api.ProviderStats, ...], what: str, title: str) -> alt
             x=alt.X("courses:Q", stack="normalize", axis=alt.Axis(format="%"), title="share of courses"),
             y=alt.Y("provider:N", sort=[p.provider for p in providers], title=None),
             color=alt.Color(f"{what}:N"),
-            tooltip=["provider", what, "courses"],
+            tooltip=["provider:N", f"{what}:N", "courses:Q"],
         )
     )

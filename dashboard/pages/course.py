@@ -19,10 +19,11 @@ def render() -> None:
         common.footer()
         return
     common.seed("course_id", st.query_params.get("course", ""))
-    course_id = st.text_input("Course id", key="course_id", help="Open a course from Find, or paste its id.").strip()
+    course_id = st.sidebar.text_input("Course id", key="course_id", help="Open a course from Find, or paste its id.")
+    course_id = course_id.strip()
     if not course_id:
         st.title("Course")
-        st.info("Open a course from the Find page, or paste a course id above.")
+        st.info("Open a course from the Find page, or paste a course id in the sidebar.")
         common.footer()
         return
     if st.query_params.get("course") != course_id:
@@ -58,7 +59,7 @@ def _course(detail: api.CourseDetail) -> None:
     level.metric("Level", detail.level or "–")
     rating.metric("Rating", f"{detail.rating:.1f}" if detail.rating is not None else "–",
                   help=f"{detail.rating_count:,} ratings" if detail.rating_count else None)  # fmt: skip
-    st.dataframe(_facts(detail), hide_index=True, use_container_width=True)
+    st.dataframe(_facts(detail), hide_index=True, width="stretch", height="content")
 
     if detail.description:
         st.header("Description")
@@ -76,7 +77,7 @@ def _course(detail: api.CourseDetail) -> None:
                 "evidence": [s.evidence for s in detail.skills],
             }
         )
-        st.dataframe(skills, hide_index=True, use_container_width=True)
+        st.dataframe(skills, hide_index=True, width="stretch")
     else:
         st.info("No ESCO skill is linked to this course.")
     if detail.skills_declared:
@@ -130,13 +131,15 @@ def _offers(detail: api.CourseDetail) -> None:
         }
     )
     st.caption(f"{len(offers)} offer(s) recorded; a new one is added whenever the price or access changes.")
-    st.dataframe(offers, hide_index=True, use_container_width=True)
+    st.dataframe(offers, hide_index=True, width="stretch")
     priced = offers.dropna(subset=["price"])
-    if len(priced) > 1:
+    if priced["price"].nunique() > 1:
         priced = priced.assign(observed=pd.to_datetime(priced["observed"]))
         st.altair_chart(
             alt.Chart(priced, title="Price history")
             .mark_line(point=True, interpolate="step-after")
-            .encode(x="observed:T", y="price:Q", tooltip=["observed", "price", "currency", "access"]),
-            use_container_width=True,
-        )
+            .encode(x=alt.X("observed:T", title=None), y=alt.Y("price:Q", axis=alt.Axis(format=",.2~f")),
+                    tooltip=["observed:T", "price:Q", "currency:N", "access:N"])
+            .properties(height=220),
+            width="stretch",
+        )  # fmt: skip

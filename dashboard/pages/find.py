@@ -60,8 +60,14 @@ def _stack(rec: api.Recommendation) -> None:
         return
     steps, hours, cost, covered = st.columns(4)
     steps.metric("Steps", len(stack.steps))
-    unknown = f" (+{stack.unknown_hours} of unknown length)" if stack.unknown_hours else ""
-    hours.metric("Total hours", f"{stack.total_hours:g}", help=f"Sum of the steps' hours{unknown}.")
+    if stack.unknown_hours:
+        hours.metric(
+            "Total hours",
+            f"≥ {stack.total_hours:g}",
+            help=f"Sum of the steps' hours; {stack.unknown_hours} step(s) do not say how long they take.",
+        )
+    else:
+        hours.metric("Total hours", f"{stack.total_hours:g}", help="Sum of the steps' hours.")  # fmt: skip
     cost.metric("Total cost", common.money(stack.total_cost, stack.currency if stack.total_cost else None))
     required = len(stack.covered) + len(stack.uncovered)
     covered.metric("Gap closed", f"{len(stack.covered)} of {required} skills")
@@ -71,7 +77,7 @@ def _stack(rec: api.Recommendation) -> None:
             st.caption(md(common.course_facts(step.course)))
             st.markdown(md("Closes: " + ", ".join(step.closes)))
             common.course_links(step.course.course_id, step.course.url)
-    st.altair_chart(_stack_chart(stack), use_container_width=True)
+    st.altair_chart(_stack_chart(stack), width="stretch")
     if stack.uncovered:
         st.caption(md("Left open: " + ", ".join(stack.uncovered[:15])))
 
@@ -87,7 +93,7 @@ def _stack_chart(stack: api.SkillStack) -> alt.Chart:
     frame["skills covered so far"] = frame["skills closed"].cumsum()
     base = alt.Chart(frame).encode(x=alt.X("step:O", title="Step", axis=alt.Axis(labelAngle=0)))
     bars = base.mark_bar().encode(
-        y=alt.Y("skills closed:Q", title="Skills"), tooltip=["step", "course", "skills closed"]
+        y=alt.Y("skills closed:Q", title="Skills"), tooltip=["step:O", "course:N", "skills closed:Q"]
     )
     line = base.mark_line(point=True, color="#e45756").encode(y="skills covered so far:Q")
     return (bars + line).properties(title="Skills covered per step (bars) and so far (line)", height=260)

@@ -59,7 +59,7 @@ def render() -> None:
     columns[0].metric("Required", len(frame))
     for column, status in zip(columns[1:], STATUS_COLORS, strict=True):
         column.metric(status.capitalize(), int(counts.get(status, 0)))
-    st.altair_chart(_chart(frame), use_container_width=True)
+    st.altair_chart(_chart(frame), width="stretch")
 
     for status, note in (
         (HAVE, "Skills you said you have, matched to ESCO."),
@@ -73,7 +73,7 @@ def render() -> None:
         if part.empty:
             st.text("none")
             continue
-        st.dataframe(part.drop(columns="status"), hide_index=True, use_container_width=True)
+        st.dataframe(part.drop(columns="status"), hide_index=True, width="stretch")
     common.footer()
 
 
@@ -122,7 +122,7 @@ def _chart(frame: pd.DataFrame) -> alt.Chart:
                 title=None,
             ),
             order=alt.Order("status:N"),
-            tooltip=["kind", "status", "skills"],
+            tooltip=["kind:N", "status:N", "skills:Q"],
         )
         .properties(height=140)
     )

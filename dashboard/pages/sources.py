@@ -70,7 +70,7 @@ def render() -> None:
             "last success": [s.last_success for s in sources],
         }
     )
-    st.dataframe(frame, hide_index=True, use_container_width=True)
+    st.dataframe(frame, hide_index=True, width="stretch")
     long = frame.melt(id_vars="source", value_vars=["items", "errors", "dropped"], var_name="count", value_name="n")
     st.altair_chart(
         alt.Chart(long, title="Last crawl: items, errors and drops per source")
@@ -79,18 +79,23 @@ def render() -> None:
             x="n:Q",
             y=alt.Y("source:N", title=None),
             yOffset="count:N",
-            color=alt.Color("count:N", scale=alt.Scale(range=["#4c78a8", "#e45756", "#f58518"]), title=None),
-            tooltip=["source", "count", "n"],
-        ),
-        use_container_width=True,
+            color=alt.Color(
+                "count:N",
+                scale=alt.Scale(domain=["items", "errors", "dropped"], range=["#4c78a8", "#e45756", "#f58518"]),
+                title=None,
+            ),
+            tooltip=["source:N", "count:N", "n:Q"],
+        )
+        .properties(height=alt.Step(12)),
+        width="stretch",
     )
     common.footer()
 
 
 def _status(source: api.SourceStatus) -> str:
     if source.status == "finished":
-        return "✅ finished" + (f", {source.errors} errors" if source.errors else "")
-    return f"❌ {source.status or 'unknown'}"
+        return "finished" + (f", {source.errors} errors" if source.errors else "")
+    return f"FAILED ({source.status or 'unknown'})"
 
 
 def _age_hours(built_at: str | None) -> float | None:

@@ -1,0 +1,262 @@
+"""The dashboard end to end in a real browser: `skillstack serve` on the built catalogue, driven by
+Playwright in Debian's chromium (installed by .ci/run; never `playwright install`).
+
+Screenshots of each page and the goal → results timing go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from recommender import api
+from tests.test_dashboard import IMG, SCRIPT, XSS_DESCRIPTION, make_xss_home
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+GOAL = "data analyst"
+SECOND_GOAL = "web developer"
+WARM_LIMIT_S = 2.0
+# The first page load opens the catalogue and loads the embedding model in the server.
+FIRST_LOAD_MS = 180_000
+STEP_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`, as .ci/run does); "
+            "the browser tests never download a browser"
+        )
+    ARTIFACTS.mkdir(exist_ok=True)
+    expect.set_options(timeout=STEP_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(home: Path, log_path: Path) -> Iterator[str]:
+    """`skillstack serve` on a free port of 127.0.0.1 over `home`; stopped (with its streamlit child) after."""
+    port = _free_port()
+    env = {**os.environ, "SKILLSTACK_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    with log_path.open("wb") as log:
+        # Its own process group: `serve` runs streamlit as a child, and both must go.
+        server = subprocess.Popen(
+            [sys.executable, "-m", "skillstack.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_healthy(f"{url}/_stcore/health", server, log_path)
+            yield url
+        finally:
+            _stop(server)
+
+
+def _wait_healthy(health_url: str, server: subprocess.Popen, log_path: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"skillstack serve exited {server.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(health_url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{health_url} not healthy after {timeout:.0f}s:\n{log_path.read_text()[-3000:]}")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def dashboard(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(built_home, tmp_path_factory.mktemp("serve") / "streamlit.log") as url:
+        yield url
+
+
+def _open(browser: Browser, url: str) -> Page:
+    context = browser.new_context(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(STEP_MS)
+    page.goto(url)
+    return page
+
+
+def _goal_box(page: Page):
+    box = page.get_by_role("textbox", name="Your goal")
+    box.wait_for(timeout=FIRST_LOAD_MS)
+    return box
+
+
+def _see(page: Page, text: str, timeout: float = STEP_MS) -> None:
+    page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout)
+
+
+def _search(page: Page, goal: str, rec: api.Recommendation, timeout: float = STEP_MS) -> float:
+    """Type a goal, press Enter and wait until its occupation and its first and last results are on
+    screen; the seconds from Enter to then."""
+    box = _goal_box(page)
+    box.fill(goal)
+    started = time.perf_counter()
+    box.press("Enter")
+    _see(page, f"Goal: {rec.chosen.label}", timeout)
+    _see(page, rec.results[0].title, timeout)
+    _see(page, rec.results[-1].title, timeout)
+    return time.perf_counter() - started
+
+
+def _nav(page: Page, title: str) -> None:
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=title).click()
+
+
+def _shot(page: Page, name: str) -> None:
+    # Charts draw after the page's last element arrives.
+    for chart in page.locator('[data-testid="stVegaLiteChart"], [data-testid="stDataFrame"]').all():
+        chart.locator("canvas, svg").first.wait_for(state="attached")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_goal_stack_compare_csv_course_gap_sources(browser: Browser, dashboard: str, catalog_home: Path):
+    first = api.recommend(GOAL, k=10)
+    second = api.recommend(SECOND_GOAL, k=10)
+    assert not {r.title for r in second.results} & {first.results[0].title, first.results[-1].title}
+
+    page = _open(browser, dashboard)
+    cold = _search(page, GOAL, first, timeout=FIRST_LOAD_MS)
+    _see(page, "Your skill stack")
+    _see(page, f"Step 1: {first.stack.steps[0].course.title}")
+    _see(page, "Tools of the trade")
+    _see(page, "ESCO classification")
+    expect(page).to_have_url(f"{dashboard}/?goal=data+analyst")
+    warm = _search(page, SECOND_GOAL, second)
+    timings = {
+        "goal_to_results_seconds": {"first_query": round(cold, 3), "warm_query": round(warm, 3)},
+        "goals": [GOAL, SECOND_GOAL],
+        "limit_seconds": WARM_LIMIT_S,
+        "note": "from pressing Enter in the goal box to the occupation and the first and last result on screen",
+    }
+    (ARTIFACTS / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+    print(f"goal → results: first query {cold:.2f}s, warm query {warm:.2f}s")
+    assert warm < WARM_LIMIT_S, timings
+    _shot(page, "find")
+
+    # Compare providers keeps the goal (the sidebar navigation clears the URL; the session restores it).
+    _nav(page, "Compare providers")
+    _see(page, f"Goal: {second.chosen.label}")
+    expected = api.compare_providers(SECOND_GOAL)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    download = download_info.value
+    assert download.suggested_filename == "skillstack-providers-web-developer.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert [r["provider"] for r in rows] == [p.provider for p in expected.providers]
+    assert [int(r["courses"]) for r in rows] == [p.courses for p in expected.providers]
+    assert list(rows[0]) == list(expected.providers[0].as_row())
+    expect(page).to_have_url(f"{dashboard}/compare?goal=web+developer")
+    _shot(page, "compare")
+
+    _nav(page, "Skill gap")
+    _see(page, f"Goal: {second.chosen.label}")
+    _see(page, "The stack covers it (")
+    _shot(page, "skill-gap")
+
+    _nav(page, "Sources")
+    _see(page, "sources finished their last crawl")
+    _shot(page, "sources")
+
+    # A card's Details link opens the course page.
+    _nav(page, "Find")
+    _see(page, second.results[0].title)
+    page.get_by_role("link", name="Details").nth(len(second.stack.steps) if second.stack else 0).click()
+    expect(page).to_have_url(f"{dashboard}/course?{urlencode({'course': second.results[0].course_id})}")
+    page.get_by_role("heading", name=second.results[0].title).wait_for()
+    _see(page, "Skills")
+    _see(page, "Offers")
+    _shot(page, "course")
+    page.context.close()
+
+
+def test_a_shared_link_opens_the_same_results(browser: Browser, dashboard: str, catalog_home: Path):
+    free = api.recommend(GOAL, k=10, filters=api.Filters(free_only=True))
+    page = _open(browser, f"{dashboard}/?{urlencode({'goal': GOAL, 'free': '1'})}")
+    _see(page, f"Goal: {free.chosen.label}", FIRST_LOAD_MS)
+    for rank, result in enumerate(free.results, start=1):
+        _see(page, f"{rank}. {result.title}")
+    expect(page.get_by_role("textbox", name="Your goal")).to_have_value(GOAL)
+    _shot(page, "shared-link")
+
+    page.goto(f"{dashboard}/compare?{urlencode({'goal': GOAL})}")
+    _see(page, "Goal: data analyst")
+    _see(page, "Download CSV")
+    page.context.close()
+
+
+def test_scraped_markup_shows_as_text_and_runs_nothing(
+    browser: Browser, built_home: Path, catalog_home: Path, tmp_path: Path
+):
+    target = api.recommend(GOAL, k=1).results[0]
+    title = make_xss_home(built_home, tmp_path / "xss", target.course_id)
+    with serving(tmp_path / "xss", tmp_path / "streamlit.log") as url:
+        page = _open(browser, f"{url}/?{urlencode({'goal': GOAL})}")
+        _see(page, title, FIRST_LOAD_MS)
+        _see(page, SCRIPT)
+        _see(page, IMG)
+        assert page.locator('a[href^="javascript:"]').count() == 0
+        assert page.evaluate("typeof window.__xss") == "undefined"
+        _shot(page, "xss-find")
+
+        page.goto(f"{url}/course?{urlencode({'course': target.course_id})}")
+        page.get_by_role("heading", name=title).wait_for()
+        _see(page, XSS_DESCRIPTION)
+        assert page.locator('a[href^="javascript:"]').count() == 0
+        assert page.locator("script", has_text="__xss").count() == 0
+        assert page.evaluate("typeof window.__xss") == "undefined"
+        _shot(page, "xss-course")
+
+        page.goto(f"{url}/?{urlencode({'goal': IMG})}")
+        _goal_box(page)
+        page.wait_for_timeout(2000)
+        assert page.evaluate("typeof window.__xss") == "undefined"
+        page.context.close()

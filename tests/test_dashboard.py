@@ -1,0 +1,305 @@
+"""Every dashboard page in Streamlit's AppTest, on the real catalogue built from the mirror.
+
+Each test runs one page's `render()` (as the router does) with the URL query parameters a shared link
+carries, drives its widgets and compares what is shown with what `recommender.api` returns.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.common import md
+from recommender import api
+from tests.conftest import CATALOG_SOURCES
+
+pytestmark = pytest.mark.slow
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+PAGES = ("find", "compare", "course", "gap", "sources")
+GOAL = "data analyst"
+# Loading the catalogue and the model the first time takes a while on two shared cores.
+TIMEOUT = 180
+
+SCRIPT = "<script>window.__xss=1</script>"
+IMG = '<img src=x onerror="window.__xss=1">'
+XSS_DESCRIPTION = f"Learn {IMG} and {SCRIPT} :red[not red] $x$ [a](javascript:window.__xss=1)"
+
+
+def run_page(page: str, **query: str | list[str]) -> AppTest:
+    """The page as the router runs it, opened with `query` as its URL query parameters."""
+    at = AppTest.from_string(f"from dashboard.pages import {page}\n\n{page}.render()\n", default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    return at.run()
+
+
+def shown(at: AppTest) -> str:
+    """All text the page shows, as the Markdown/plain sources Streamlit renders."""
+    kinds = ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error", "success")
+    return "\n".join(str(element.value) for kind in kinds for element in getattr(at, kind))
+
+
+def card_titles(at: AppTest) -> list[str]:
+    """The bold first line of each course card, as rendered Markdown source."""
+    return [m.value for m in at.markdown if m.value.startswith("**") and not m.value.startswith("**Step ")]
+
+
+def assert_no_html(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [m.value for m in at.markdown if m.allow_html], "a page renders Markdown with HTML allowed"
+
+
+def is_paid(result: api.CourseResult) -> bool:
+    return result.access_model not in ("free", "free-audit+paid-certificate") and bool(result.price)
+
+
+def catalog_rows(home: Path, sql: str, parameters: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(home / "catalog.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, parameters or []).fetchall()
+    finally:
+        con.close()
+
+
+def make_xss_home(built_home: Path, home: Path, course_id: str) -> str:
+    """A copy of the built catalogue in `home` where one course's title, description and URL carry markup
+    and script; the rest of the course (its vector, skills, offers) stays, so it ranks as before.
+    Returns the new title."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(built_home / "catalog.duckdb", home / "catalog.duckdb")
+    con = duckdb.connect(str(home / "catalog.duckdb"))
+    try:
+        ((name,),) = con.execute("SELECT name FROM courses WHERE id = ?", [course_id]).fetchall()
+        title = f"{SCRIPT} {name} {IMG}"
+        con.execute(
+            "UPDATE courses SET name = ?, description = ? || ' ' || coalesce(description, ''), url = ? WHERE id = ?",
+            [title, XSS_DESCRIPTION, "javascript:window.__xss=1", course_id],
+        )
+    finally:
+        con.close()
+    return title
+
+
+# ---------------------------------------------------------------- Find
+
+
+def test_app_routes_to_find_with_the_attribution(catalog_home: Path):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value == "Find courses for a goal"
+    assert "ESCO classification" in shown(at)
+    assert "O\\*NET 29\\.2 Database" in shown(at)
+
+
+def test_find_shows_the_occupation_the_stack_and_the_api_ranking(catalog_home: Path):
+    at = run_page("find")
+    at.text_input(key="find_goal").input(GOAL).run()
+    assert_no_html(at)
+    rec = api.recommend(GOAL, k=10)
+    assert rec.chosen.label == "data analyst"
+    assert "Goal: data analyst" in [s.value for s in at.subheader]
+    titles = card_titles(at)
+    assert titles == [f"**{i}\\. {md(r.title)}**" for i, r in enumerate(rec.results, start=1)]
+    assert any("data analy" in r.title.lower() for r in rec.results)
+    # the why, the stack and its chart, the tools
+    assert md("Why: covers " + ", ".join(rec.results[0].matched_skills[:8])) in shown(at)
+    steps = [m.value for m in at.markdown if m.value.startswith("**Step ")]
+    assert steps == [f"**Step {i}: {md(s.course.title)}**" for i, s in enumerate(rec.stack.steps, start=1)]
+    assert [m.label for m in at.metric][:4] == ["Steps", "Total hours", "Total cost", "Gap closed"]
+    assert at.metric[1].value.removeprefix("≥ ") == f"{rec.stack.total_hours:g}"
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert rec.tools
+    assert md(", ".join(rec.tools)) in shown(at)
+    # each card links to its course page and out to the provider
+    linked = [parse_qs(link.proto.query_string).get("course", [None])[0] for link in at.get("page_link")]
+    assert {r.course_id for r in rec.results} <= set(linked)
+    # the URL now reproduces the view
+    assert at.query_params["goal"] == GOAL
+
+
+def test_free_only_removes_the_paid_courses(catalog_home: Path):
+    at = run_page("find", goal=GOAL)
+    everything = api.recommend(GOAL, k=10)
+    free = api.recommend(GOAL, k=10, filters=api.Filters(free_only=True))
+    paid_titles = {r.title for r in everything.results if is_paid(r)} - {r.title for r in free.results}
+    assert paid_titles, "the unfiltered ranking holds no paid course: the test would prove nothing"
+    assert any(md(t) in shown(at) for t in paid_titles)
+
+    at.toggle(key="find_free").set_value(True).run()
+    assert_no_html(at)
+    assert card_titles(at) == [f"**{i}\\. {md(r.title)}**" for i, r in enumerate(free.results, start=1)]
+    assert not [t for t in paid_titles if md(t) in shown(at)]
+    assert all(not is_paid(r) for r in free.results)
+    assert at.query_params["free"] == "1"
+
+
+def test_a_shared_link_opens_the_same_view(catalog_home: Path):
+    rec = api.recommend(GOAL, k=5)
+    alternative = rec.occupations[1]
+    at = run_page("find", goal=GOAL, occupation=alternative.uri, have=["SQL", "Excel"], free="1", level="beginner")
+    assert_no_html(at)
+    assert at.text_input(key="find_goal").value == GOAL
+    assert at.text_input(key="find_have").value == "SQL, Excel"
+    assert at.toggle(key="find_free").value is True
+    assert at.multiselect(key="find_levels").value == ["beginner"]
+    assert f"Goal: {md(alternative.label)}" in [s.value for s in at.subheader]
+    expected = api.recommend(
+        GOAL,
+        k=10,
+        occupation_uri=alternative.uri,
+        have=("SQL", "Excel"),
+        filters=api.Filters(free_only=True, levels=("beginner",)),
+    )
+    assert card_titles(at) == [f"**{i}\\. {md(r.title)}**" for i, r in enumerate(expected.results, start=1)]
+    assert "You already have" in shown(at)
+
+
+def test_picking_another_occupation_updates_the_results_and_the_url(catalog_home: Path):
+    at = run_page("find", goal=GOAL)
+    picker = at.selectbox(key=f"find_occupation::{GOAL}")
+    occupations = api.resolve_goal(GOAL, k=5)
+    assert picker.options == [o.label for o in occupations]
+    picker.select_index(1).run()
+    assert f"Goal: {md(occupations[1].label)}" in [s.value for s in at.subheader]
+    assert at.query_params["occupation"] == occupations[1].uri
+
+
+# ---------------------------------------------------------------- Compare providers
+
+
+def test_compare_the_whole_catalogue_counts_every_provider(catalog_home: Path):
+    at = run_page("compare")
+    assert_no_html(at)
+    summary = api.catalog_summary()
+    table = at.dataframe[0].value
+    assert sorted(table["Provider"]) == sorted(summary.providers)
+    assert int(table["Courses"].sum()) == summary.active
+    in_catalogue = dict(
+        catalog_rows(catalog_home, "SELECT provider, count(*) FROM courses WHERE status = 'active' GROUP BY provider")
+    )
+    assert dict(zip(table["Provider"], table["Courses"], strict=True)) == in_catalogue
+    assert "Goal coverage" not in table
+    assert at.get("download_button")
+
+
+def test_compare_for_a_goal_matches_the_api(catalog_home: Path):
+    at = run_page("compare", goal=GOAL)
+    assert_no_html(at)
+    expected = api.compare_providers(GOAL)
+    table = at.dataframe[0].value
+    assert list(table["Provider"]) == [p.provider for p in expected.providers]
+    assert list(table["Courses"]) == [p.courses for p in expected.providers]
+    assert list(table["Goal coverage"]) == [p.as_row()["goal_coverage"] for p in expected.providers]
+    assert "Goal: data analyst" in [s.value for s in at.subheader]
+    assert len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) >= 6
+
+    at.toggle(key="compare_free").set_value(True).run()
+    free = api.compare_providers(GOAL, filters=api.Filters(free_only=True))
+    table = at.dataframe[0].value
+    assert list(table["Courses"]) == [p.courses for p in free.providers]
+    assert all(share == 1.0 for share in table["Free"])
+
+
+# ---------------------------------------------------------------- Course
+
+
+def test_course_page_shows_a_known_course(catalog_home: Path):
+    ((course_id, title, price),) = catalog_rows(
+        catalog_home,
+        "SELECT id, name, price FROM courses WHERE name = ? AND source = ?",
+        ["Getting Started with Microsoft Excel", "coursera_skills_2024"],
+    )
+    at = run_page("course", course=course_id)
+    assert_no_html(at)
+    assert at.title[0].value == md(title)
+    skills, offers = at.dataframe[1].value, at.dataframe[2].value
+    assert any("spreadsheet" in label.lower() for label in skills["skill"])
+    assert set(skills.columns) == {"skill", "score", "evidence"}
+    assert len(offers) >= 1
+    assert offers["price"].iloc[-1] == price or (price is None and offers["price"].isna().iloc[-1])
+    assert "Similar courses" in [h.value for h in at.header]
+    assert at.get("link_button")[0].proto.url.startswith("http")
+
+
+def test_unknown_course_says_so(catalog_home: Path):
+    at = run_page("course", course="no_such_source/nothing")
+    assert not at.exception
+    assert "No course with the id" in at.warning[0].value
+
+
+# ---------------------------------------------------------------- Skill gap
+
+
+def test_skill_gap_splits_the_required_skills(catalog_home: Path):
+    had = api.recommend(GOAL, k=1).required[0].label
+    at = run_page("gap", goal=GOAL, have=had)
+    assert_no_html(at)
+    gap = api.skill_gap(GOAL, have=(had,))
+    rec = gap.recommendation
+    assert [h.label for h in rec.have] == [had]
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Required"]) == len(rec.required) == len(gap.skills)
+    assert int(metrics["You have it"]) == sum(s.have for s in gap.skills) >= 1
+    assert int(metrics["The stack covers it"]) == len(rec.stack.covered)
+    parts = {t: at.dataframe[i].value for i, t in enumerate(["have", "stack", "elsewhere", "nothing"])}
+    assert list(parts["have"]["skill"]) == [had]
+    assert sorted(parts["stack"]["skill"]) == sorted(rec.stack.covered)
+    assert (parts["nothing"]["courses teaching it"] == 0).all()
+    assert sum(len(p) for p in parts.values()) == len(rec.required)
+
+
+# ---------------------------------------------------------------- Sources
+
+
+def test_sources_show_each_crawled_source_finished(catalog_home: Path):
+    at = run_page("sources")
+    assert_no_html(at)
+    table = at.dataframe[0].value
+    assert sorted(table["source"]) == sorted(CATALOG_SOURCES)
+    assert all(status.startswith("finished") for status in table["status"])
+    assert (table["items"] > 0).all()
+    assert at.success[0].value == f"All {len(CATALOG_SOURCES)} sources finished their last crawl."
+    summary = api.catalog_summary()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Courses"] == f"{summary.courses:,}"
+    assert metrics["Built"].endswith("ago")
+
+
+# ---------------------------------------------------------------- no catalogue, hostile catalogue
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_missing_catalogue_names_the_commands_that_fill_it(
+    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("SKILLSTACK_HOME", str(tmp_path))
+    at = run_page(page, goal=GOAL, course="x/1")
+    assert not at.exception
+    message = at.warning[0].value
+    assert "`skillstack taxonomy load`" in message
+    assert "`skillstack build`" in message
+    assert "O\\*NET" in shown(at)  # the footer still shows
+
+
+def test_scraped_markup_is_shown_as_text(catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    target = api.recommend(GOAL, k=1).results[0]
+    title = make_xss_home(catalog_home, tmp_path / "xss", target.course_id)
+    monkeypatch.setenv("SKILLSTACK_HOME", str(tmp_path / "xss"))
+
+    at = run_page("find", goal=GOAL)
+    assert_no_html(at)
+    assert any(md(title) in shown_title for shown_title in card_titles(at))
+    assert "\\<script\\>window" in shown(at)
+    # the `javascript:` URL gets no link button
+    assert all(b.proto.url.startswith("http") for b in at.get("link_button"))
+
+    at = run_page("course", course=target.course_id)
+    assert_no_html(at)
+    assert at.title[0].value == md(title)
+    assert md(XSS_DESCRIPTION) in shown(at)
+    assert all(b.proto.url.startswith("http") for b in at.get("link_button"))  # only the similar courses'
