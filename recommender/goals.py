@@ -1,22 +1,73 @@
 """Goal resolution: a career goal in plain words → ranked ESCO occupations.
 
-Dense: the cleaned goal is embedded and compared with every occupation surface (preferred and
-alternative labels, see pipeline/surfaces.py); an occupation scores its best surface. An exact
-label match outranks any near miss.
+The cleaned goal is scored against every occupation through five channels, each an occupation
+score in [0, 1]-ish, and their weighted sum ranks the occupations:
+
+- `labels`: dense — the best cosine between the goal and the occupation's ESCO preferred or
+  alternative labels (max over surfaces, as the plain baseline);
+- `centroid`: dense — the cosine with the mean of those label vectors: an occupation whose many
+  labels all sit near the goal beats one with a single lucky label, and ties between occupations
+  that share a label are broken;
+- `description`: dense — the first sentence of the ESCO description, for goals that describe the
+  work ("protect companies from hackers") instead of naming a job;
+- `onet`: dense — the best O*NET job title joined through the crosswalk (lay and short titles such
+  as "UX Designer" that ESCO lacks);
+- `lexical`: character 3–4-gram TF-IDF cosine over the ESCO labels and O*NET titles: tolerant of
+  typos ("ux desinger") and of words the sentence model knows poorly (acronyms, tool names).
+
+A goal equal to a label (ignoring case and spacing) adds `exact` to that occupation. The weights
+were tuned on the "tune" half of the job-title benchmark (recommender/evaluate_goals.py).
+Everything but the one `encode` call is precomputed in `load`, so a query is one dense product
+with the surface matrix, one sparse product with the n-gram matrix and a few gathers.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import duckdb
 import numpy as np
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline import embed
+from pipeline.surfaces import ONET_ORIGIN_PREFIX
 
-EXACT_LABEL_BONUS = 0.5
+LABEL_ORIGINS = ("esco-preferred", "esco-alt")
+DESCRIPTION_ORIGIN = "esco-description"
+# The preferred label is what ESCO calls the occupation: when two occupations share an alternative
+# label, the one whose preferred label it is should win.
+ORIGIN_WEIGHTS = {
+    "esco-preferred": 1.0,
+    "esco-alt": 0.99,
+    DESCRIPTION_ORIGIN: 1.0,
+    f"{ONET_ORIGIN_PREFIX}exactMatch": 1.0,
+    f"{ONET_ORIGIN_PREFIX}closeMatch": 1.0,
+    f"{ONET_ORIGIN_PREFIX}narrowMatch": 1.0,
+}
+DEFAULT_ORIGIN_WEIGHT = 0.9
+LEXICAL_ONET_WEIGHT = 0.5  # an O*NET title is a weaker witness than ESCO's own labels
+QUERY_BATCH = 256
+
+
+@dataclass(frozen=True)
+class ChannelWeights:
+    labels: float = 1.0
+    centroid: float = 0.75
+    description: float = 0.3
+    onet: float = 0.1
+    lexical: float = 0.5
+    exact: float = 0.05
+
+    @property
+    def total(self) -> float:
+        return self.labels + self.centroid + self.description + self.onet + self.lexical + self.exact
+
 
 # Lay phrasings around a job title: "I want to become a data analyst" → "data analyst".
 _GOAL_PREAMBLE = re.compile(
@@ -39,49 +90,229 @@ def clean_goal(goal: str) -> str:
     return stripped or text
 
 
+def normalise_label(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+# Only words this long are corrected, and by at most this many edits (a swap of two neighbouring
+# letters is one): short words have too many neighbours to guess from.
+TYPO_MIN_LENGTH = 5
+TYPO_LONG_WORD = 10
+
+
+def _vocabulary(texts: list[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in _WORD.findall(text.casefold()):
+            counts[word] = counts.get(word, 0) + 1
+    # Most frequent first: of two equally close words, the common one is the likelier intent.
+    return sorted(counts, key=lambda word: (-counts[word], word))
+
+
+def _free_texts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT label FROM skills UNION ALL SELECT description FROM occupations WHERE description IS NOT NULL"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def correct_typos(text: str, vocabulary: list[str], known: set[str]) -> str:
+    """Replace each word unknown to the labels by the closest known word, when one is close enough."""
+    if not vocabulary:
+        return text
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lowered = word.casefold()
+        if len(lowered) < TYPO_MIN_LENGTH or lowered in known:
+            return word
+        edits = 2 if len(lowered) >= TYPO_LONG_WORD else 1
+        found = process.extractOne(lowered, vocabulary, scorer=OSA.distance, score_cutoff=edits)
+        return found[0] if found else word
+
+    return _WORD.sub(fix, text)
+
+
+@dataclass
+class _Channel:
+    """Surface rows of one channel, sorted by occupation, for a max-per-occupation reduction."""
+
+    text_index: np.ndarray  # row → column of the score matrix it reads
+    weight: np.ndarray  # row → origin weight
+    starts: np.ndarray  # first row of each occupation that has rows
+    occupations: np.ndarray  # occupation index of each run
+
+    @classmethod
+    def build(cls, text_index: np.ndarray, occupation_index: np.ndarray, weight: np.ndarray) -> _Channel:
+        order = np.lexsort((text_index, occupation_index))
+        occ = occupation_index[order]
+        starts = np.flatnonzero(np.r_[True, occ[1:] != occ[:-1]]) if len(occ) else np.zeros(0, dtype=np.int64)
+        return cls(text_index[order], weight[order].astype(np.float32), starts, occ[starts])
+
+    def reduce(self, scores: np.ndarray, n_occupations: int) -> np.ndarray:
+        """(queries × texts) → (queries × occupations): each occupation's best weighted row, 0 if none."""
+        out = np.zeros((scores.shape[0], n_occupations), dtype=np.float32)
+        if len(self.text_index):
+            rows = scores[:, self.text_index] * self.weight
+            out[:, self.occupations] = np.maximum.reduceat(rows, self.starts, axis=1)
+        return np.maximum(out, 0.0, out=out)
+
+
 @dataclass
 class GoalResolver:
     labels: dict[str, str]  # occupation uri -> preferred label
-    surface_uris: np.ndarray
-    surface_text: list[str]
-    matrix: np.ndarray
+    occupation_uris: list[str]
+    matrix: np.ndarray  # distinct surface texts × 384
+    centroids: np.ndarray  # occupations × 384
+    channels: dict[str, _Channel]
+    lexical: TfidfVectorizer | None
+    lexical_matrix: sparse.csr_matrix  # n-gram features × lexical texts
+    lexical_channel: _Channel
+    exact: dict[str, np.ndarray]  # normalised label → occupation indices
+    vocabulary: list[str]  # words of the labels and titles, most frequent first
+    known_words: set[str]
+    weights: ChannelWeights = field(default_factory=ChannelWeights)
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection) -> GoalResolver:
-        surfaces = con.execute(
-            "SELECT uri, surface, vector FROM taxonomy_vectors WHERE kind = 'occupation' AND model = ? ORDER BY uri",
+    def load(cls, con: duckdb.DuckDBPyConnection, *, weights: ChannelWeights | None = None) -> GoalResolver:
+        labels = dict(con.execute("SELECT uri, label FROM occupations ORDER BY uri").fetchall())
+        occupation_uris = sorted(labels)
+        occupation_index = {uri: i for i, uri in enumerate(occupation_uris)}
+        texts = con.execute(
+            """
+            SELECT surface, any_value(vector) AS vector FROM taxonomy_vectors
+            WHERE kind = 'occupation' AND model = ? GROUP BY surface ORDER BY surface
+            """,
             [embed.MODEL_KEY],
         ).df()
-        matrix = (
-            np.vstack(surfaces["vector"].to_numpy()).astype(np.float32)
-            if not surfaces.empty
-            else np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
+        rows = con.execute(
+            "SELECT uri, surface, origin FROM taxonomy_vectors WHERE kind = 'occupation' AND model = ?",
+            [embed.MODEL_KEY],
+        ).df()
+        rows = rows[rows["uri"].isin(occupation_index)]
+        if texts.empty or rows.empty:
+            empty = np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
+            no_rows = _Channel.build(*(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0))
+            return cls(
+                labels, occupation_uris, empty, np.zeros((len(labels), embed.DIMENSIONS), dtype=np.float32),
+                {}, None, sparse.csr_matrix((0, 0), dtype=np.float32), no_rows, {}, [], set(),
+                weights or ChannelWeights(),
+            )  # fmt: skip
+        matrix = np.vstack(texts["vector"].to_numpy()).astype(np.float32)
+        text_position = pd.Series(np.arange(len(texts)), index=texts["surface"])
+        rows = rows.assign(
+            text=text_position.reindex(rows["surface"]).to_numpy(),
+            occupation=rows["uri"].map(occupation_index).to_numpy(),
+            weight=rows["origin"].map(ORIGIN_WEIGHTS).fillna(DEFAULT_ORIGIN_WEIGHT).to_numpy(),
         )
-        labels = dict(con.execute("SELECT uri, label FROM occupations").fetchall())
-        return cls(labels, surfaces["uri"].to_numpy(), surfaces["surface"].tolist(), matrix)
+        is_label = rows["origin"].isin(LABEL_ORIGINS)
+        is_onet = rows["origin"].str.startswith(ONET_ORIGIN_PREFIX)
+        channels = {
+            name: _Channel.build(part["text"].to_numpy(), part["occupation"].to_numpy(), part["weight"].to_numpy())
+            for name, part in (
+                ("labels", rows[is_label]),
+                ("description", rows[rows["origin"] == DESCRIPTION_ORIGIN]),
+                ("onet", rows[is_onet]),
+            )
+        }
+        centroids = np.zeros((len(occupation_uris), embed.DIMENSIONS), dtype=np.float32)
+        label_rows = rows[is_label]
+        np.add.at(centroids, label_rows["occupation"].to_numpy(), matrix[label_rows["text"].to_numpy()])
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+
+        lexical_rows = rows[is_label | is_onet]
+        lexical_texts = sorted(set(lexical_rows["surface"]))
+        lexical_position = pd.Series(np.arange(len(lexical_texts)), index=lexical_texts)
+        lexical = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, dtype=np.float32)
+        lexical_matrix = lexical.fit_transform(lexical_texts).T.tocsr()
+        lexical_weight = np.where(lexical_rows["origin"].str.startswith(ONET_ORIGIN_PREFIX), LEXICAL_ONET_WEIGHT, 1.0)
+        lexical_channel = _Channel.build(
+            lexical_position.reindex(lexical_rows["surface"]).to_numpy(),
+            lexical_rows["occupation"].to_numpy(),
+            lexical_weight * lexical_rows["weight"].to_numpy(),
+        )
+
+        exact_rows = rows[is_label | (rows["origin"] == f"{ONET_ORIGIN_PREFIX}exactMatch")]
+        exact_sets: dict[str, set[int]] = {}
+        for surface, occupation in zip(exact_rows["surface"], exact_rows["occupation"], strict=True):
+            exact_sets.setdefault(normalise_label(surface), set()).add(int(occupation))
+        exact = {key: np.fromiter(found, dtype=np.int64) for key, found in exact_sets.items()}
+        vocabulary = _vocabulary(lexical_texts)
+        # Words of skill labels and descriptions are real words too ("protect", "companies"): never
+        # "corrected", though not offered as corrections (they name no occupation).
+        known_words = set(vocabulary) | set(_vocabulary(_free_texts(con)))
+        return cls(
+            labels, occupation_uris, matrix, centroids, channels, lexical, lexical_matrix, lexical_channel, exact,
+            vocabulary, known_words, weights or ChannelWeights(),
+        )  # fmt: skip
 
     @property
     def ready(self) -> bool:
         return bool(len(self.matrix))
 
+    def prepare(self, goal: str) -> str:
+        """`clean_goal`, then each unknown word replaced by the nearest label word (typos)."""
+        return correct_typos(clean_goal(goal), self.vocabulary, self.known_words)
+
     def resolve(self, goal: str, *, k: int = 5) -> list[OccupationHit]:
         return self.resolve_many([goal], k=k)[0]
 
     def resolve_many(self, goals: list[str], *, k: int = 5) -> list[list[OccupationHit]]:
-        cleaned = [clean_goal(g) for g in goals]
-        queries = embed.encode(cleaned, batch_size=256)
-        results = []
-        for text, query in zip(cleaned, queries, strict=True):
-            scores = self.matrix @ query
-            lowered = text.lower()
-            best: dict[str, float] = {}
-            for idx in np.argsort(-scores)[: 50 * k]:
-                uri = self.surface_uris[idx]
-                score = float(scores[idx])
-                if self.surface_text[idx].lower() == lowered:
-                    score += EXACT_LABEL_BONUS
-                if score > best.get(uri, -1.0):
-                    best[uri] = score
-            ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:k]
-            results.append([OccupationHit(uri, self.labels.get(uri, uri), min(s, 1.0)) for uri, s in ranked])
+        """The k best occupations per goal, best first; an empty goal gets an empty list."""
+        cleaned = [self.prepare(goal) for goal in goals]
+        results: list[list[OccupationHit]] = [[] for _ in goals]
+        wanted = [i for i, text in enumerate(cleaned) if text]
+        if not wanted or not self.ready or k < 1:
+            return results
+        scale = self.weights.total
+        for start in range(0, len(wanted), QUERY_BATCH):
+            batch = wanted[start : start + QUERY_BATCH]
+            scores = self.score_matrix([cleaned[i] for i in batch])
+            top = min(k, scores.shape[1])
+            best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
+            for row, i in enumerate(batch):
+                ranked = best[row][np.argsort(-scores[row, best[row]], kind="stable")]
+                results[i] = [
+                    OccupationHit(
+                        self.occupation_uris[j],
+                        self.labels[self.occupation_uris[j]],
+                        float(min(scores[row, j] / scale, 1.0)),
+                    )
+                    for j in ranked
+                ]
         return results
+
+    def score_matrix(self, cleaned_goals: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
+        """(goals × occupations) fused scores for goals already passed through `prepare`.
+
+        `vectors` may carry the goals' embeddings when the caller has them (the benchmark run
+        encodes each distinct title once).
+        """
+        if vectors is None:
+            vectors = embed.encode(cleaned_goals, batch_size=QUERY_BATCH)
+        return self.fuse(self.channel_scores(cleaned_goals, vectors))
+
+    def channel_scores(self, cleaned_goals: list[str], vectors: np.ndarray) -> dict[str, np.ndarray]:
+        """Each channel's (goals × occupations) scores, before weighting."""
+        n = len(self.occupation_uris)
+        dense = vectors @ self.matrix.T
+        scores = {name: channel.reduce(dense, n) for name, channel in self.channels.items()}
+        scores["centroid"] = np.maximum(vectors @ self.centroids.T, 0.0)
+        if self.lexical is not None:
+            grams = self.lexical.transform([normalise_label(goal) for goal in cleaned_goals])
+            scores["lexical"] = self.lexical_channel.reduce((grams @ self.lexical_matrix).toarray(), n)
+        exact = np.zeros((len(cleaned_goals), n), dtype=np.float32)
+        for row, goal in enumerate(cleaned_goals):
+            hits = self.exact.get(normalise_label(goal))
+            if hits is not None:
+                exact[row, hits] = 1.0
+        scores["exact"] = exact
+        return scores
+
+    def fuse(self, scores: dict[str, np.ndarray], weights: ChannelWeights | None = None) -> np.ndarray:
+        weights = weights or self.weights
+        total = np.zeros_like(scores["exact"])
+        for name, part in scores.items():
+            total += getattr(weights, name) * part
+        return total
