@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import embed, skills, surfaces
+from pipeline import embed, skill_extract, skills, surfaces
 from pipeline.normalise import normalise_item
 from pipeline.publish import TAXONOMY_TABLES, has_previous, publishing
 
@@ -169,6 +169,7 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
 
         tick = time.perf_counter()
         surfaces.ensure_taxonomy_vectors(con)
+        skill_extract.ensure_skill_vectors(con)
         report.skill_links = skills.link_course_skills(con)
         report.timings["skills"] = time.perf_counter() - tick
 

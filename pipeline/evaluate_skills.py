@@ -13,8 +13,8 @@ Each set is split in two halves by a hash of the sentence: the extractor's weigh
 
 What it needs: a catalogue with the taxonomy (`skillstack taxonomy load`) and the skill vectors
 (`skillstack build` stores them). When the catalogue lacks the vectors, `catalogue_for_eval` makes
-them in a temporary copy, which costs several minutes (about 110k labels to embed) and leaves the
-published catalogue untouched.
+them in a temporary copy, which costs a few minutes (the taxonomy labels are embedded) and leaves
+the published catalogue untouched.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import embed
-from pipeline.skill_extract import ORIGIN_ALT, SkillExtractor, ensure_skill_vectors
+from pipeline.skill_extract import ORIGIN_PREFERRED, SkillExtractor, ensure_skill_vectors
 from pipeline.skills import skill_matrix
 from pipeline.taxonomy import taxonomy_loaded
 
@@ -148,7 +148,7 @@ def evaluate_skills(
 def has_skill_vectors(con: duckdb.DuckDBPyConnection) -> bool:
     row = con.execute(
         "SELECT count(*) FROM taxonomy_vectors WHERE kind = 'skill' AND origin = ? AND model = ?",
-        [ORIGIN_ALT, embed.MODEL_KEY],
+        [ORIGIN_PREFERRED, embed.MODEL_KEY],
     ).fetchone()
     return bool(row and row[0])
 

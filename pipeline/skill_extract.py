@@ -2,21 +2,22 @@
 
 A sentence usually names a skill in a few words ("experience leading a team" → "lead a team"),
 and a whole-sentence vector blurs those words with the rest, so each skill is scored on three
-signals and they are added:
+signals that are added:
 
-- dense, sentence: the cosine of the sentence vector with the skill's best surface;
-- dense, span: the best cosine of any span of one to `SPAN_MAX_WORDS` words with the skill's best
-  surface. Span vectors are means of the sentence's contextual token vectors (all-MiniLM-L6-v2
-  pools the same way), so they cost no extra encoding: one forward pass per sentence;
-- lexical: a bonus when one of the skill's labels occurs word for word in the text
-  ("JavaScript", "project management").
+- dense, sentence: the cosine of the sentence vector with the skill's preferred-label vector;
+- dense, span: the best cosine of any span of one to `SPAN_MAX_WORDS` words with that vector.
+  Span vectors are means of the sentence's contextual token vectors (all-MiniLM-L6-v2 pools the
+  same way), so they cost no extra encoding: one forward pass per sentence;
+- lexical: a bonus when one of the skill's labels, preferred or alternative, occurs in the text
+  word for word, after dropping stop words and crude suffixes ("leading a team" ~ "lead team").
 
-A skill's surfaces are its ESCO preferred label (stored by `pipeline.surfaces`) and its
-alternative labels (stored here by `ensure_skill_vectors`, origin `esco-alt`). Everything is
-CPU-only and deterministic; no model is downloaded (see `pipeline.embed`).
-
-The weights were chosen on the tune half of the skill-extraction validation sets and checked
-on the held-out half (`pipeline.evaluate_skills`).
+Only the preferred labels are embedded. Embedding ESCO's 97k alternative labels or its
+descriptions as extra surfaces (best surface per skill) was measured and lowered RP@5 on both
+validation sets: many alternative labels are broad ("management", "design") and pull in wrong
+skills; the alternative labels earn their place in the lexical match instead. The weights were
+chosen on the tune half of the validation sets and checked on the held-out half
+(`pipeline.evaluate_skills`). Everything is CPU-only and deterministic; no model is downloaded
+(see `pipeline.embed`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from pipeline import embed, surfaces
 from pipeline.taxonomy import taxonomy_loaded
@@ -37,12 +37,11 @@ from pipeline.taxonomy import taxonomy_loaded
 log = logging.getLogger(__name__)
 
 ORIGIN_PREFERRED = "esco-preferred"  # stored by pipeline.surfaces.ensure_taxonomy_vectors
-ORIGIN_ALT = "esco-alt"
-SURFACE_ORIGINS = (ORIGIN_PREFERRED, ORIGIN_ALT)
+SURFACE_ORIGINS = (ORIGIN_PREFERRED,)
 
 SENTENCE_WEIGHT = 0.3  # the rest goes to the best span
 SPAN_MAX_WORDS = 3
-LEXICAL_BONUS = 0.2
+LEXICAL_BONUS = 0.25
 # A sentence is cut here (the model's own limit is 256 word pieces); longer texts are split into
 # sentences first, so this only trims run-on sentences.
 SEGMENT_MAX_TOKENS = 128
@@ -51,6 +50,12 @@ ENCODE_BATCH = 32
 # Word-like tokens for the lexical match: "c++", "c#", "node.js", "ci/cd" and "e-commerce" stay whole.
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[.\-/][a-z0-9+#]+)*")
 _LEXICAL_MAX_WORDS = 6
+# Left out of both sides of the lexical match, so "leading a team" meets the label "lead team".
+_STOP_WORDS = frozenset(
+    {"a", "an", "the", "of", "to", "and", "or", "in", "on", "for", "with", "at", "by", "from", "as", "into"}
+    | {"your", "our", "their", "its", "be", "is", "are"}
+)
+_SUFFIXES = ("ing", "ed", "es", "s", "e")
 # Sentence ends; a bullet or a line break ends one too in scraped descriptions.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'(])|\s*[\n\r•·▪●]+\s*")
 _HAS_WORD = re.compile(r"\w")
@@ -59,7 +64,22 @@ Match = tuple[str, str, float]  # (uri, preferred label, score)
 
 
 def tokens(text: str) -> tuple[str, ...]:
-    return tuple(_TOKEN.findall(text.lower()))
+    """The words the lexical match compares: lower-cased, stop words dropped, crudely stemmed."""
+    return tuple(_stem(word) for word in _TOKEN.findall(text.lower()) if word not in _STOP_WORDS)
+
+
+def _stem(word: str) -> str:
+    """One suffix off, then a doubled final consonant: leading/leads → lead, managing/manage → manag,
+    programming → program. Crude on purpose: both sides go through it, so it only has to be consistent."""
+    if len(word) <= 4 or not word.isalpha():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not (suffix == "s" and word.endswith("ss")):
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]
+    return word
 
 
 def split_sentences(text: str) -> list[str]:
@@ -131,92 +151,16 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- vectors in the catalogue
 
 
-def alt_label_surfaces(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """(kind, uri, surface, origin) of every ESCO alternative label that is not the preferred label again."""
-    frame = con.execute("SELECT uri, label, alt_labels FROM skills ORDER BY uri").df()
-    rows = []
-    for uri, label, alts in zip(frame["uri"], frame["label"], frame["alt_labels"], strict=True):
-        seen = {label.strip().lower()}
-        for alt in alts if alts is not None else ():
-            surface = alt.strip()
-            # Case variants ("Java" / "java") embed alike: one vector per skill is enough.
-            if surface and surface.lower() not in seen:
-                seen.add(surface.lower())
-                rows.append((uri, surface))
-    out = pd.DataFrame(rows, columns=["uri", "surface"])
-    return out.assign(kind="skill", origin=ORIGIN_ALT)[["kind", "uri", "surface", "origin"]]
-
-
 def ensure_skill_vectors(con: duckdb.DuckDBPyConnection) -> int:
-    """Store the skill surface vectors the extractor needs; returns how many texts had to be embedded.
+    """Make sure the catalogue holds the vectors `SkillExtractor.load` reads; returns how many texts were embedded.
 
-    Preferred labels come from `pipeline.surfaces.ensure_taxonomy_vectors` (called first).
-    Alternative labels (about 97k) are embedded once per model: a text this model already has a
-    vector for, in this catalogue or in the previous one a build attaches as `prev`, is copied,
-    not embedded again. That also keeps rebuilds cheap if another step drops these rows. Rows of
-    labels the taxonomy no longer has are removed.
+    These are the preferred-label vectors `pipeline.surfaces` stores for every skill (origin
+    `esco-preferred`), so nothing is embedded twice. Called by the build and by the evaluation on
+    a catalogue that has the taxonomy but no vectors yet.
     """
     if not taxonomy_loaded(con):
         return 0
-    surfaces.ensure_taxonomy_vectors(con)
-    wanted = alt_label_surfaces(con)
-    con.register("wanted_surfaces", wanted)
-    try:
-        con.execute(
-            """
-            DELETE FROM taxonomy_vectors v
-            WHERE v.kind = 'skill' AND v.origin = ? AND v.model = ?
-              AND NOT EXISTS (SELECT 1 FROM wanted_surfaces w WHERE w.uri = v.uri AND w.surface = v.surface)
-            """,
-            [ORIGIN_ALT, embed.MODEL_KEY],
-        )
-        missing = con.execute(
-            """
-            SELECT w.kind, w.uri, w.surface, w.origin FROM wanted_surfaces w
-            WHERE NOT EXISTS (
-                SELECT 1 FROM taxonomy_vectors v
-                WHERE v.kind = 'skill' AND v.origin = w.origin AND v.model = ? AND v.uri = w.uri
-                  AND v.surface = w.surface
-            )
-            ORDER BY w.uri, w.surface
-            """,
-            [embed.MODEL_KEY],
-        ).df()
-    finally:
-        con.unregister("wanted_surfaces")
-    if missing.empty:
-        return 0
-    known = _known_vectors(con, missing["surface"].unique().tolist())
-    texts = sorted(set(missing["surface"]) - known.keys())
-    if texts:
-        log.info("embedding %d ESCO alternative labels (once per model)", len(texts))
-        known.update(zip(texts, embed.encode(texts, batch_size=256), strict=True))
-    surfaces.insert_vectors(con, missing, np.vstack([known[text] for text in missing["surface"]]))
-    return len(texts)
-
-
-def _known_vectors(con: duckdb.DuckDBPyConnection, texts: list[str]) -> dict[str, np.ndarray]:
-    """This model's vectors for any of `texts`, from any taxonomy row here or in an attached `prev` catalogue."""
-    sources = ["taxonomy_vectors"]
-    if con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0]:
-        sources.append("prev.taxonomy_vectors")
-    union = " UNION ALL ".join(f"SELECT surface, vector, model FROM {table}" for table in sources)  # fixed names
-    con.register("wanted_texts", pd.DataFrame({"surface": texts}))
-    try:
-        frame = con.execute(
-            f"""
-            SELECT v.surface, any_value(v.vector) AS vector
-            FROM ({union}) v SEMI JOIN wanted_texts w ON w.surface = v.surface
-            WHERE v.model = ? GROUP BY v.surface
-            """,
-            [embed.MODEL_KEY],
-        ).df()
-    finally:
-        con.unregister("wanted_texts")
-    return {
-        text: np.asarray(vector, dtype=np.float32)
-        for text, vector in zip(frame["surface"], frame["vector"], strict=True)
-    }
+    return surfaces.ensure_taxonomy_vectors(con)
 
 
 # ---------------------------------------------------------------- the extractor
@@ -286,19 +230,19 @@ class SkillExtractor:
         """
         return [self._top(row, k) if row is not None else [] for row in self.score(texts)]
 
-    def extract_spans(self, texts: Sequence[str], k: int) -> list[list[tuple[str, str, float, str]]]:
-        """Like `extract` per sentence of each text, with the sentence as evidence: (uri, label, score, sentence)."""
-        per_text = [split_sentences(t) for t in texts]
-        flat = [s for sentences in per_text for s in sentences]
+    def extract_documents(self, documents: Sequence[Sequence[str]], k: int) -> list[list[tuple[str, str, float, str]]]:
+        """For each document (a list of sentences), its k best skills with the sentence each scores best in:
+        (uri, preferred label, score, sentence), best first."""
+        flat = [sentence for document in documents for sentence in document]
         ranked = iter(self.extract(flat, k))
         out = []
-        for sentences in per_text:
+        for document in documents:
             best: dict[str, tuple[str, str, float, str]] = {}
-            for sentence in sentences:
+            for sentence in document:
                 for uri, label, score in next(ranked):
                     if uri not in best or score > best[uri][2]:
                         best[uri] = (uri, label, score, sentence)
-            out.append(sorted(best.values(), key=lambda m: (-m[2], m[0]))[:k])
+            out.append(sorted(best.values(), key=lambda match: (-match[2], match[0]))[:k])
         return out
 
     def score(self, texts: Sequence[str]) -> list[np.ndarray | None]:
