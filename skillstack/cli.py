@@ -345,6 +345,38 @@ def cmd_eval_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_goals(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.store import open_catalog_read_only
+    from recommender.evaluate_goals import DEFAULT_BENCHMARK, evaluate_goals
+
+    catalog = settings.paths().catalog_db
+    if not catalog.exists():
+        raise UserError("no catalogue yet: run `skillstack taxonomy load`, then `skillstack build`")
+    benchmark = Path(args.file) if args.file else DEFAULT_BENCHMARK
+    if not benchmark.is_file():
+        raise UserError(f"no benchmark file at {benchmark}; pass --file")
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit must be at least 1, not {args.limit}")
+    con = open_catalog_read_only(catalog)
+    try:
+        report = evaluate_goals(con, benchmark, limit=args.limit)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0
+    print(f"{report.benchmark} (weights tuned on the {report.tuned_on!r} half)")
+    for name, figures in (("system", report.system), ("baseline", report.baseline)):
+        for half, s in figures.items():
+            recalls = "  ".join(f"R@{k} {v:.4f}" for k, v in s.recall.items())
+            print(f"{name:9} {half:9} ({s.titles} titles)  MRR {s.mrr:.4f}  {recalls}")
+    return 0
+
+
 def cmd_eval_skills(args: argparse.Namespace) -> int:
     from pipeline.evaluate_skills import EvaluationError, catalogue_for_eval, evaluate_skills, format_report
 
@@ -451,6 +483,11 @@ def build_parser() -> argparse.ArgumentParser:
     eval_skills.add_argument("--limit", type=int, help="the first N sentences of each set only")
     eval_skills.add_argument("--json", action="store_true")
     eval_skills.set_defaults(func=cmd_eval_skills)
+    eval_goals = eval_sub.add_parser("goals", help="MRR and Recall@1/5/10 on the job-title benchmark vs a baseline")
+    eval_goals.add_argument("--file", help="benchmark CSV (default: the job-title benchmark in ../shared)")
+    eval_goals.add_argument("--limit", type=int, help="an evenly spaced sample of N titles")
+    eval_goals.add_argument("--json", action="store_true")
+    eval_goals.set_defaults(func=cmd_eval_goals)
 
     serve = sub.add_parser("serve", help="the Streamlit dashboard")
     serve.add_argument("--address", default="127.0.0.1")
