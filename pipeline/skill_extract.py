@@ -250,7 +250,9 @@ class SkillExtractor:
         segments: list[str] = []
         owner: list[int] = []
         for i, text in enumerate(texts):
-            for sentence in split_sentences(text if isinstance(text, str) else ""):
+            # Lone surrogates (broken scraped text) would make the tokenizer raise.
+            clean = text.encode("utf-8", "replace").decode("utf-8") if isinstance(text, str) else ""
+            for sentence in split_sentences(clean):
                 segments.append(sentence)
                 owner.append(i)
         result: list[np.ndarray | None] = [None] * len(texts)
