@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
+from scrapy.settings import BaseSettings
 from scrapy_redis import connection
 from scrapy_redis.queue import FifoQueue
 from scrapy_redis.scheduler import Scheduler
@@ -74,6 +75,20 @@ def apply_distributed(settings: Settings, redis_url: str, worker_id: str | None 
     }
     settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
     return settings
+
+
+def reset(redis_url: str, spider: str) -> int:
+    """Forget a finished crawl of `spider`: its queue, dupefilter, leases, heartbeats and items.
+
+    The dupefilter outlives the workers (it must, while any of them still runs), so without a reset
+    the next crawl of the source would find every URL already seen. Returns how many keys went.
+    """
+    server = connection.from_settings(BaseSettings({"REDIS_URL": redis_url}))
+    keys = [QUEUE_KEY % {"spider": spider}, f"{spider}:dupefilter", ITEMS_KEY.format(spider=spider)]
+    keys.append(DUPLICATES_KEY.format(spider=spider))
+    for pattern in (LEASES_KEY, HEARTBEAT_KEY):
+        keys.extend(server.scan_iter(match=pattern.format(spider=spider, worker="*")))
+    return server.delete(*keys)
 
 
 def _worker(settings: Settings) -> str:

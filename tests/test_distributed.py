@@ -24,7 +24,7 @@ import pytest
 from scrapy import Request
 from scrapy_redis.spiders import RedisSpider
 
-from crawlers.distributed import DUPLICATES_KEY, HEARTBEAT_KEY, ITEMS_KEY, LEASES_KEY, QUEUE_KEY
+from crawlers.distributed import DUPLICATES_KEY, HEARTBEAT_KEY, ITEMS_KEY, LEASES_KEY, QUEUE_KEY, reset
 from tests.local_server import Exchange, LocalServer
 
 PAGES = 80
@@ -175,9 +175,12 @@ def test_two_workers_share_the_queue_and_a_killed_workers_requests_are_finished_
             victim_leases = LEASES_KEY.format(spider=SPIDER, worker=victim)
             items_key = ITEMS_KEY.format(spider=SPIDER)
 
-            # Midway: a quarter of the items stored and the victim holding requests in flight.
+            def stored_by(worker: str) -> int:
+                return sum(json.loads(item)["worker"] == worker for item in client.hvals(items_key))
+
+            # Midway: both workers have stored items, and the victim holds requests in flight.
             wait_for(
-                lambda: client.hlen(items_key) >= PAGES // 4 and client.llen(victim_leases) > 0,
+                lambda: stored_by(victim) >= 2 and stored_by(survivor) >= 2 and client.llen(victim_leases) > 0,
                 30,
                 "the crawl to get under way",
             )
@@ -219,6 +222,10 @@ def test_two_workers_share_the_queue_and_a_killed_workers_requests_are_finished_
     assert len(fetched) <= PAGES + in_flight_at_kill
     assert int(client.get(DUPLICATES_KEY.format(spider=SPIDER)) or 0) <= in_flight_at_kill
     assert elapsed < 60, f"the distributed crawl took {elapsed:.0f}s"
+
+    # The shared state outlives the workers; the next crawl of the source starts from a reset.
+    assert reset(redis_url, SPIDER) >= 2  # the dupefilter and the items at least
+    assert client.keys(f"{SPIDER}:*") == []
 
 
 def run_worker(redis_url: str, worker: str) -> None:
