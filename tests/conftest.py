@@ -67,7 +67,7 @@ CATALOG_SOURCES = (
 CATALOG_LIMIT = 200
 
 
-def run_skillstack(home: Path, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
+def run_skillstack(home: Path, *args: str, check: bool = True, timeout: float = 3600) -> subprocess.CompletedProcess:
     """Run the real `skillstack` command in a subprocess (Scrapy's reactor runs once per process)."""
     env = {**os.environ, "SKILLSTACK_HOME": str(home), "SKILLSTACK_MIRROR": str(MIRROR_DIR), "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(
