@@ -122,7 +122,7 @@ def run_nightly(
             report.failures.append(f"crawl: {_one_line(exc)}")
         report.step_seconds["crawl"] = round(time.perf_counter() - tick, 1)
         report.sources = [{**s.as_dict(), "new": 0, "changed": 0, "removed": 0} for s in summaries]
-        report.failures.extend(f"{s.source}: {_why_failed(s)}" for s in summaries if not s.ok)
+        report.failures.extend(f"{s.source}: {_why_failed(s)}" for s in summaries if _failed(s))
 
         tick = time.perf_counter()
         try:
@@ -143,6 +143,11 @@ def run_nightly(
     report.finished_at = _now()
     write_report(paths.reports, report)
     return report
+
+
+def _failed(summary) -> bool:
+    """Stopped early, or finished with errors and not one item (a dataset turned to garbage)."""
+    return not summary.ok or (summary.errors > 0 and summary.items == 0)
 
 
 def _why_failed(summary) -> str:
