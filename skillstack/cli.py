@@ -455,11 +455,11 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--json", action="store_true", help="JSON Lines: {text, occupations: [{uri, label, score}]}")
     resolve.set_defaults(func=cmd_goals_resolve)
 
-    nightly_parser = sub.add_parser(
-        "nightly",
-        help="taxonomy if missing, crawl all, build, publish; locked. Exit 0 ok, 3 some sources failed, "
-        "4 nothing published, 75 another nightly is running",
+    nightly_help = (
+        "taxonomy if missing, crawl all, build, publish; locked; a report in SKILLSTACK_HOME/reports. "
+        "Exit 0 ok, 3 some sources failed, 4 nothing published, 75 another nightly is running"
     )
+    nightly_parser = sub.add_parser("nightly", help=nightly_help, description=nightly_help)
     nightly_parser.add_argument("--dry-run", action="store_true", help="say what it would do, do nothing")
     nightly_parser.add_argument("--limit", type=int, help="bound each source (for trials; the nightly crawls all)")
     nightly_parser.add_argument(
