@@ -6,6 +6,7 @@ carries, drives its widgets and compares what is shown with what `recommender.ap
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -303,3 +304,23 @@ def test_scraped_markup_is_shown_as_text(catalog_home: Path, tmp_path: Path, mon
     assert at.title[0].value == md(title)
     assert md(XSS_DESCRIPTION) in shown(at)
     assert all(b.proto.url.startswith("http") for b in at.get("link_button"))  # only the similar courses'
+
+
+def test_a_newly_published_catalogue_shows_without_a_restart(
+    catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    home = tmp_path / "live"
+    home.mkdir()
+    shutil.copy2(catalog_home / "catalog.duckdb", home / "catalog.duckdb")
+    monkeypatch.setenv("SKILLSTACK_HOME", str(home))
+    top = api.recommend(GOAL, k=1).results[0]
+    at = run_page("find", goal=GOAL)
+    assert card_titles(at)[0] == f"**1\\. {md(top.title)}**"
+
+    # Publish the way `build` does: a new file beside, renamed over the old one.
+    title = make_xss_home(catalog_home, tmp_path / "next", top.course_id)
+    os.replace(tmp_path / "next" / "catalog.duckdb", home / "catalog.duckdb")
+    at.run()
+    assert not at.exception
+    titles = card_titles(at)
+    assert any(t.endswith(f"\\. {md(title)}**") for t in titles)
