@@ -141,7 +141,7 @@ def _description_links(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor
         for uri, _label, score, sentence in matches:
             if score < DESCRIPTION_MIN_SCORE:
                 continue
-            where = "title" if sentence == (title or "").strip() else "description"
+            where = "title" if isinstance(title, str) and sentence == title.strip() else "description"
             # The exact-label bonus can lift a score above 1: capped below the 1.0 of a declared tag, which
             # stays the stronger evidence for the same skill.
             rows.append((course_id, uri, min(score, DESCRIPTION_MAX_SCORE), f'{where}: "{_evidence_text(sentence)}"'))
@@ -151,8 +151,10 @@ def _description_links(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor
 def _linking_sentences(name: str | None, description: str | None) -> list[str]:
     """The title, then the description's first sentences: they say what the course teaches, and the
     cap bounds the build cost of very long descriptions."""
-    sentences = split_sentences(description or "")[:DESCRIPTION_MAX_SENTENCES]
-    return [s for s in [(name or "").strip(), *sentences] if s]
+    # A missing value arrives from the DataFrame as None or NaN.
+    title = name.strip() if isinstance(name, str) else ""
+    sentences = split_sentences(description if isinstance(description, str) else "")[:DESCRIPTION_MAX_SENTENCES]
+    return [s for s in [title, *sentences] if s]
 
 
 def _evidence_text(sentence: str) -> str:
