@@ -285,13 +285,19 @@ def chosen_occupation_for_url(rec: api.Recommendation) -> str | None:
 # ---------------------------------------------------------------- the catalogue and cached API calls
 
 
-def catalog() -> api.CatalogSummary | None:
+NO_COURSES = "the catalogue has no courses yet: run `skillstack crawl` then `skillstack build`"
+
+
+def catalog(*, need_courses: bool = True) -> api.CatalogSummary | None:
     """The published catalogue's summary, or None after showing what command fills it."""
     try:
         with st.spinner("Opening the catalogue…"):
             summary = api.catalog_summary()
     except api.RecommenderError as exc:
         show_user_error(str(exc))
+        return None
+    if need_courses and not summary.active:
+        show_user_error(NO_COURSES)
         return None
     _warm_up(summary.version)
     return summary

@@ -287,6 +287,26 @@ def test_a_missing_catalogue_names_the_commands_that_fill_it(
     assert "O\\*NET" in shown(at)  # the footer still shows
 
 
+@pytest.mark.parametrize("page", ["find", "compare", "gap"])
+def test_a_catalogue_without_courses_says_to_crawl_and_build(
+    page: str, catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    shutil.copy2(catalog_home / "catalog.duckdb", tmp_path / "catalog.duckdb")
+    con = duckdb.connect(str(tmp_path / "catalog.duckdb"))
+    try:
+        con.execute("DELETE FROM courses")
+    finally:
+        con.close()
+    monkeypatch.setenv("SKILLSTACK_HOME", str(tmp_path))
+    at = run_page(page, goal=GOAL)
+    assert not at.exception
+    assert "`skillstack crawl`" in at.warning[0].value
+    assert "`skillstack build`" in at.warning[0].value
+
+    at = run_page("sources")  # the crawl history still shows
+    assert sorted(at.dataframe[0].value["source"]) == sorted(CATALOG_SOURCES)
+
+
 def test_scraped_markup_is_shown_as_text(catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     target = api.recommend(GOAL, k=1).results[0]
     title = make_xss_home(catalog_home, tmp_path / "xss", target.course_id)

@@ -13,7 +13,7 @@ from recommender import api
 
 
 def render() -> None:
-    summary = common.catalog()
+    summary = common.catalog(need_courses=False)
     if summary is None:
         st.title("Course")
         common.footer()

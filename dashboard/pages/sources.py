@@ -20,7 +20,8 @@ STALE_AFTER_HOURS = 30
 def render() -> None:
     st.title("Sources")
     st.caption("The last crawl of each source and the catalogue published from them.")
-    summary = common.catalog()
+    # Sources show even when no course came through: that is when an operator needs them most.
+    summary = common.catalog(need_courses=False)
     if summary is None:
         common.footer()
         return
