@@ -19,7 +19,9 @@ from pipeline.store import apply_schema
 
 # The taxonomy and its vectors: loaded by `taxonomy load`, carried over by every build.
 TAXONOMY_TABLES = (*taxonomy.TAXONOMY_TABLES, "taxonomy_vectors")
-CATALOG_TABLES = ("courses", "offers", "course_skills", "course_embeddings", "crawl_runs", "catalog_meta")
+CATALOG_TABLES = (
+    "courses", "offers", "course_skills", "course_embeddings", "text_skills", "crawl_runs", "catalog_meta",
+)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -38,9 +40,17 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
         apply_schema(con)
         if catalog_path.exists():
             con.execute(f"ATTACH {sql_string(catalog_path)} AS prev (READ_ONLY)")
+            present = {
+                name
+                for (name,) in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'"
+                ).fetchall()
+            }
             for table in carry_over:
-                # Identifiers from the constants above, never from input.
-                con.execute(f"INSERT INTO {table} SELECT * FROM prev.{table}")
+                # A catalogue from before a table existed simply has nothing to carry over for it.
+                if table in present:
+                    # Identifiers from the constants above, never from input.
+                    con.execute(f"INSERT INTO {table} SELECT * FROM prev.{table}")
         yield con
         if catalog_path.exists():
             con.execute("DETACH prev")

@@ -32,6 +32,10 @@ DESCRIPTION_MAX_SENTENCES = 12
 DESCRIPTION_MAX_SCORE = 0.95
 EVIDENCE_MAX_CHARS = 160
 CHUNK = 2048
+# What `text_skills` rows were made with: changing the model or these settings reads every text again.
+EXTRACTOR_KEY = (
+    f"{embed.MODEL_KEY}|min{DESCRIPTION_MIN_SCORE}|top{DESCRIPTION_SKILLS_PER_COURSE}|sent{DESCRIPTION_MAX_SENTENCES}"
+)
 
 
 def skill_matrix(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], np.ndarray]:
@@ -123,29 +127,56 @@ def _tag_vectors(con: duckdb.DuckDBPyConnection, tags: list[str]) -> np.ndarray:
 
 
 def _description_links(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor) -> pd.DataFrame:
-    """Skills named in a course's title or description sentences, each with the sentence that names it."""
-    frame = con.execute(
-        "SELECT id, name, description FROM courses WHERE status = 'active' ORDER BY id",
-    ).df()
+    """Skills named in a course's title or description sentences, each with the sentence that names it.
+
+    The extractor reads a text once: its findings are kept in `text_skills` under the course's
+    content hash, so a rebuild reads only new or changed texts.
+    """
     columns = ["course_id", "skill_uri", "score", "evidence"]
-    if frame.empty or not extractor.ready:
+    if not extractor.ready:
         return pd.DataFrame(columns=columns)
-    texts = [
-        _linking_sentences(name, description)
-        for name, description in zip(frame["name"], frame["description"], strict=True)
-    ]
-    rows = []
-    for course_id, title, matches in zip(
-        frame["id"], frame["name"], extractor.extract_documents(texts, DESCRIPTION_SKILLS_PER_COURSE), strict=True
-    ):
-        for uri, _label, score, sentence in matches:
-            if score < DESCRIPTION_MIN_SCORE:
-                continue
-            where = "title" if isinstance(title, str) and sentence == title.strip() else "description"
-            # The exact-label bonus can lift a score above 1: capped below the 1.0 of a declared tag, which
-            # stays the stronger evidence for the same skill.
-            rows.append((course_id, uri, min(score, DESCRIPTION_MAX_SCORE), f'{where}: "{_evidence_text(sentence)}"'))
-    return pd.DataFrame(rows, columns=columns)
+    todo = con.execute(
+        """
+        SELECT any_value(c.name) AS name, any_value(c.description) AS description, c.content_hash
+        FROM courses c
+        WHERE c.status = 'active'
+          AND c.content_hash NOT IN (SELECT content_hash FROM text_skills WHERE extractor = ?)
+        GROUP BY c.content_hash ORDER BY c.content_hash
+        """,
+        [EXTRACTOR_KEY],
+    ).df()
+    if not todo.empty:
+        texts = [
+            _linking_sentences(name, description)
+            for name, description in zip(todo["name"], todo["description"], strict=True)
+        ]
+        rows = []
+        found = extractor.extract_documents(texts, DESCRIPTION_SKILLS_PER_COURSE)
+        for content_hash, title, matches in zip(todo["content_hash"], todo["name"], found, strict=True):
+            kept = 0
+            for uri, _label, score, sentence in matches:
+                if score < DESCRIPTION_MIN_SCORE:
+                    continue
+                where = "title" if isinstance(title, str) and sentence == title.strip() else "description"
+                # The exact-label bonus can lift a score above 1: capped below the 1.0 of a declared
+                # tag, which stays the stronger evidence for the same skill.
+                evidence = f'{where}: "{_evidence_text(sentence)}"'
+                rows.append((content_hash, EXTRACTOR_KEY, uri, min(score, DESCRIPTION_MAX_SCORE), evidence))
+                kept += 1
+            if not kept:
+                rows.append((content_hash, EXTRACTOR_KEY, None, None, None))
+        found_frame = pd.DataFrame(rows, columns=["content_hash", "extractor", "skill_uri", "score", "evidence"])
+        con.register("new_text_skills", found_frame)
+        con.execute("INSERT INTO text_skills SELECT * FROM new_text_skills")
+        con.unregister("new_text_skills")
+    return con.execute(
+        """
+        SELECT c.id AS course_id, t.skill_uri, t.score, t.evidence
+        FROM courses c JOIN text_skills t ON t.content_hash = c.content_hash AND t.extractor = ?
+        WHERE c.status = 'active' AND t.skill_uri IS NOT NULL
+        """,
+        [EXTRACTOR_KEY],
+    ).df()
 
 
 def _linking_sentences(name: str | None, description: str | None) -> list[str]:
