@@ -66,6 +66,7 @@ def mirror_file_for(url: str, mirror: Path) -> Path:
     The query is dropped and a path ending in `/` reads the file `index`. The result never
     leaves `mirror` (a `..` in a URL cannot climb out of it).
     """
+    mirror = mirror.resolve()  # the mirror folder may itself be reached through a symlink
     parts = urlsplit(url)
     path = unquote(parts.path) or "/"
     if path.endswith("/"):
