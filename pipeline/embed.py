@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -19,6 +20,8 @@ from skillstack.settings import EMBEDDING_MODEL_NAME, embedding_model_path
 
 DIMENSIONS = 384
 DOCUMENT_MAX_TOKENS = 128
+QUERY_BATCH = 8
+_ENCODE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -35,20 +38,30 @@ def encode(texts: Sequence[str], *, max_tokens: int | None = None, batch_size: i
     """Normalised float32 vectors, one row per text (an empty input gives a 0×384 array)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    import torch
+
     model = load_model()
-    previous = model.max_seq_length
-    if max_tokens:
-        model.max_seq_length = max_tokens
-    try:
-        vectors = model.encode(
-            list(texts),
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-    finally:
-        model.max_seq_length = previous
+    # One encode at a time: the dashboard serves sessions from several threads, and both the
+    # document length and torch's thread count below are settings of the one shared model.
+    with _ENCODE_LOCK:
+        previous_tokens, previous_threads = model.max_seq_length, torch.get_num_threads()
+        if max_tokens:
+            model.max_seq_length = max_tokens
+        if len(texts) <= QUERY_BATCH:
+            # A query is a few short texts: one thread answers it in tens of milliseconds, while two
+            # threads on a busy machine wait for each other (measured: 57 ms against 992 ms).
+            torch.set_num_threads(1)
+        try:
+            vectors = model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        finally:
+            model.max_seq_length = previous_tokens
+            torch.set_num_threads(previous_threads)
     return vectors.astype(np.float32, copy=False)
 
 

@@ -252,7 +252,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.address", args.address, "--server.port", str(args.port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
     ]  # fmt: skip
     if not settings.paths().catalog_db.exists():
         print("skillstack: no catalogue yet; the dashboard will say which commands fill it", file=sys.stderr)
