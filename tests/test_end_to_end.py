@@ -71,7 +71,8 @@ def test_recommend_data_analyst_returns_data_analysis_courses(built_home: Path):
     titles = [r["title"].lower() for r in results]
     assert any("data analy" in t for t in titles), titles
     assert any(r["matched_skills"] for r in results), "no result names a required skill it covers"
-    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+    # MMR diversifies the order after the first result, which is always the best-scored course.
+    assert results[0]["score"] == max(r["score"] for r in results)
 
 
 def test_goals_file_gives_one_json_line_per_goal(built_home: Path, tmp_path: Path):
