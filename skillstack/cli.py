@@ -156,14 +156,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_skills_extract(args: argparse.Namespace) -> int:
-    from recommender import api
-
-    for text in _read_inputs(args.text, args.file, "text"):
-        matches = api.extract_skills(text, k=args.k)
-        skills = [{"uri": m.uri, "label": m.label, "score": round(m.score, 4)} for m in matches]
+def _print_ranked(args: argparse.Namespace, what: str, key: str, rank) -> int:
+    """One line of JSON per input text ({"text", key: [{uri, label, score}]}), or a readable list."""
+    for text in _read_inputs(args.text, args.file, what):
+        matches = rank(text, k=args.k)
         if args.json:
-            print(json.dumps({"text": text, "skills": skills}, ensure_ascii=False))
+            found = [{"uri": m.uri, "label": m.label, "score": round(m.score, 4)} for m in matches]
+            print(json.dumps({"text": text, key: found}, ensure_ascii=False))
         else:
             print(text)
             for m in matches:
@@ -171,19 +170,16 @@ def cmd_skills_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_skills_extract(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    return _print_ranked(args, "text", "skills", api.extract_skills)
+
+
 def cmd_goals_resolve(args: argparse.Namespace) -> int:
     from recommender import api
 
-    for text in _read_inputs(args.text, args.file, "goal"):
-        occupations = api.resolve_goal(text, k=args.k)
-        found = [{"uri": o.uri, "label": o.label, "score": round(o.score, 4)} for o in occupations]
-        if args.json:
-            print(json.dumps({"text": text, "occupations": found}, ensure_ascii=False))
-        else:
-            print(text)
-            for o in occupations:
-                print(f"  {o.score:.3f}  {o.label}")
-    return 0
+    return _print_ranked(args, "goal", "occupations", api.resolve_goal)
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
