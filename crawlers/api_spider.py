@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -46,6 +47,8 @@ class ApiPage:
 
 def without_tracking(url: str) -> str:
     """`url` without `utm_*` and `WT.mc_id` query parameters."""
+    if "?" not in url:
+        return url
     parts = urlsplit(url)
     if not parts.query:
         return url
@@ -77,20 +80,26 @@ def json_path(data: Any, path: str) -> Any:
     Anything missing is None.
     """
     value = data
-    for key in path.split("."):
-        if isinstance(value, list):
-            if key.lstrip("-").isdigit():
-                index = int(key)
+    for key, index in _path_keys(path):
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list):
+            if index is not None:
                 value = value[index] if -len(value) <= index < len(value) else None
             else:
                 value = _flatten(json_path(element, key) for element in value if isinstance(element, dict))
-        elif isinstance(value, dict):
-            value = value.get(key)
         else:
             return None
         if value is None:
             return None
     return value
+
+
+@lru_cache(maxsize=1024)
+def _path_keys(path: str) -> tuple[tuple[str, int | None], ...]:
+    """A dotted path's keys, each with its list index when it is one (parsed once per path: a page
+    of records reads the same few paths thousands of times)."""
+    return tuple((key, int(key) if key.lstrip("-").isdigit() else None) for key in path.split("."))
 
 
 def _flatten(values: Iterator[Any]) -> list[Any]:

@@ -24,7 +24,7 @@ from crawlers.spiders.linkedin_learning import LinkedinLearningSpider
 from crawlers.spiders.skillshare import SkillshareSpider
 from crawlers.spiders.udemy_api import UdemyApiSpider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
-from crawlers.structured_data_spider import StructuredDataSpider, parse_json_ld
+from crawlers.structured_data_spider import StructuredDataSpider, json_ld_scripts, meta_content, parse_json_ld
 
 B2B = "https://www.udemy.com/course/b2b-copywriting/"
 POWER_BI = "https://www.udemy.com/course/learn_power_bi_for_free/"
@@ -249,6 +249,28 @@ def test_parse_json_ld_accepts_raw_line_breaks_inside_strings():
     assert parse_json_ld("  ") == []
     with pytest.raises(ValueError, match="Expecting"):
         parse_json_ld("{not json}")
+
+
+def test_json_ld_scripts_are_found_without_an_html_parser():
+    page = (
+        '<SCRIPT TYPE="application/ld+json; charset=utf-8">{"a": 1}</SCRIPT >'
+        '<script src="x.js" type="text/javascript">var ld = "ld+json";</script>'
+        '<script type=\'application/ld+json\'>\n[{"b": "<b>bold</b>"}]\n</script>'
+        '<script type=application/ld+json>{}</script><script>{"c": 3}</script>'
+    )
+    assert json_ld_scripts(page) == ['{"a": 1}', '\n[{"b": "<b>bold</b>"}]\n', "{}"]
+    assert json_ld_scripts('<html><script type="application/ld+json">{unclosed') == []
+
+
+def test_meta_content_reads_attributes_in_any_order_and_quoting():
+    page = (
+        '<meta name="description" content="Learn">'
+        "<meta content='$19.99 &amp; up' property='udemy_com:price' />"
+        '<meta property="og:title" content="Second">'
+    )
+    assert meta_content(page, "property", "udemy_com:price") == "$19.99 & up"
+    assert meta_content(page, "name", "description") == "Learn"
+    assert meta_content(page, "property", "missing") is None
 
 
 def test_post_process_item_can_skip_a_course():

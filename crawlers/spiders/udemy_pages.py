@@ -4,10 +4,11 @@ from scrapy.http import Response
 
 from crawlers.items import Course
 from crawlers.sitemap_spider import CourseSitemapSpider
-from crawlers.structured_data_spider import StructuredDataSpider
+from crawlers.structured_data_spider import StructuredDataSpider, meta_content
 
 # The page states its prices in the currency of the visitor's country, named in its bootstrap data.
 PRICE_COUNTRY_CURRENCY = re.compile(r'"price_country":\{[^{}]*?"currency":"([A-Za-z]{3})"')
+COURSE_ID = re.compile(r"""data-clp-course-id\s*=\s*["']?(\d+)""")
 
 
 class UdemyPagesSpider(CourseSitemapSpider, StructuredDataSpider):
@@ -39,10 +40,12 @@ class UdemyPagesSpider(CourseSitemapSpider, StructuredDataSpider):
         if instructor:
             extras["instructors"] = list(dict.fromkeys([instructor, *extras.get("instructors", [])]))
         if "price" not in item:
-            price = response.xpath('//meta[@property="udemy_com:price"]/@content').get()
+            price = meta_content(response.text, "property", "udemy_com:price")
             if price:
                 item["price"] = price.strip()
-                currency = PRICE_COUNTRY_CURRENCY.search(response.text)
+                # Searched from its key: a pattern scan of the whole ~200 kB page costs more than the parse.
+                key = response.text.find('"price_country"')
+                currency = PRICE_COUNTRY_CURRENCY.match(response.text, key) if key != -1 else None
                 if currency and any(char.isdigit() for char in price):
                     item["currency"] = currency.group(1).upper()
         crumbs = extras.get("breadcrumb", [])
@@ -52,7 +55,9 @@ class UdemyPagesSpider(CourseSitemapSpider, StructuredDataSpider):
             item["skills_declared"] = list(dict.fromkeys([*item.get("skills_declared", []), *topics]))
         if categories:
             item["subjects"] = categories
-        course_id = response.xpath("//@data-clp-course-id").get()
+        # Patterns, not XPath, over the page: see crawlers.structured_data_spider.json_ld_scripts.
+        key = response.text.find("data-clp-course-id")
+        course_id = COURSE_ID.match(response.text, key) if key != -1 else None
         if course_id:
-            extras["udemy_course_id"] = course_id
+            extras["udemy_course_id"] = course_id.group(1)
         return item
