@@ -67,7 +67,7 @@ def money(amount: float | None, currency: str | None) -> str:
     return f"{amount:,.2f}".removesuffix(".00") + (f" {currency}" if currency else "")
 
 
-def price_text(course: api.CourseResult | api.CourseDetail) -> str:
+def price_text(course: api.CourseResult | api.CourseDetail | api.Listing) -> str:
     access = course.access_model
     if access == "free" or (course.price == 0 and access in (None, "paid")):
         return "free"

@@ -1,7 +1,8 @@
 """`skillstack build`: the latest finished crawl of each source → a published catalog.duckdb.
 
 Steps: read raw items → normalise → merge with the previous catalogue (first_seen, removed
-courses, offer history) → embed changed texts only → link skills → publish atomically.
+records) → de-duplicate records into courses (`pipeline.dedupe`) → offer history → embed changed
+texts only → link skills → publish atomically.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import embed, skill_extract, skills, surfaces
+from pipeline import dedupe, embed, skill_extract, skills, surfaces
 from pipeline.normalise import normalise_item
-from pipeline.publish import TAXONOMY_TABLES, has_previous, publishing
+from pipeline.publish import TAXONOMY_TABLES, previous_tables, publishing
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,15 @@ class BuildError(Exception):
 @dataclass
 class BuildReport:
     sources: dict[str, str] = field(default_factory=dict)  # source -> newest run used
-    courses: int = 0
+    courses: int = 0  # catalogue courses, after de-duplication
     active: int = 0
-    new: int = 0
+    records: int = 0  # source records behind them
+    new: int = 0  # records new, changed and removed since the previous build
     changed: int = 0
     removed: int = 0
+    merged: int = 0  # records folded into another record's course
+    merged_pairs: dict[str, int] = field(default_factory=dict)  # "source_a + source_b" -> courses listed by both
+    ambiguous: int = 0  # records that could have joined several courses and stayed apart
     embedded: int = 0
     skill_links: int = 0
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> new/changed/removed/active
@@ -53,8 +58,9 @@ class BuildReport:
 
     def one_line(self) -> str:
         return (
-            f"catalogue: {self.courses} courses ({self.active} active, {self.new} new, {self.changed} changed, "
-            f"{self.removed} removed) from {len(self.sources)} sources; embedded {self.embedded}; "
+            f"catalogue: {self.courses} courses ({self.active} active) from {self.records} records of "
+            f"{len(self.sources)} sources ({self.new} new, {self.changed} changed, {self.removed} removed, "
+            f"{self.merged} merged into another source's course); embedded {self.embedded}; "
             f"{self.skill_links} skill links; {self.seconds:.1f}s"
         )
 
@@ -153,14 +159,30 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
 
     carry = (*TAXONOMY_TABLES, "course_embeddings", "text_skills", "offers")
     with publishing(catalog_db, carry_over=carry) as con:
-        previous = _previous_courses(con)
-        rows = _merge_with_previous(fresh, previous, full_crawls, report)
+        previous, previous_course_id = _previous_records(con)
+        records = _merge_with_previous(fresh, previous, full_crawls, report)
 
         tick = time.perf_counter()
-        report.embedded = _embed_missing(con, rows)
+        grouping = dedupe.group_records(records, lambda chosen: _vectors(con, chosen, report))
+        rows = []
+        for group in grouping.groups:
+            course = dedupe.merge_group(group, previous_course_id)
+            course["content_hash"] = embed.content_hash(embedding_text(course))
+            for record in group:
+                record["course_id"] = course["id"]
+            rows.append(course)
+        report.records = len(records)
+        report.merged = grouping.merged_records
+        report.merged_pairs = dict(grouping.merged_pairs.most_common())
+        report.ambiguous = grouping.ambiguous
+        report.timings["dedupe"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        report.embedded += _embed_missing(con, [r for r in rows if r["status"] == "active"])
         report.timings["embed"] = time.perf_counter() - tick
 
-        _write_courses(con, rows)
+        _write_rows(con, "courses", rows, COURSE_COLUMNS)
+        _write_rows(con, "course_records", records, ("course_id", *COURSE_COLUMNS))
         _record_offer_changes(con, built_at)
         con.register("crawl_history", history)
         con.execute("DELETE FROM crawl_runs")
@@ -181,11 +203,19 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
     return report
 
 
-def _previous_courses(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    if not has_previous(con):
-        return {}
-    frame = con.execute("SELECT * FROM prev.courses").df()
-    return {row["id"]: row for row in frame.to_dict("records")}
+def _previous_records(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict], dict[str, str]]:
+    """The previous catalogue's source records by id, and the course each was grouped into.
+
+    A catalogue built before de-duplication has no `course_records`: its courses are its records."""
+    tables = previous_tables(con)
+    if "course_records" in tables:
+        frame = con.execute("SELECT * FROM prev.course_records").df()
+    elif "courses" in tables:
+        frame = con.execute("SELECT *, id AS course_id FROM prev.courses").df()
+    else:
+        return {}, {}
+    records = {row["id"]: row for row in frame.to_dict("records")}
+    return records, {record_id: row.pop("course_id") for record_id, row in records.items()}
 
 
 def _merge_with_previous(
@@ -234,7 +264,20 @@ def _same(a, b) -> bool:
     return (a_missing and b_missing) or (not a_missing and not b_missing and float(a) == float(b))
 
 
+def _vectors(con: duckdb.DuckDBPyConnection, records: list[dict], report: BuildReport) -> np.ndarray:
+    """The text vectors of some records (de-duplication's tie-breaker), embedded once and kept."""
+    hashes = [embed.content_hash(embedding_text(record)) for record in records]
+    report.embedded += _embed_missing(con, [{**r, "content_hash": h} for r, h in zip(records, hashes, strict=True)])
+    frame = con.execute(
+        "SELECT content_hash, vector FROM course_embeddings WHERE model = ? AND content_hash IN (SELECT unnest(?))",
+        [embed.MODEL_KEY, hashes],
+    ).df()
+    found = dict(zip(frame["content_hash"], frame["vector"], strict=True))
+    return np.vstack([np.asarray(found[h], dtype=np.float32) for h in hashes])
+
+
 def _embed_missing(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> int:
+    """Embed the texts of `rows` whose content hash has no vector yet; returns how many were embedded."""
     known = {
         h
         for (h,) in con.execute(
@@ -243,7 +286,7 @@ def _embed_missing(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> int:
     }
     todo: dict[str, str] = {}
     for row in rows:
-        if row["status"] == "active" and row["content_hash"] not in known and row["content_hash"] not in todo:
+        if row["content_hash"] not in known and row["content_hash"] not in todo:
             todo[row["content_hash"]] = embedding_text(row)
     if not todo:
         return 0
@@ -256,8 +299,9 @@ def _embed_missing(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> int:
     return len(hashes)
 
 
-def _write_courses(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-    frame = pd.DataFrame([{c: row.get(c) for c in COURSE_COLUMNS} for row in rows], columns=list(COURSE_COLUMNS))
+def _write_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], columns: tuple[str, ...]) -> None:
+    """Write course rows into `courses` or `course_records` (a name from this module, never input)."""
+    frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows], columns=list(columns))
     frame["extras"] = [json.dumps(e or {}, default=str, ensure_ascii=False) for e in frame["extras"]]
     frame["skills_declared"] = [list(s) if s is not None and len(s) else [] for s in frame["skills_declared"]]
     frame["hours"] = pd.to_numeric(frame["hours"], errors="coerce")
@@ -265,8 +309,8 @@ def _write_courses(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
     frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce")
     frame["rating_count"] = pd.to_numeric(frame["rating_count"], errors="coerce").astype("Int64")
     con.register("built_courses", frame)
-    columns = ", ".join(COURSE_COLUMNS)
-    con.execute(f"INSERT INTO courses ({columns}) SELECT {columns} FROM built_courses")
+    names = ", ".join(columns)
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM built_courses")
     con.unregister("built_courses")
 
 

@@ -20,7 +20,8 @@ from pipeline.store import apply_schema
 # The taxonomy and its vectors: loaded by `taxonomy load`, carried over by every build.
 TAXONOMY_TABLES = (*taxonomy.TAXONOMY_TABLES, "taxonomy_vectors")
 CATALOG_TABLES = (
-    "courses", "offers", "course_skills", "course_embeddings", "text_skills", "crawl_runs", "catalog_meta",
+    "courses", "course_records", "offers", "course_skills", "course_embeddings", "text_skills", "crawl_runs",
+    "catalog_meta",
 )  # fmt: skip
 
 
@@ -40,12 +41,7 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
         apply_schema(con)
         if catalog_path.exists():
             con.execute(f"ATTACH {sql_string(catalog_path)} AS prev (READ_ONLY)")
-            present = {
-                name
-                for (name,) in con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'"
-                ).fetchall()
-            }
+            present = previous_tables(con)
             for table in carry_over:
                 # A catalogue from before a table existed simply has nothing to carry over for it.
                 if table in present:
@@ -96,6 +92,14 @@ def sql_string(path: Path) -> str:
 
 def has_previous(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0])
+
+
+def previous_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of the attached previous catalogue (none when there is no previous one)."""
+    return {
+        name
+        for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'").fetchall()
+    }
 
 
 def _fsync(path: Path) -> None:

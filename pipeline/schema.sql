@@ -97,8 +97,10 @@ CREATE TABLE IF NOT EXISTS taxonomy_vectors (
 
 -- ---------------------------------------------------------------- catalogue
 
+-- One row per course, however many sources list it: values chosen by source priority from its
+-- records in course_records (pipeline.dedupe).
 CREATE TABLE IF NOT EXISTS courses (
-    id              VARCHAR PRIMARY KEY, -- <source>/<provider ref>, stable
+    id              VARCHAR PRIMARY KEY, -- <source>/<provider ref> of its best record when first built, stable
     source          VARCHAR NOT NULL,
     provider        VARCHAR NOT NULL,    -- platform: Coursera, edX, Udemy...
     institution     VARCHAR,             -- university or company
@@ -123,6 +125,38 @@ CREATE TABLE IF NOT EXISTS courses (
     last_seen       TIMESTAMP NOT NULL,
     status          VARCHAR NOT NULL,    -- active | removed
     content_hash    VARCHAR NOT NULL,    -- of the embedded text
+    extras          JSON
+);
+
+-- Every source's record of a catalogue course (pipeline.dedupe groups them): its own id, URL, values
+-- and first/last seen. `course_id` is the catalogue course it was grouped into.
+CREATE TABLE IF NOT EXISTS course_records (
+    id              VARCHAR PRIMARY KEY, -- <source>/<provider ref>
+    course_id       VARCHAR NOT NULL,    -- courses.id
+    source          VARCHAR NOT NULL,
+    provider        VARCHAR NOT NULL,
+    institution     VARCHAR,
+    url             VARCHAR NOT NULL,
+    name            VARCHAR NOT NULL,
+    description     VARCHAR,
+    in_language     VARCHAR,
+    level           VARCHAR,
+    hours           DOUBLE,
+    duration_raw    VARCHAR,
+    course_mode     VARCHAR,
+    credential      VARCHAR,
+    credential_raw  VARCHAR,
+    price           DOUBLE,
+    currency        VARCHAR,
+    access_model    VARCHAR,
+    price_raw       VARCHAR,
+    rating          DOUBLE,
+    rating_count    INTEGER,
+    skills_declared VARCHAR[],
+    first_seen      TIMESTAMP NOT NULL,
+    last_seen       TIMESTAMP NOT NULL,
+    status          VARCHAR NOT NULL,
+    content_hash    VARCHAR NOT NULL,    -- of this record's own text (change detection)
     extras          JSON
 );
 

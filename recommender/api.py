@@ -455,6 +455,24 @@ class OfferRecord:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """One source's record of a course: several sources may list the same course (pipeline.dedupe)."""
+
+    source: str
+    url: str
+    title: str
+    institution: str | None
+    price: float | None
+    currency: str | None
+    access_model: str | None
+    rating: float | None
+    rating_count: int | None
+    first_seen: str
+    last_seen: str
+    status: str
+
+
+@dataclass(frozen=True)
 class CourseDetail:
     course_id: str
     title: str
@@ -481,7 +499,7 @@ class CourseDetail:
     last_seen: str
     skills: tuple[CourseSkill, ...]
     offers: tuple[OfferRecord, ...]  # oldest first
-    other_listings: tuple[CourseResult, ...]  # the same course under other sources
+    listings: tuple[Listing, ...]  # every source that lists it, the one its values come from first
     similar: tuple[CourseResult, ...]
 
 
@@ -494,7 +512,7 @@ def course_detail(course_id: str, *, similar: int = 5) -> CourseDetail | None:
         **detail["course"],
         skills=tuple(CourseSkill(**s) for s in detail["skills"]),
         offers=tuple(OfferRecord(**o) for o in detail["offers"]),
-        other_listings=tuple(CourseResult(**r) for r in detail["other_listings"]),
+        listings=tuple(Listing(**r) for r in detail["listings"]),
         similar=tuple(CourseResult(**r) for r in detail["similar"]),
     )
 

@@ -415,7 +415,7 @@ class Engine:
             SELECT id AS course_id, name AS title, description, provider, institution, url, source, status,
                    credential, credential_raw, level, hours, duration_raw, course_mode, in_language, price, currency,
                    access_model, rating, rating_count, skills_declared, first_seen::VARCHAR AS first_seen,
-                   last_seen::VARCHAR AS last_seen, name
+                   last_seen::VARCHAR AS last_seen
             FROM courses WHERE id = ?
             """,
             [course_id],
@@ -426,7 +426,6 @@ class Engine:
             k: _none(v) if k != "skills_declared" else tuple(v if v is not None else ())
             for k, v in found.iloc[0].items()
         }
-        name = course.pop("name")
         skills = self.read(
             """
             SELECT cs.skill_uri AS uri, s.label, cs.score, cs.evidence
@@ -442,23 +441,28 @@ class Engine:
             """,
             [course_id],
         )
+        # Every source's record of this course (pipeline.dedupe), the one its values came from first.
+        listings = self.read(
+            """
+            SELECT source, url, name AS title, institution, price, currency, access_model, rating, rating_count,
+                   first_seen::VARCHAR AS first_seen, last_seen::VARCHAR AS last_seen, status
+            FROM course_records WHERE course_id = ?
+            ORDER BY status <> 'active', id = ? DESC, source
+            """,
+            [course_id, course_id],
+        )
         row = self.course_row.get(course_id)
         nothing = np.zeros(len(self.skill_uris), dtype=np.float32)
-        same_name = self.courses.index[
-            (self.courses["name"].str.lower() == name.lower()) & (self.courses["provider"] == course["provider"])
-        ]
-        other_listings = [self.result_row(int(i), 1.0, nothing) for i in same_name if int(i) != row]
         similar_rows = []
         if row is not None:
             scores = self.course_matrix @ self.course_matrix[row]
             scores[row] = -np.inf
-            scores[same_name.to_numpy()] = -np.inf
             similar_rows = [self.result_row(int(i), float(scores[i]), nothing) for i in _top(scores, similar)]
         return {
             "course": course,
             "skills": [{k: _none(v) for k, v in r.items()} for r in skills.to_dict("records")],
             "offers": [{k: _none(v) for k, v in r.items()} for r in offers.to_dict("records")],
-            "other_listings": other_listings,
+            "listings": [{k: _none(v) for k, v in r.items()} for r in listings.to_dict("records")],
             "similar": similar_rows,
         }
 
@@ -473,7 +477,7 @@ class Engine:
             ), counts AS (
                 SELECT source, count(*) FILTER (WHERE status = 'active') AS active_courses,
                        count(*) FILTER (WHERE status = 'removed') AS removed_courses
-                FROM courses GROUP BY source
+                FROM course_records GROUP BY source
             )
             SELECT l.source, l.started_at::VARCHAR AS last_started, l.finished_at::VARCHAR AS last_finished, l.status,
                    coalesce(l.items, 0) AS items, coalesce(l.errors, 0) AS errors, coalesce(l.dropped, 0) AS dropped,

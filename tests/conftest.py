@@ -44,13 +44,15 @@ def mirror_response(mirror: Path) -> Callable[[str], Response]:
     the download handler chooses it; `response.request` is set so callbacks can read `meta`.
     """
 
-    def build(url: str) -> Response:
-        path = mirror_file_for(url, mirror)
-        body = path.read_bytes()
-        response_class = responsetypes.from_args(filename=str(path), body=body, url=url)
-        return response_class(url=url, body=body, request=Request(url))
+    return lambda url: mirror_response_for(url, mirror)
 
-    return build
+
+def mirror_response_for(url: str, mirror: Path = MIRROR_DIR) -> Response:
+    """The `mirror_response` of a URL, for fixtures broader than one test."""
+    path = mirror_file_for(url, mirror)
+    body = path.read_bytes()
+    response_class = responsetypes.from_args(filename=str(path), body=body, url=url)
+    return response_class(url=url, body=body, request=Request(url))
 
 
 # ---------------------------------------------------------------- a real catalogue, built once

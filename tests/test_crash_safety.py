@@ -93,14 +93,14 @@ def catalogue_facts(home: Path) -> dict:
     [row] = query(
         home / "catalog.duckdb",
         """
-        SELECT (SELECT count(*) FROM courses), (SELECT count(*) FROM courses WHERE status = 'active'),
+        SELECT (SELECT count(*) FROM course_records), (SELECT count(*) FROM course_records WHERE status = 'active'),
                (SELECT count(*) FROM offers), (SELECT count(*) FROM course_skills),
                (SELECT count(*) FROM course_embeddings), (SELECT count(*) FROM skills),
                (SELECT value FROM catalog_meta WHERE key = 'built_at')
         """,
     )
     return dict(
-        zip(("courses", "active", "offers", "course_skills", "embeddings", "skills", "built_at"), row, strict=True)
+        zip(("records", "active", "offers", "course_skills", "embeddings", "skills", "built_at"), row, strict=True)
     )
 
 
@@ -288,8 +288,8 @@ def test_the_next_build_completes_and_clears_the_dead_builds_staging_files(build
     assert build_story.last.returncode == 0, build_story.last.stderr[-3000:]
     assert build_story.left_after_last == []
     before, published, last = build_story.facts
-    assert published["courses"] == before["courses"]
-    assert last["courses"] == published["courses"] + NEW_COURSES
+    assert published["records"] == before["records"]
+    assert last["records"] == published["records"] + NEW_COURSES
     assert len({before["built_at"], published["built_at"], last["built_at"]}) == 3
     report = json.loads(build_story.last.stdout)
     # the killed build's work counts for nothing: the next one finds every new course still new

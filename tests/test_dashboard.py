@@ -228,6 +228,25 @@ def test_course_page_shows_a_known_course(catalog_home: Path):
     assert at.get("link_button")[0].proto.url.startswith("http")
 
 
+def test_course_page_lists_every_source_of_a_merged_course(catalog_home: Path):
+    ((course_id, sources, urls),) = catalog_rows(
+        catalog_home,
+        """
+        SELECT course_id, list(source ORDER BY source), list(url ORDER BY source) FROM course_records
+        GROUP BY course_id HAVING count(*) > 1 ORDER BY course_id LIMIT 1
+        """,
+        [],
+    )
+    at = run_page("course", course=course_id)
+    assert not at.exception
+    listed = at.dataframe[3].value
+    assert "Listed by" in [h.value for h in at.header]
+    assert sorted(listed["source"]) == sources
+    assert sorted(zip(listed["source"], listed["link"], strict=True)) == sorted(zip(sources, urls, strict=True))
+    # the course's own values come from its best record, which is listed first
+    assert listed["source"].iloc[0] == api.course_detail(course_id).source
+
+
 def test_unknown_course_says_so(catalog_home: Path):
     at = run_page("course", course="no_such_source/nothing")
     assert not at.exception

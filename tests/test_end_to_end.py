@@ -119,7 +119,30 @@ def test_rebuild_with_unchanged_sources_embeds_nothing(built_home: Path):
     # Skill links of unchanged texts come from the extractor's cache, and come out the same.
     assert report["skill_links"] == links_before
     assert report["new"] == 0
-    assert report["courses"] == len(CATALOG_SOURCES) * CATALOG_LIMIT
+    assert report["records"] == len(CATALOG_SOURCES) * CATALOG_LIMIT
+    assert report["courses"] == report["records"] - report["merged"]
+
+
+def test_the_catalogue_holds_each_course_once_with_every_source_record(built_home: Path):
+    con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
+    try:
+        records, courses, orphans, report = con.execute(
+            """
+            SELECT (SELECT count(*) FROM course_records), (SELECT count(*) FROM courses),
+                   (SELECT count(*) FROM course_records WHERE course_id NOT IN (SELECT id FROM courses)),
+                   (SELECT value FROM catalog_meta WHERE key = 'report')
+            """
+        ).fetchone()
+        one_source_twice = con.execute(
+            "SELECT count(*) FROM (SELECT course_id, source FROM course_records GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    report = json.loads(report)
+    assert records == len(CATALOG_SOURCES) * CATALOG_LIMIT
+    assert courses == records - report["merged"]
+    assert sum(report["merged_pairs"].values()) >= report["merged"] > 0
+    assert (orphans, one_source_twice) == (0, 0)
 
 
 def test_injection_goal_returns_normally_and_leaves_the_catalogue_intact(built_home: Path):
@@ -127,7 +150,7 @@ def test_injection_goal_returns_normally_and_leaves_the_catalogue_intact(built_h
     assert len(json.loads(result.stdout)["results"]) == 3
     con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
     try:
-        assert con.execute("SELECT count(*) FROM courses").fetchone()[0] == len(CATALOG_SOURCES) * CATALOG_LIMIT
+        assert con.execute("SELECT count(*) FROM course_records").fetchone()[0] == len(CATALOG_SOURCES) * CATALOG_LIMIT
     finally:
         con.close()
 

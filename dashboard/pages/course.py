@@ -86,11 +86,10 @@ def _course(detail: api.CourseDetail) -> None:
     st.header("Offers")
     _offers(detail)
 
-    if detail.other_listings:
-        st.header("Other listings")
-        st.caption("The same course as listed by other sources.")
-        for other in detail.other_listings:
-            common.course_card(other, why="")
+    st.header("Listed by")
+    st.caption(f"{len(detail.listings)} source(s) list this course; its details come from the first that states each.")
+    st.dataframe(_listings(detail), hide_index=True, width="stretch",
+                 column_config={"link": st.column_config.LinkColumn("link")})  # fmt: skip
     if detail.similar:
         st.header("Similar courses")
         for similar in detail.similar:
@@ -115,6 +114,21 @@ def _facts(detail: api.CourseDetail) -> pd.DataFrame:
         "Status": detail.status,
     }
     return pd.DataFrame({"": list(facts), "value": [str(v) if v is not None else "–" for v in facts.values()]})
+
+
+def _listings(detail: api.CourseDetail) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": [listing.source for listing in detail.listings],
+            "title as listed": [listing.title for listing in detail.listings],
+            "institution": [listing.institution for listing in detail.listings],
+            "price": [common.price_text(listing) for listing in detail.listings],
+            "rating": [common.rating_text(listing.rating, listing.rating_count) for listing in detail.listings],
+            "last seen": [listing.last_seen for listing in detail.listings],
+            "status": [listing.status for listing in detail.listings],
+            "link": [common.safe_url(listing.url) for listing in detail.listings],
+        }
+    )
 
 
 def _offers(detail: api.CourseDetail) -> None:

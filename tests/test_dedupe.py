@@ -1,0 +1,182 @@
+"""De-duplication on the real overlapping records of the mirror's datasets.
+
+The two Coursera datasets (Kaggle 2020, skills 2024) share a few hundred courses, Class Central
+lists Coursera and edX courses without naming the institution, and edX and Coursera each have a
+course called "Introduction to Data Science". Records are made the way the build makes them: the
+spider's callback on the captured CSV, the spider defaults, then the pipeline's normaliser.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawlers.pipelines.apply_spider_defaults import ApplySpiderDefaultsPipeline
+from crawlers.spiders.classcentral_data_science import ClasscentralDataScienceSpider
+from crawlers.spiders.coursera_kaggle_2020 import CourseraKaggle2020Spider
+from crawlers.spiders.coursera_skills_2024 import CourseraSkills2024Spider
+from crawlers.spiders.edx_kaggle_2020 import EdxKaggle2020Spider
+from pipeline import dedupe, embed
+from pipeline.build import embedding_text
+from pipeline.normalise import normalise_item
+from tests.conftest import mirror_response_for
+
+SEEN = datetime(2026, 11, 1)
+SPIDERS = (CourseraKaggle2020Spider, CourseraSkills2024Spider, ClasscentralDataScienceSpider, EdxKaggle2020Spider)
+
+
+def records_of(spider_cls) -> list[dict]:
+    crawler = get_crawler(spider_cls)
+    crawler.spider = spider_cls.from_crawler(crawler)
+    defaults = ApplySpiderDefaultsPipeline(crawler)
+    records = []
+    for item in crawler.spider.parse(mirror_response_for(spider_cls.start_urls[0])):
+        raw = dict(defaults.process_item(item))
+        record = normalise_item(raw)
+        record.update(id=raw["id"], source=raw["source"], provider=record.get("provider") or raw["source"])
+        record.update(status="active", first_seen=SEEN, last_seen=SEEN)
+        records.append(record)
+    return records
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, list[dict]]:
+    return {spider.name: records_of(spider) for spider in SPIDERS}
+
+
+class CountingVectors:
+    """The build's tie-breaker vectors: the real model on each record's embedded text; counts its calls."""
+
+    def __init__(self) -> None:
+        self.records = 0
+
+    def __call__(self, records) -> np.ndarray:
+        self.records += len(records)
+        return embed.encode_documents([embedding_text(record) for record in records])
+
+
+def group_of(grouping: dedupe.Grouping, record_id: str) -> list[dict]:
+    [group] = [group for group in grouping.groups if any(r["id"] == record_id for r in group)]
+    return group
+
+
+def test_keys_fold_what_does_not_change_a_course():
+    assert dedupe.title_key("Data-driven Decision Making") == dedupe.title_key("Data-Driven  Decision-Making")
+    folded = dedupe.title_key("finance and accounting fundamental")
+    assert dedupe.title_key("Finance & Accounting Fundamentals") == folded
+    assert dedupe.title_key("Excel Skills for Business: Intermediate I") != dedupe.title_key(
+        "Excel Skills for Business: Intermediate II"
+    )
+    assert dedupe.title_key("Python 2 Basics") != dedupe.title_key("Python 3 Basics")
+    assert dedupe.institution_key("University of Illinois at Urbana-Champaign") == dedupe.institution_key(
+        "University of Illinois Urbana-Champaign"
+    )
+    assert dedupe.institution_key("deeplearning.ai") == dedupe.institution_key("DeepLearning.AI")
+    london, goldsmiths, lbs = (
+        dedupe.institution_key(name)
+        for name in ("University of London", "Goldsmiths, University of London", "London Business School")
+    )
+    assert dedupe.same_institution(london, goldsmiths)
+    assert not dedupe.same_institution(london, lbs)
+    assert dedupe.institution_key("Multiple educators") == frozenset()
+
+
+def test_the_two_coursera_datasets_share_a_few_hundred_courses(records):
+    both = records["coursera_kaggle_2020"] + records["coursera_skills_2024"]
+    vectors = CountingVectors()
+    grouping = dedupe.group_records(both, vectors)
+    assert dict(grouping.merged_pairs) == {"coursera_kaggle_2020 + coursera_skills_2024": 381}
+    assert grouping.merged_records == 381
+    assert len(grouping.groups) == len(both) - 381 == 891 + 2761 - 381
+    # A course is grouped with at most one record of each source.
+    assert all(len({r["source"] for r in group}) == len(group) for group in grouping.groups)
+    # Both institutions named everywhere: no tie to break, nothing embedded.
+    assert (grouping.ambiguous, vectors.records) == (0, 0)
+
+    diagnosis = group_of(grouping, "coursera_kaggle_2020/ai-for-medical-diagnosis--deeplearning-ai--course")
+    assert [r["source"] for r in diagnosis] == ["coursera_skills_2024", "coursera_kaggle_2020"]
+    merged = dedupe.merge_group(diagnosis, {})
+    # The newer dataset ranks first: its spelling of the institution, its id; the older one's
+    # values fill only what the newer one lacks.
+    assert merged["institution"] == "DeepLearning.AI"
+    assert merged["id"] == diagnosis[0]["id"]
+
+    intermediate_one = [r for r in both if r["name"] == "Excel Skills for Business: Intermediate I"]
+    intermediate_two = [r for r in both if r["name"] == "Excel Skills for Business: Intermediate II"]
+    assert len(intermediate_one) == len(intermediate_two) == 2
+    assert group_of(grouping, intermediate_one[0]["id"]) != group_of(grouping, intermediate_two[0]["id"])
+
+
+def test_one_title_taught_by_several_institutions_stays_several_courses(records):
+    both = records["coursera_kaggle_2020"] + records["coursera_skills_2024"]
+    grouping = dedupe.group_records(both, CountingVectors())
+    analytics = [group for group in grouping.groups if group[0]["name"] == "Business Analytics"]
+    institutions = sorted(sorted({r["institution"] for r in group}) for group in analytics)
+    assert institutions == [
+        ["Campus BBVA"],
+        ["University of Illinois Urbana-Champaign"],
+        ["University of Pennsylvania"],
+    ]
+    penn = next(group for group in analytics if group[0]["institution"] == "University of Pennsylvania")
+    assert sorted(r["source"] for r in penn) == ["coursera_kaggle_2020", "coursera_skills_2024"]
+
+
+def test_never_merged_across_providers(records):
+    everything = [record for source_records in records.values() for record in source_records]
+    grouping = dedupe.group_records(everything, CountingVectors())
+    assert all(len({r["provider"] for r in group}) == 1 for group in grouping.groups)
+    named = [group for group in grouping.groups if group[0]["name"] == "Introduction to Data Science"]
+    assert sorted({group[0]["provider"] for group in named}) == ["Coursera", "edX"]
+
+
+def test_class_central_joins_the_provider_course_and_ties_are_broken_or_left_apart(records):
+    everything = [record for source_records in records.values() for record in source_records]
+    vectors = CountingVectors()
+    grouping = dedupe.group_records(everything, vectors)
+    pairs = grouping.merged_pairs
+    assert pairs["classcentral_data_science + coursera_skills_2024"] > 150
+    assert pairs["classcentral_data_science + edx_kaggle_2020"] > 40
+    assert pairs["coursera_kaggle_2020 + coursera_skills_2024"] == 381
+    # Class Central names no institution: a title several institutions teach is a tie. Only those
+    # records (and the courses they could join) were embedded, and some stayed apart.
+    assert 0 < vectors.records < 400
+    assert grouping.ambiguous > 0
+    listed = [group for group in grouping.groups if any(r["source"] == "classcentral_data_science" for r in group)]
+    # The listing site never provides the values when the provider's record has them.
+    assert all(group[-1]["source"] == "classcentral_data_science" for group in listed)
+
+
+def test_merged_values_come_from_the_best_record_that_has_them():
+    api = {"id": "coursera_api/x", "source": "coursera_api", "provider": "Coursera", "name": "Deep Learning",
+           "institution": "DeepLearning.AI", "price": None, "currency": None, "access_model": None,
+           "price_raw": None, "hours": None, "duration_raw": None, "rating": None, "rating_count": None,
+           "skills_declared": ["Neural Networks"], "description": "From the API.", "status": "active",
+           "first_seen": datetime(2026, 11, 20), "last_seen": datetime(2026, 11, 28)}  # fmt: skip
+    dataset = {**api, "id": "coursera_kaggle_2020/x", "source": "coursera_kaggle_2020", "price": 49.0,
+               "currency": "USD", "access_model": "subscription", "price_raw": "$49/month", "rating": 4.8,
+               "rating_count": 120000, "skills_declared": ["neural networks", "TensorFlow"],
+               "description": "From a dataset.", "first_seen": datetime(2020, 1, 1),
+               "last_seen": datetime(2026, 11, 28)}  # fmt: skip
+    grouping = dedupe.group_records([dataset, api], CountingVectors())
+    [group] = grouping.groups
+    assert [r["source"] for r in group] == ["coursera_api", "coursera_kaggle_2020"]
+    merged = dedupe.merge_group(group, {})
+    assert merged["description"] == "From the API."
+    assert (merged["price"], merged["currency"], merged["access_model"], merged["price_raw"]) == (
+        49.0, "USD", "subscription", "$49/month",
+    )  # fmt: skip
+    assert (merged["rating"], merged["rating_count"]) == (4.8, 120000)
+    assert merged["skills_declared"] == ["Neural Networks", "TensorFlow"]
+    assert (merged["first_seen"], merged["status"], merged["id"]) == (datetime(2020, 1, 1), "active", "coursera_api/x")
+    # A course keeps the id it was published under when a better source starts listing it.
+    assert dedupe.merge_group(group, {"coursera_kaggle_2020/x": "coursera_kaggle_2020/x"})["id"] == (
+        "coursera_kaggle_2020/x"
+    )
+    # The API record gone from a complete crawl: the course stays active on the dataset's word,
+    # with the dataset's values first.
+    gone = dedupe.group_records([dataset, {**api, "status": "removed"}], CountingVectors()).groups[0]
+    assert [r["source"] for r in gone] == ["coursera_kaggle_2020", "coursera_api"]
+    assert dedupe.merge_group(gone, {})["status"] == "active"
