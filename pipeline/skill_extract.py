@@ -46,6 +46,7 @@ LEXICAL_BONUS = 0.25
 # sentences first, so this only trims run-on sentences.
 SEGMENT_MAX_TOKENS = 128
 ENCODE_BATCH = 32
+SPAN_ROWS_PER_PRODUCT = 2048  # span rows scored at once: bounds the score matrix to ~110 MB
 
 # Word-like tokens for the lexical match: "c++", "c#", "node.js", "ci/cd" and "e-commerce" stay whole.
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[.\-/][a-z0-9+#]+)*")
@@ -141,6 +142,19 @@ def _word_token_ranges(word_ids: list[int | None], offsets: np.ndarray, text: st
         for _, (first, last) in sorted(ranges.items())
         if _HAS_WORD.search(text[offsets[first][0] : offsets[last][1]])
     ]
+
+
+def _row_chunks(starts: np.ndarray, total: int, limit: int):
+    """Split rows 0..total, made of consecutive groups beginning at `starts`, into slices of whole groups
+    of about `limit` rows (a group longer than `limit` is a slice of its own); yields (slice, group starts)."""
+    bounds = [*starts.tolist(), total]
+    first = 0
+    while first < len(starts):
+        last = first + 1
+        while last < len(starts) and bounds[last + 1] - bounds[first] <= limit:
+            last += 1
+        yield slice(bounds[first], bounds[last]), np.asarray(bounds[first:last])
+        first = last
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
@@ -266,22 +280,37 @@ class SkillExtractor:
         return result
 
     def _score_segments(self, segments: list[str]) -> list[np.ndarray]:
-        starts = self._skill_starts
+        encoded = encode_spans(segments, self.span_max_words)
+        sentence_best = self._best_per_skill(np.vstack([sentence for sentence, _ in encoded]) @ self.surface_vectors.T)
+        # Every span of the batch in one matrix product, a few thousand rows at a time: one product per
+        # sentence re-read the 21 MB label matrix for a dozen spans and cost 3x as much.
+        span_counts = [len(spans) for _, spans in encoded]
+        span_best = np.array(sentence_best, copy=True)
+        with_spans = [i for i, count in enumerate(span_counts) if count]
+        if with_spans:
+            spans = np.vstack([encoded[i][1] for i in with_spans])
+            starts = np.cumsum([0] + [span_counts[i] for i in with_spans[:-1]])
+            best = np.vstack(
+                [
+                    np.maximum.reduceat(spans[rows] @ self.surface_vectors.T, starts_in - rows.start, axis=0)
+                    for rows, starts_in in _row_chunks(starts, len(spans), SPAN_ROWS_PER_PRODUCT)
+                ]
+            )
+            span_best[with_spans] = self._best_per_skill(best)
         out = []
-        for text, (sentence, spans) in zip(segments, encode_spans(segments, self.span_max_words), strict=True):
-            sentence_best = np.maximum.reduceat(self.surface_vectors @ sentence, starts)
-            if len(spans):
-                span_best = np.maximum.reduceat((spans @ self.surface_vectors.T).max(axis=0), starts)
-            else:
-                span_best = sentence_best
+        for text, sentence_row, span_row in zip(segments, sentence_best, span_best, strict=True):
             scores = np.full(len(self.uris), -1.0, dtype=np.float32)
             scores[self._skills_with_vectors] = (
-                self.sentence_weight * sentence_best + (1 - self.sentence_weight) * span_best
+                self.sentence_weight * sentence_row + (1 - self.sentence_weight) * span_row
             )
             for skill in self._lexical_hits(text):
                 scores[skill] += self.lexical_bonus
             out.append(scores)
         return out
+
+    def _best_per_skill(self, surface_scores: np.ndarray) -> np.ndarray:
+        """Rows of scores per surface → rows of each skill's best surface score."""
+        return np.maximum.reduceat(surface_scores, self._skill_starts, axis=1)
 
     def _lexical_hits(self, text: str) -> set[int]:
         words = tokens(text)
