@@ -157,7 +157,7 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
     report.timings["normalise"] = time.perf_counter() - tick
     built_at = now or datetime.now()
 
-    carry = (*TAXONOMY_TABLES, "course_embeddings", "text_skills", "offers")
+    carry = (*TAXONOMY_TABLES, "course_embeddings", "sentence_skills", "offers")
     with publishing(catalog_db, carry_over=carry) as con:
         previous, previous_course_id = _previous_records(con)
         records = _merge_with_previous(fresh, previous, full_crawls, report)

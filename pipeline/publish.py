@@ -20,7 +20,7 @@ from pipeline.store import apply_schema
 # The taxonomy and its vectors: loaded by `taxonomy load`, carried over by every build.
 TAXONOMY_TABLES = (*taxonomy.TAXONOMY_TABLES, "taxonomy_vectors")
 CATALOG_TABLES = (
-    "courses", "course_records", "offers", "course_skills", "course_embeddings", "text_skills", "crawl_runs",
+    "courses", "course_records", "offers", "course_skills", "course_embeddings", "sentence_skills", "crawl_runs",
     "catalog_meta",
 )  # fmt: skip
 

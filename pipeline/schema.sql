@@ -185,14 +185,14 @@ CREATE TABLE IF NOT EXISTS course_embeddings (
     PRIMARY KEY (content_hash, model)
 );
 
--- What the skill extractor found in a course's title and description, keyed like the embeddings so
--- unchanged text is never read again. A row with a NULL skill_uri records "read, nothing found".
-CREATE TABLE IF NOT EXISTS text_skills (
-    content_hash VARCHAR NOT NULL,
-    extractor    VARCHAR NOT NULL,
-    skill_uri    VARCHAR,
-    score        DOUBLE,
-    evidence     VARCHAR
+-- What the skill extractor found in one sentence of a course title or description, keyed by the
+-- sentence's hash: a sentence is read once, however many courses (or versions of a description) hold
+-- it. A row with a NULL skill_uri records "read, nothing found".
+CREATE TABLE IF NOT EXISTS sentence_skills (
+    sentence_hash VARCHAR NOT NULL,
+    extractor     VARCHAR NOT NULL,
+    skill_uri     VARCHAR,
+    score         DOUBLE
 );
 
 CREATE TABLE IF NOT EXISTS catalog_meta (

@@ -244,21 +244,6 @@ class SkillExtractor:
         """
         return [self._top(row, k) if row is not None else [] for row in self.score(texts)]
 
-    def extract_documents(self, documents: Sequence[Sequence[str]], k: int) -> list[list[tuple[str, str, float, str]]]:
-        """For each document (a list of sentences), its k best skills with the sentence each scores best in:
-        (uri, preferred label, score, sentence), best first."""
-        flat = [sentence for document in documents for sentence in document]
-        ranked = iter(self.extract(flat, k))
-        out = []
-        for document in documents:
-            best: dict[str, tuple[str, str, float, str]] = {}
-            for sentence in document:
-                for uri, label, score in next(ranked):
-                    if uri not in best or score > best[uri][2]:
-                        best[uri] = (uri, label, score, sentence)
-            out.append(sorted(best.values(), key=lambda match: (-match[2], match[0]))[:k])
-        return out
-
     def score(self, texts: Sequence[str]) -> list[np.ndarray | None]:
         """Each text's score for every skill (None for a text with no words)."""
         segments: list[str] = []

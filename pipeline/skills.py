@@ -32,7 +32,8 @@ DESCRIPTION_MAX_SENTENCES = 12
 DESCRIPTION_MAX_SCORE = 0.95
 EVIDENCE_MAX_CHARS = 160
 CHUNK = 2048
-# What `text_skills` rows were made with: changing the model or these settings reads every text again.
+SENTENCES_PER_PASS = 4096  # sentences extracted between progress lines (and bounded in memory)
+# What `sentence_skills` rows were made with: changing the model or these settings reads every sentence again.
 EXTRACTOR_KEY = (
     f"{embed.MODEL_KEY}|min{DESCRIPTION_MIN_SCORE}|top{DESCRIPTION_SKILLS_PER_COURSE}|sent{DESCRIPTION_MAX_SENTENCES}"
 )
@@ -129,54 +130,71 @@ def _tag_vectors(con: duckdb.DuckDBPyConnection, tags: list[str]) -> np.ndarray:
 def _description_links(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor) -> pd.DataFrame:
     """Skills named in a course's title or description sentences, each with the sentence that names it.
 
-    The extractor reads a text once: its findings are kept in `text_skills` under the course's
-    content hash, so a rebuild reads only new or changed texts.
+    The extractor reads a sentence once: its findings (its best skills scoring at least
+    `DESCRIPTION_MIN_SCORE`) are kept in `sentence_skills` under the sentence's hash, so a rebuild
+    reads only new sentences, and a description that changes by one sentence costs one sentence.
+    A course's links are then its `DESCRIPTION_SKILLS_PER_COURSE` best skills over its sentences.
     """
     columns = ["course_id", "skill_uri", "score", "evidence"]
     if not extractor.ready:
         return pd.DataFrame(columns=columns)
-    todo = con.execute(
+    courses = con.execute("SELECT id, name, description FROM courses WHERE status = 'active'").fetchall()
+    course_ids, hashes, evidence = [], [], []
+    sentences: dict[str, str] = {}
+    for course_id, name, description in courses:
+        title = name.strip() if isinstance(name, str) else ""
+        for sentence in _linking_sentences(name, description):
+            sentence_hash = embed.content_hash(sentence)
+            sentences.setdefault(sentence_hash, sentence)
+            course_ids.append(course_id)
+            hashes.append(sentence_hash)
+            evidence.append(f'{"title" if sentence == title else "description"}: "{_evidence_text(sentence)}"')
+    _read_new_sentences(con, extractor, sentences)
+    con.register("course_sentences", pd.DataFrame({"course_id": course_ids, "sentence_hash": hashes,
+                                                   "evidence": evidence}))  # fmt: skip
+    links = con.execute(
         """
-        SELECT any_value(c.name) AS name, any_value(c.description) AS description, c.content_hash
-        FROM courses c
-        WHERE c.status = 'active'
-          AND c.content_hash NOT IN (SELECT content_hash FROM text_skills WHERE extractor = ?)
-        GROUP BY c.content_hash ORDER BY c.content_hash
+        WITH found AS (
+            SELECT c.course_id, s.skill_uri, s.score, c.evidence
+            FROM course_sentences c JOIN sentence_skills s ON s.sentence_hash = c.sentence_hash AND s.extractor = ?
+            WHERE s.skill_uri IS NOT NULL
+            -- a skill found in several sentences of a course: its best sentence is the evidence
+            QUALIFY row_number() OVER (PARTITION BY c.course_id, s.skill_uri ORDER BY s.score DESC, c.evidence) = 1
+        )
+        SELECT course_id, skill_uri, least(score, ?) AS score, evidence FROM found
+        QUALIFY row_number() OVER (PARTITION BY course_id ORDER BY score DESC, skill_uri) <= ?
         """,
-        [EXTRACTOR_KEY],
+        # The exact-label bonus can lift a score above 1: capped below the 1.0 of a declared tag,
+        # which stays the stronger evidence for the same skill.
+        [EXTRACTOR_KEY, DESCRIPTION_MAX_SCORE, DESCRIPTION_SKILLS_PER_COURSE],
     ).df()
-    if not todo.empty:
-        texts = [
-            _linking_sentences(name, description)
-            for name, description in zip(todo["name"], todo["description"], strict=True)
-        ]
-        rows = []
-        found = extractor.extract_documents(texts, DESCRIPTION_SKILLS_PER_COURSE)
-        for content_hash, title, matches in zip(todo["content_hash"], todo["name"], found, strict=True):
-            kept = 0
-            for uri, _label, score, sentence in matches:
-                if score < DESCRIPTION_MIN_SCORE:
-                    continue
-                where = "title" if isinstance(title, str) and sentence == title.strip() else "description"
-                # The exact-label bonus can lift a score above 1: capped below the 1.0 of a declared
-                # tag, which stays the stronger evidence for the same skill.
-                evidence = f'{where}: "{_evidence_text(sentence)}"'
-                rows.append((content_hash, EXTRACTOR_KEY, uri, min(score, DESCRIPTION_MAX_SCORE), evidence))
-                kept += 1
-            if not kept:
-                rows.append((content_hash, EXTRACTOR_KEY, None, None, None))
-        found_frame = pd.DataFrame(rows, columns=["content_hash", "extractor", "skill_uri", "score", "evidence"])
-        con.register("new_text_skills", found_frame)
-        con.execute("INSERT INTO text_skills SELECT * FROM new_text_skills")
-        con.unregister("new_text_skills")
-    return con.execute(
-        """
-        SELECT c.id AS course_id, t.skill_uri, t.score, t.evidence
-        FROM courses c JOIN text_skills t ON t.content_hash = c.content_hash AND t.extractor = ?
-        WHERE c.status = 'active' AND t.skill_uri IS NOT NULL
-        """,
-        [EXTRACTOR_KEY],
-    ).df()
+    con.unregister("course_sentences")
+    return links[columns]
+
+
+def _read_new_sentences(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor, sentences: dict[str, str]) -> int:
+    """Extract the skills of the sentences `sentence_skills` does not hold yet; returns how many were read."""
+    known = {
+        h for (h,) in con.execute("SELECT DISTINCT sentence_hash FROM sentence_skills WHERE extractor = ?",
+                                  [EXTRACTOR_KEY]).fetchall()
+    }  # fmt: skip
+    todo = [h for h in sentences if h not in known]
+    rows = []
+    for start in range(0, len(todo), SENTENCES_PER_PASS):
+        chunk = todo[start : start + SENTENCES_PER_PASS]
+        for sentence_hash, matches in zip(
+            chunk, extractor.extract([sentences[h] for h in chunk], DESCRIPTION_SKILLS_PER_COURSE), strict=True
+        ):
+            kept = [(sentence_hash, EXTRACTOR_KEY, uri, score) for uri, _label, score in matches
+                    if score >= DESCRIPTION_MIN_SCORE]  # fmt: skip
+            rows.extend(kept or [(sentence_hash, EXTRACTOR_KEY, None, None)])
+    if rows:
+        frame = pd.DataFrame(rows, columns=["sentence_hash", "extractor", "skill_uri", "score"])
+        con.register("new_sentence_skills", frame)
+        con.execute("INSERT INTO sentence_skills SELECT * FROM new_sentence_skills")
+        con.unregister("new_sentence_skills")
+    log.info("skill extractor read %d new sentences (%d known)", len(todo), len(sentences) - len(todo))
+    return len(todo)
 
 
 def _linking_sentences(name: str | None, description: str | None) -> list[str]:
