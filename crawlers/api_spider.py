@@ -363,6 +363,8 @@ class ApiSpider(scrapy.Spider):
 
     def select(self, node: Any, spec: FieldSpec, many: bool = False) -> Any:
         """The value of `spec` in `node` (a record or a payload); `many`: every match of an XPath."""
+        if isinstance(spec, str):
+            return self.select_path(node, spec, many)
         if isinstance(spec, tuple):
             values = (self.select(node, each, many) for each in spec)
             return next((value for value in values if not _is_empty(value)), None)
@@ -401,6 +403,8 @@ class ApiSpider(scrapy.Spider):
         return item
 
     def _clean(self, field: str, value: Any, page: ApiPage) -> Any:
+        if value is None:
+            return None
         if isinstance(value, str):
             value = value.strip()
         elif isinstance(value, list):
