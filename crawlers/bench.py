@@ -313,6 +313,9 @@ class BenchServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm on, the client's delayed
+            # ACK holds the body back ~40 ms per response, and the benchmark would measure that stall.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 found = server.site.answer(self.path) if server.site else None

@@ -41,12 +41,13 @@ SURFACE_ORIGINS = (ORIGIN_PREFERRED,)
 
 SENTENCE_WEIGHT = 0.3  # the rest goes to the best span
 SPAN_MAX_WORDS = 3
+# Skills whose spans are scored: the sentence's closest by its whole vector, plus those it names.
+SPAN_CANDIDATES = 256
 LEXICAL_BONUS = 0.25
 # A sentence is cut here (the model's own limit is 256 word pieces); longer texts are split into
 # sentences first, so this only trims run-on sentences.
 SEGMENT_MAX_TOKENS = 128
 ENCODE_BATCH = 32
-SPAN_ROWS_PER_PRODUCT = 2048  # span rows scored at once: bounds the score matrix to ~110 MB
 
 # Word-like tokens for the lexical match: "c++", "c#", "node.js", "ci/cd" and "e-commerce" stay whole.
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[.\-/][a-z0-9+#]+)*")
@@ -144,19 +145,6 @@ def _word_token_ranges(word_ids: list[int | None], offsets: np.ndarray, text: st
     ]
 
 
-def _row_chunks(starts: np.ndarray, total: int, limit: int):
-    """Split rows 0..total, made of consecutive groups beginning at `starts`, into slices of whole groups
-    of about `limit` rows (a group longer than `limit` is a slice of its own); yields (slice, group starts)."""
-    bounds = [*starts.tolist(), total]
-    first = 0
-    while first < len(starts):
-        last = first + 1
-        while last < len(starts) and bounds[last + 1] - bounds[first] <= limit:
-            last += 1
-        yield slice(bounds[first], bounds[last]), np.asarray(bounds[first:last])
-        first = last
-
-
 def _normalise(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
@@ -189,6 +177,7 @@ class SkillExtractor:
     lexicon: dict[tuple[str, ...], tuple[int, ...]]  # label tokens → skill indices
     sentence_weight: float = SENTENCE_WEIGHT
     span_max_words: int = SPAN_MAX_WORDS
+    span_candidates: int | None = SPAN_CANDIDATES  # None: every skill
     lexical_bonus: float = LEXICAL_BONUS
 
     def __post_init__(self) -> None:
@@ -198,6 +187,9 @@ class SkillExtractor:
         self.surface_skill = self.surface_skill[order]
         self._skill_starts = np.flatnonzero(np.r_[True, np.diff(self.surface_skill) != 0]) if len(order) else order
         self._skills_with_vectors = self.surface_skill[self._skill_starts]
+        # skill index -> its column in the per-skill score rows (-1: the skill has no vector)
+        self._column_of_skill = np.full(len(self.uris), -1, dtype=np.int64)
+        self._column_of_skill[self._skills_with_vectors] = np.arange(len(self._skills_with_vectors))
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, *, origins: Sequence[str] = SURFACE_ORIGINS) -> SkillExtractor:
@@ -267,31 +259,36 @@ class SkillExtractor:
     def _score_segments(self, segments: list[str]) -> list[np.ndarray]:
         encoded = encode_spans(segments, self.span_max_words)
         sentence_best = self._best_per_skill(np.vstack([sentence for sentence, _ in encoded]) @ self.surface_vectors.T)
-        # Every span of the batch in one matrix product, a few thousand rows at a time: one product per
-        # sentence re-read the 21 MB label matrix for a dozen spans and cost 3x as much.
-        span_counts = [len(spans) for _, spans in encoded]
-        span_best = np.array(sentence_best, copy=True)
-        with_spans = [i for i, count in enumerate(span_counts) if count]
-        if with_spans:
-            spans = np.vstack([encoded[i][1] for i in with_spans])
-            starts = np.cumsum([0] + [span_counts[i] for i in with_spans[:-1]])
-            best = np.vstack(
-                [
-                    np.maximum.reduceat(spans[rows] @ self.surface_vectors.T, starts_in - rows.start, axis=0)
-                    for rows, starts_in in _row_chunks(starts, len(spans), SPAN_ROWS_PER_PRODUCT)
-                ]
-            )
-            span_best[with_spans] = self._best_per_skill(best)
+        lexical = [self._lexical_hits(text) for text in segments]
         out = []
-        for text, sentence_row, span_row in zip(segments, sentence_best, span_best, strict=True):
+        for (_, spans), sentence_row, hits in zip(encoded, sentence_best, lexical, strict=True):
+            span_row = np.array(sentence_row, copy=True)
+            if len(spans):
+                # Spans are scored against the skills the whole sentence is closest to (and those it
+                # names word for word), not all 13,896: the rest score too low on the sentence part
+                # to reach a sentence's top ten, and the product costs 1/50 of the full one.
+                if self.span_candidates is None or self.span_candidates >= len(sentence_row):
+                    candidates = np.arange(len(sentence_row))
+                else:
+                    candidates = np.argpartition(-sentence_row, self.span_candidates)[: self.span_candidates]
+                named = self._column_of_skill[np.fromiter(hits, dtype=np.int64, count=len(hits))]
+                candidates = np.union1d(candidates, named[named >= 0])
+                span_row[candidates] = self._span_best(spans, candidates)
             scores = np.full(len(self.uris), -1.0, dtype=np.float32)
-            scores[self._skills_with_vectors] = (
-                self.sentence_weight * sentence_row + (1 - self.sentence_weight) * span_row
-            )
-            for skill in self._lexical_hits(text):
+            weight = self.sentence_weight
+            scores[self._skills_with_vectors] = weight * sentence_row + (1 - weight) * span_row
+            for skill in hits:
                 scores[skill] += self.lexical_bonus
             out.append(scores)
         return out
+
+    def _span_best(self, spans: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """For these skill columns, the best cosine of any span with any of the skill's surfaces."""
+        ends = np.r_[self._skill_starts[1:], len(self.surface_vectors)]
+        rows = np.concatenate([np.arange(self._skill_starts[c], ends[c]) for c in columns])
+        lengths = ends[columns] - self._skill_starts[columns]
+        per_surface = (spans @ self.surface_vectors[rows].T).max(axis=0)
+        return np.maximum.reduceat(per_surface, np.r_[0, np.cumsum(lengths)[:-1]])
 
     def _best_per_skill(self, surface_scores: np.ndarray) -> np.ndarray:
         """Rows of scores per surface → rows of each skill's best surface score."""

@@ -330,7 +330,7 @@ def test_a_source_turned_to_garbage_fails_alone_and_keeps_its_courses(built_home
     (mirror / UDEMY_CSV).write_text("<html><body><h1>502 Bad Gateway</h1></body></html>\n" * 50, encoding="utf-8")
     (mirror / EDX_CSV).write_text(first_rows(MIRROR_DIR / EDX_CSV, 30), encoding="utf-8")
     home = copy_home(built_home, tmp_path / "home")
-    before = dict(query(home / "catalog.duckdb", "SELECT source, count(*) FROM courses GROUP BY source"))
+    before = dict(query(home / "catalog.duckdb", "SELECT source, count(*) FROM course_records GROUP BY source"))
 
     result = subprocess.run(
         [
@@ -357,7 +357,7 @@ def test_a_source_turned_to_garbage_fails_alone_and_keeps_its_courses(built_home
     status = dict(
         query(
             home / "catalog.duckdb",
-            "SELECT source || ':' || status, count(*) FROM courses WHERE source IN (?, ?) GROUP BY ALL",
+            "SELECT source || ':' || status, count(*) FROM course_records WHERE source IN (?, ?) GROUP BY ALL",
             ["udemy_kaggle_2017", "edx_kaggle_2020"],
         )
     )

@@ -18,7 +18,7 @@ RESULT_KEYS = {"course_id", "title", "provider", "url", "score", "credential", "
 def test_catalog_holds_every_crawled_course_with_vectors(built_home: Path):
     con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
     try:
-        by_source = dict(con.execute("SELECT source, count(*) FROM courses GROUP BY source").fetchall())
+        by_source = dict(con.execute("SELECT source, count(*) FROM course_records GROUP BY source").fetchall())
         missing_vectors = con.execute(
             """
             SELECT count(*) FROM courses c
