@@ -7,6 +7,7 @@ texts only → link skills → publish atomically.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -18,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import dedupe, embed, skill_extract, skills, surfaces
+from pipeline import dedupe, embed, normalise, skill_extract, skills, surfaces
 from pipeline.normalise import normalise_item
 from pipeline.publish import TAXONOMY_TABLES, previous_tables, publishing
 
@@ -29,6 +30,11 @@ COURSE_COLUMNS = (
     "duration_raw", "course_mode", "credential", "credential_raw", "price", "currency", "access_model", "price_raw",
     "rating", "rating_count", "skills_declared", "first_seen", "last_seen", "status", "content_hash", "extras",
 )  # fmt: skip
+
+
+# What a record's `item_hash` is taken with besides the raw item: the normalisers' own code, so that
+# changing them normalises every item again instead of reusing the previous build's values.
+NORMALISER_KEY = hashlib.sha256(Path(normalise.__file__).read_bytes()).hexdigest()[:16]
 
 
 class BuildError(Exception):
@@ -126,20 +132,50 @@ def read_latest_items(crawl_db: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     return runs, items, history
 
 
-def normalise_items(items: pd.DataFrame) -> list[dict]:
+def normalise_items(items: pd.DataFrame, previous: dict[str, dict] | None = None) -> list[dict]:
+    """The normalised record of each item; an item the previous build read unchanged (same raw JSON,
+    same normaliser code) reuses that build's values instead of being parsed and normalised again."""
+    previous = previous or {}
     courses: dict[str, dict] = {}
     for row in items.itertuples(index=False):
-        raw = json.loads(row.item)
-        course = normalise_item(raw)
+        item_hash = embed.content_hash(NORMALISER_KEY + row.item)
+        before = previous.get(row.course_id)
+        if before is not None and before.get("item_hash") == item_hash:
+            course = _as_normalised(before)
+        else:
+            course = normalise_item(json.loads(row.item))
         if not course.get("name") or not course.get("url"):
             continue
         course["id"] = row.course_id
         course["source"] = row.source
         course["provider"] = course.get("provider") or row.source
         course["seen_at"] = row.seen_at
+        course["item_hash"] = item_hash
         # A source may list a course twice in one run; the last record wins.
         courses[row.course_id] = course
     return list(courses.values())
+
+
+def _as_normalised(record: dict) -> dict:
+    """A record read back from the catalogue as `normalise_item` returned it: None for missing values,
+    lists and dicts rather than arrays and JSON text."""
+    course = {key: _plain(record.get(key)) for key in normalise.ITEM_KEYS}
+    course["skills_declared"] = list(course["skills_declared"] or [])
+    extras = course["extras"]
+    course["extras"] = json.loads(extras) if isinstance(extras, str) else (extras or {})
+    if course["rating_count"] is not None:
+        course["rating_count"] = int(course["rating_count"])
+    return course
+
+
+def _plain(value):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = None) -> BuildReport:
@@ -152,14 +188,14 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
     # crawl, or one that lost a page to an error, would otherwise "remove" what it never saw.
     full_crawls = set(runs.source[runs.source_complete])
 
-    tick = time.perf_counter()
-    fresh = normalise_items(items)
-    report.timings["normalise"] = time.perf_counter() - tick
     built_at = now or datetime.now()
 
     carry = (*TAXONOMY_TABLES, "course_embeddings", "sentence_skills", "offers")
     with publishing(catalog_db, carry_over=carry) as con:
         previous, previous_course_id = _previous_records(con)
+        tick = time.perf_counter()
+        fresh = normalise_items(items, previous)
+        report.timings["normalise"] = time.perf_counter() - tick
         records = _merge_with_previous(fresh, previous, full_crawls, report)
 
         tick = time.perf_counter()
@@ -182,7 +218,7 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
         report.timings["embed"] = time.perf_counter() - tick
 
         _write_rows(con, "courses", rows, COURSE_COLUMNS)
-        _write_rows(con, "course_records", records, ("course_id", *COURSE_COLUMNS))
+        _write_rows(con, "course_records", records, ("course_id", *COURSE_COLUMNS, "item_hash"))
         _record_offer_changes(con, built_at)
         con.register("crawl_history", history)
         con.execute("DELETE FROM crawl_runs")

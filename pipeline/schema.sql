@@ -157,7 +157,8 @@ CREATE TABLE IF NOT EXISTS course_records (
     last_seen       TIMESTAMP NOT NULL,
     status          VARCHAR NOT NULL,
     content_hash    VARCHAR NOT NULL,    -- of this record's own text (change detection)
-    extras          JSON
+    extras          JSON,
+    item_hash       VARCHAR              -- of the raw crawl item it was normalised from (pipeline.build)
 );
 
 -- Offer history: a row per observed change of price or access model.
