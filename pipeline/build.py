@@ -159,7 +159,7 @@ def normalise_items(items: pd.DataFrame, previous: dict[str, dict] | None = None
 def _as_normalised(record: dict) -> dict:
     """A record read back from the catalogue as `normalise_item` returned it: None for missing values,
     lists and dicts rather than arrays and JSON text."""
-    course = {key: _plain(record.get(key)) for key in normalise.ITEM_KEYS}
+    course = {key: record.get(key) for key in normalise.ITEM_KEYS}
     course["skills_declared"] = list(course["skills_declared"] or [])
     extras = course["extras"]
     course["extras"] = json.loads(extras) if isinstance(extras, str) else (extras or {})
@@ -250,7 +250,8 @@ def _previous_records(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict], 
         frame = con.execute("SELECT *, id AS course_id FROM prev.courses").df()
     else:
         return {}, {}
-    records = {row["id"]: row for row in frame.to_dict("records")}
+    # NaN, arrays and numpy scalars back to None, lists and Python values, as a fresh record holds them.
+    records = {row["id"]: {key: _plain(value) for key, value in row.items()} for row in frame.to_dict("records")}
     return records, {record_id: row.pop("course_id") for record_id, row in records.items()}
 
 
