@@ -190,6 +190,7 @@ class SkillExtractor:
         # skill index -> its column in the per-skill score rows (-1: the skill has no vector)
         self._column_of_skill = np.full(len(self.uris), -1, dtype=np.int64)
         self._column_of_skill[self._skills_with_vectors] = np.arange(len(self._skills_with_vectors))
+        self._one_surface_per_skill = len(self._skill_starts) == len(self.surface_vectors)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, *, origins: Sequence[str] = SURFACE_ORIGINS) -> SkillExtractor:
@@ -249,10 +250,13 @@ class SkillExtractor:
         result: list[np.ndarray | None] = [None] * len(texts)
         if not self.ready or not segments:
             return result
-        for start in range(0, len(segments), ENCODE_BATCH):
-            batch = segments[start : start + ENCODE_BATCH]
-            for offset, scores in enumerate(self._score_segments(batch)):
-                i = owner[start + offset]
+        # Batches of sentences of like length: a batch is padded to its longest sentence, and a title
+        # batched with a long description sentence cost four times its own forward pass.
+        order = sorted(range(len(segments)), key=lambda j: len(segments[j]))
+        for start in range(0, len(order), ENCODE_BATCH):
+            batch = order[start : start + ENCODE_BATCH]
+            for j, scores in zip(batch, self._score_segments([segments[j] for j in batch]), strict=True):
+                i = owner[j]
                 result[i] = scores if result[i] is None else np.maximum(result[i], scores)
         return result
 
@@ -284,6 +288,8 @@ class SkillExtractor:
 
     def _span_best(self, spans: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """For these skill columns, the best cosine of any span with any of the skill's surfaces."""
+        if self._one_surface_per_skill:
+            return (spans @ self.surface_vectors[self._skill_starts[columns]].T).max(axis=0)
         ends = np.r_[self._skill_starts[1:], len(self.surface_vectors)]
         rows = np.concatenate([np.arange(self._skill_starts[c], ends[c]) for c in columns])
         lengths = ends[columns] - self._skill_starts[columns]
