@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import taxonomy
-from pipeline.store import apply_schema
+from pipeline.store import apply_schema, connect
 
 # The taxonomy and its vectors: loaded by `taxonomy load`, carried over by every build.
 TAXONOMY_TABLES = (*taxonomy.TAXONOMY_TABLES, "taxonomy_vectors")
@@ -36,7 +36,7 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
     remove_stale_staging(catalog_path)
     staging = catalog_path.with_name(f".{catalog_path.name}.{os.getpid()}.building")
     staging.unlink(missing_ok=True)
-    con = duckdb.connect(str(staging))
+    con = connect(staging)
     try:
         apply_schema(con)
         if catalog_path.exists():

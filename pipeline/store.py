@@ -9,6 +9,13 @@ import duckdb
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), read_only=read_only)
+    # DuckDB draws a progress bar on stderr for queries over two seconds, even into a log file.
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table that does not exist yet; safe to run on every open."""
     con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
@@ -16,10 +23,10 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def open_crawl_db(path: Path) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = connect(path)
     apply_schema(con)
     return con
 
 
 def open_catalog_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(path), read_only=True)
+    return connect(path, read_only=True)

@@ -7,7 +7,11 @@ few matrix products and no SQL.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,13 +20,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pipeline import embed
+from pipeline import embed, skill_extract, store
 from pipeline.skill_extract import SkillExtractor
 from pipeline.skills import skill_matrix
+from recommender import goals as goals_module
 from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
 from recommender.lexical import Bm25Index
 from recommender.stack import Candidate, greedy_stack
+
+log = logging.getLogger(__name__)
 
 ESSENTIAL_WEIGHT = 1.0
 OPTIONAL_WEIGHT = 0.35
@@ -101,7 +108,7 @@ class Engine:
     @staticmethod
     def connect(path: Path) -> duckdb.DuckDBPyConnection:
         """A read-only connection of its own: DuckDB connections are not shared across threads."""
-        return duckdb.connect(str(path), read_only=True)
+        return store.connect(path, read_only=True)
 
     def read(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
         """A query on the catalogue this engine was opened on (details too large to keep in memory)."""
@@ -151,6 +158,7 @@ class Engine:
                 """
             ).fetchall()
         )
+        goal_resolver, extractor = taxonomy_indexes(con, path)
         tools: dict[str, list[str]] = {}
         for uri, example in con.execute(
             """
@@ -175,11 +183,11 @@ class Engine:
             skill_index=skill_index,
             skill_labels=skills["label"].tolist(),
             skill_transversal=(skills["reuse_level"] == "transversal").to_numpy(),
-            goals=GoalResolver.load(con),
+            goals=goal_resolver,
             occupation_skills=occupation_skills,
             skill_vector_uris=skill_vector_uris,
             skill_vectors=skill_vectors,
-            skill_extractor=SkillExtractor.load(con),
+            skill_extractor=extractor,
             skill_by_label=skill_by_label,
             occupation_tools=tools,
             meta=meta,
@@ -555,3 +563,57 @@ def _none(value):
     except (TypeError, ValueError):
         return value
     return value.item() if hasattr(value, "item") else value
+
+
+# ---------------------------------------------------------------- indexes built from the taxonomy alone
+
+# What the cached indexes depend on besides the taxonomy: the code that builds them.
+_INDEX_CODE = hashlib.sha256(
+    b"".join(Path(module.__file__).read_bytes() for module in (goals_module, skill_extract))
+).hexdigest()[:12]
+
+
+def taxonomy_indexes(con: duckdb.DuckDBPyConnection, catalog_path: Path) -> tuple[GoalResolver, SkillExtractor]:
+    """The goal resolver and the skill extractor of the catalogue's taxonomy.
+
+    They take ~10 s to build (character n-grams of 70k titles, the lexicon of 111k skill labels) and
+    depend on the taxonomy and its vectors only, which every build carries over unchanged: they are
+    kept in `cache/` beside the catalogue under a fingerprint of those tables and of this code, and a
+    catalogue opened again (a new build, the CLI, a dashboard restart) reads them in well under a second.
+    """
+    cache_dir = catalog_path.parent / "cache"
+    cached = cache_dir / f"taxonomy-indexes-{_taxonomy_fingerprint(con)}.pickle"
+    try:
+        with cached.open("rb") as handle:
+            return pickle.load(handle)  # our own file, written below; same trust as the catalogue
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a truncated or stale file is rebuilt, never fatal
+        log.warning("rebuilding the taxonomy indexes: %s cannot be read (%s)", cached, exc)
+    built = (GoalResolver.load(con), SkillExtractor.load(con))
+    if built[0].ready and built[1].ready:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            staging = cached.with_name(f".{cached.name}.{os.getpid()}")
+            with staging.open("wb") as handle:
+                pickle.dump(built, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(staging, cached)
+            for old in cache_dir.glob("taxonomy-indexes-*.pickle"):
+                if old != cached:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only home still serves, it only opens slower
+            log.warning("cannot keep the taxonomy indexes in %s: %s", cache_dir, exc)
+    return built
+
+
+def _taxonomy_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    parts = con.execute(
+        """
+        SELECT (SELECT count(*) || ':' || coalesce(sum(hash(uri, surface, origin)), 0) FROM taxonomy_vectors
+                WHERE kind IN ('occupation', 'skill') AND model = ?),
+               (SELECT count(*) || ':' || coalesce(sum(hash(uri, label, alt_labels, reuse_level)), 0) FROM skills),
+               (SELECT count(*) || ':' || coalesce(sum(hash(uri, label, description)), 0) FROM occupations)
+        """,
+        [embed.MODEL_KEY],
+    ).fetchone()
+    return hashlib.sha256("|".join([embed.MODEL_KEY, _INDEX_CODE, *map(str, parts)]).encode()).hexdigest()[:20]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from recommender.engine import Engine
 from tests.conftest import CATALOG_LIMIT, CATALOG_SOURCES, run_skillstack
 
 pytestmark = pytest.mark.slow
@@ -192,3 +195,37 @@ def test_unknown_source_is_a_one_line_error(tmp_path: Path):
     line = _one_line_error(run_skillstack(tmp_path, "crawl", "no_such_source", check=False))
     assert "no_such_source" in line
     assert "--list" in line
+
+
+# ---------------------------------------------------------------- the taxonomy indexes kept beside the catalogue
+
+
+def test_taxonomy_indexes_are_kept_and_rebuilt_when_the_taxonomy_changes(built_home: Path, tmp_path: Path, caplog):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy2(built_home / "catalog.duckdb", home / "catalog.duckdb")
+    catalog = home / "catalog.duckdb"
+
+    first = Engine.open(catalog)
+    [kept] = list((home / "cache").glob("taxonomy-indexes-*.pickle"))
+    again = Engine.open(catalog)
+    assert again.resolve_goal("data analyst", k=3) == first.resolve_goal("data analyst", k=3)
+    assert again.skill_extractor.extract(["SQL queries"], 3) == first.skill_extractor.extract(["SQL queries"], 3)
+
+    # A changed taxonomy is a new fingerprint: the indexes are built again and the old file goes.
+    con = duckdb.connect(str(catalog))
+    try:
+        con.execute("UPDATE occupations SET label = 'data wrangler' WHERE label = 'data analyst'")
+    finally:
+        con.close()
+    changed = Engine.open(catalog)
+    [rebuilt] = list((home / "cache").glob("taxonomy-indexes-*.pickle"))
+    assert rebuilt != kept
+    assert changed.occupation_label(first.resolve_goal("data analyst", k=1)[0].uri) == "data wrangler"
+
+    # A damaged file is rebuilt, with a warning, never an error.
+    rebuilt.write_bytes(b"not a pickle")
+    with caplog.at_level(logging.WARNING, logger="recommender.engine"):
+        repaired = Engine.open(catalog)
+    assert "rebuilding the taxonomy indexes" in caplog.text
+    assert repaired.resolve_goal("data wrangler", k=1)[0].label == "data wrangler"
