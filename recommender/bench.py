@@ -14,6 +14,8 @@ import numpy as np
 from pipeline import embed
 from pipeline.bench import QUERY_GOALS
 from recommender import api
+from recommender.engine import Engine
+from skillstack import settings
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -24,6 +26,11 @@ def bench_recommend(*, rounds: int = 5, k: int = 10) -> dict:
     started = time.perf_counter()
     embed.load_model()
     model_s = time.perf_counter() - started
+    # The first open of a catalogue on a new taxonomy builds the taxonomy indexes and keeps them
+    # (recommender.engine.taxonomy_indexes); every later open, the usual case, reads them.
+    started = time.perf_counter()
+    Engine.open(settings.paths().catalog_db)
+    first_open_s = time.perf_counter() - started
     started = time.perf_counter()
     eng = api.engine()
     open_s = time.perf_counter() - started
@@ -58,4 +65,5 @@ def bench_recommend(*, rounds: int = 5, k: int = 10) -> dict:
         "p95_over_bare_p95": round(p95 / bare_p95, 2) if bare_p95 else None,
         "model_load_s": round(model_s, 2),
         "catalog_open_s": round(open_s, 2),
+        "catalog_first_open_s": round(first_open_s, 2),
     }
