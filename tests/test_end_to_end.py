@@ -228,4 +228,5 @@ def test_taxonomy_indexes_are_kept_and_rebuilt_when_the_taxonomy_changes(built_h
     with caplog.at_level(logging.WARNING, logger="recommender.engine"):
         repaired = Engine.open(catalog)
     assert "rebuilding the taxonomy indexes" in caplog.text
-    assert repaired.resolve_goal("data wrangler", k=1)[0].label == "data wrangler"
+    assert repaired.resolve_goal("data analyst", k=3) == changed.resolve_goal("data analyst", k=3)
+    assert repaired.occupation_label(first.resolve_goal("data analyst", k=1)[0].uri) == "data wrangler"
