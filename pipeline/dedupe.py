@@ -241,8 +241,10 @@ def _break_ties(ties: list[tuple[dict, list[Group]]], vectors_for: VectorsFor, g
         scores = np.array([float(best_vector[id(g.best)] @ vector) for g in candidates])
         order = np.argsort(-scores)
         top, runner_up = scores[order[0]], scores[order[1]]
-        if top >= TIE_MIN_COSINE and top - runner_up >= TIE_MIN_MARGIN:
-            candidates[int(order[0])].add(record)
+        chosen = candidates[int(order[0])]
+        # (a record of the same source may have joined it earlier in this loop)
+        if top >= TIE_MIN_COSINE and top - runner_up >= TIE_MIN_MARGIN and record["source"] not in chosen.sources:
+            chosen.add(record)
         else:
             grouping.ambiguous += 1
             _alone(record, groups)
