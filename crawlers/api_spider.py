@@ -407,6 +407,8 @@ class ApiSpider(scrapy.Spider):
             return None
         if isinstance(value, str):
             value = value.strip()
+            if not value:
+                return None
         elif isinstance(value, list):
             value = _unique([_strip(entry) for entry in value if not _is_empty(entry)])
         if _is_empty(value):
@@ -472,6 +474,8 @@ class JsonApiSpider(ApiSpider):
         return None
 
     def select_path(self, node: Any, path: str, many: bool) -> Any:
+        if isinstance(node, dict) and "." not in path:
+            return node.get(path)  # a top-level key, the usual case: json_path's answer, without its loop
         return json_path(node, path)
 
 
