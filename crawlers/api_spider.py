@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import orjson
 import scrapy
 from lxml import etree
 from parsel import Selector
@@ -447,6 +448,10 @@ class JsonApiSpider(ApiSpider):
     request_headers = {"Accept": "application/json"}
 
     def parse_payload(self, response: Response) -> Any:
+        try:
+            return orjson.loads(response.body)
+        except orjson.JSONDecodeError:
+            pass  # orjson is stricter (NaN, integers over 64 bits): the standard parser decides
         try:
             return json.loads(response.body)
         except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes that are no text
