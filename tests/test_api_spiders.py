@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 from scrapy import Request, Spider
@@ -22,6 +23,7 @@ from crawlers.api_spider import (
     OffsetParam,
     PageNumber,
     XmlApiSpider,
+    _absolute,
     json_path,
     without_tracking,
 )
@@ -564,6 +566,26 @@ def test_json_path():
 def test_without_tracking():
     assert without_tracking("https://x.org/c?utm_source=a&utm_medium=b") == "https://x.org/c"
     assert without_tracking("https://x.org/c/?WT.mc_id=api&page=2") == "https://x.org/c/?page=2"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/courses/course-v1:MITxT+18.01x/",
+        "/a/b?page=2#top",
+        "/courses/../other/",
+        "//cdn.example.org/x",
+        "relative/path",
+        "?page=3",
+        "https://other.example.org/c",
+        "http://other.example.org/c",
+        "",
+    ],
+)
+def test_absolute_resolves_like_urljoin(url):
+    # The shortcut for absolute paths must give what urljoin gives, dot segments and all.
+    for base in ("https://mitxonline.mit.edu/api/v2/courses/?page=2", "http://user@127.0.0.1:8080/feed"):
+        assert _absolute(url, base) == urljoin(base, url)
 
 
 class TinyFeedSpider(XmlApiSpider):
