@@ -1,8 +1,8 @@
 """`skillstack build`: the latest finished crawl of each source → a published catalog.duckdb.
 
 Steps: read raw items → normalise → merge with the previous catalogue (first_seen, removed
-records) → de-duplicate records into courses (`pipeline.dedupe`) → offer history → embed changed
-texts only → link skills → publish atomically.
+records) → de-duplicate records into courses (`pipeline.dedupe`) → offer history → embed new
+texts and read their skills in the same forward pass → link skills → publish atomically.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pandas as pd
 from pipeline import dedupe, embed, normalise, skill_extract, skills, surfaces
 from pipeline.normalise import normalise_item
 from pipeline.publish import TAXONOMY_TABLES, previous_tables, publishing
+from pipeline.taxonomy import taxonomy_loaded
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +73,8 @@ class BuildReport:
 
 
 def embedding_text(course: dict) -> str:
-    """What a course is embedded as: its title, its declared skills, then its description."""
-    parts = [course["name"] or ""]
-    if course["skills_declared"]:
-        parts.append("Skills: " + ", ".join(course["skills_declared"]))
-    if course["description"]:
-        parts.append(course["description"])
-    return ". ".join(p for p in parts if p)
+    """What a course is embedded as (`embed.course_text`)."""
+    return embed.course_text(course["name"], course["skills_declared"], course["description"])
 
 
 def usable_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -213,10 +209,6 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
         report.ambiguous = grouping.ambiguous
         report.timings["dedupe"] = time.perf_counter() - tick
 
-        tick = time.perf_counter()
-        report.embedded += _embed_missing(con, [r for r in rows if r["status"] == "active"])
-        report.timings["embed"] = time.perf_counter() - tick
-
         _write_rows(con, "courses", rows, COURSE_COLUMNS)
         _write_rows(con, "course_records", records, ("course_id", *COURSE_COLUMNS, "item_hash"))
         _record_offer_changes(con, built_at)
@@ -226,10 +218,20 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
         con.unregister("crawl_history")
 
         tick = time.perf_counter()
-        surfaces.ensure_taxonomy_vectors(con)
-        skill_extract.ensure_skill_vectors(con)
+        extractor = None
+        if taxonomy_loaded(con):
+            surfaces.ensure_taxonomy_vectors(con)
+            extractor = skill_extract.SkillExtractor.load(con)
+        report.timings["taxonomy_vectors"] = time.perf_counter() - tick
+
+        # One forward pass per new course text: its vector and the skills its sentences name.
+        tick = time.perf_counter()
+        report.embedded += skills.read_courses(con, extractor)
+        report.timings["embed_and_read_skills"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
         report.skill_links = skills.link_course_skills(con)
-        report.timings["skills"] = time.perf_counter() - tick
+        report.timings["link_skills"] = time.perf_counter() - tick
 
         report.courses = len(rows)
         report.active = sum(r["status"] == "active" for r in rows)

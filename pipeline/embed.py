@@ -69,6 +69,16 @@ def encode_documents(texts: Sequence[str]) -> np.ndarray:
     return encode(texts, max_tokens=DOCUMENT_MAX_TOKENS)
 
 
+def course_text(name: str | None, skills_declared: Sequence[str] | None, description: str | None) -> str:
+    """What a course is embedded as: its title, its declared skills, then its description."""
+    parts = [name or ""]
+    if skills_declared is not None and len(skills_declared):
+        parts.append("Skills: " + ", ".join(skills_declared))
+    if description:
+        parts.append(description)
+    return ". ".join(p for p in parts if p)
+
+
 # What `course_embeddings.model` records: the model and how documents were cut, since either
 # changing means every vector must be made again.
 MODEL_KEY = f"{EMBEDDING_MODEL_NAME}@{DOCUMENT_MAX_TOKENS}"

@@ -186,9 +186,10 @@ CREATE TABLE IF NOT EXISTS course_embeddings (
     PRIMARY KEY (content_hash, model)
 );
 
--- What the skill extractor found in one sentence of a course title or description, keyed by the
--- sentence's hash: a sentence is read once, however many courses (or versions of a description) hold
--- it. A row with a NULL skill_uri records "read, nothing found".
+-- What the skill extractor found in one sentence of a course title or description, read in the
+-- context of its course text (`pipeline.skills.read_courses`): keyed by the hash of the course text's
+-- hash and the sentence, so an unchanged text is read once. A row with a NULL skill_uri marks a
+-- course text as read.
 CREATE TABLE IF NOT EXISTS sentence_skills (
     sentence_hash VARCHAR NOT NULL,
     extractor     VARCHAR NOT NULL,

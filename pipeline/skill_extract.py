@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -48,6 +48,8 @@ LEXICAL_BONUS = 0.25
 # sentences first, so this only trims run-on sentences.
 SEGMENT_MAX_TOKENS = 128
 ENCODE_BATCH = 32
+# Tokens of a sentence cut by the document window that must be inside it for the sentence to be read.
+PARTIAL_SEGMENT_MIN_TOKENS = 4
 
 # Word-like tokens for the lexical match: "c++", "c#", "node.js", "ci/cd" and "e-commerce" stay whole.
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[.\-/][a-z0-9+#]+)*")
@@ -118,18 +120,96 @@ def encode_spans(texts: Sequence[str], max_words: int) -> list[tuple[np.ndarray,
         lengths = encoded["attention_mask"].numpy().sum(axis=1)
         for row, text in enumerate(batch):
             states = hidden[row, : lengths[row]].astype(np.float64)
-            sentence = states.mean(axis=0)
             words = _word_token_ranges(encoded.word_ids(row)[: lengths[row]], offsets[row], text)
-            cumulative = np.vstack([np.zeros((1, states.shape[1])), np.cumsum(states, axis=0)])
-            spans = [
-                (cumulative[words[i + n - 1][1] + 1] - cumulative[words[i][0]])
-                / (words[i + n - 1][1] + 1 - words[i][0])
-                for n in range(1, max_words + 1)
-                for i in range(len(words) - n + 1)
-            ]
-            span_matrix = np.asarray(spans, dtype=np.float64).reshape(-1, states.shape[1])
-            out.append((_normalise(sentence[None, :])[0], _normalise(span_matrix)))
+            out.append((_normalise(states.mean(axis=0)[None, :])[0], _span_vectors(states, words, max_words)))
     return out
+
+
+def _span_vectors(states: np.ndarray, words: list[tuple[int, int]], max_words: int) -> np.ndarray:
+    """Normalised means of the token vectors of every run of 1..max_words consecutive words
+    (`words`: each word's first and last token, as indices into `states`); runs of one word first,
+    then of two, and so on, each in text order."""
+    cumulative = np.vstack([np.zeros((1, states.shape[1])), np.cumsum(states, axis=0)])
+    firsts = np.fromiter((first for first, _ in words), dtype=np.int64, count=len(words))
+    ends = np.fromiter((last + 1 for _, last in words), dtype=np.int64, count=len(words))
+    blocks = []
+    for n in range(1, min(max_words, len(words)) + 1):
+        begin, end = firsts[: len(words) - n + 1], ends[n - 1 :]
+        blocks.append((cumulative[end] - cumulative[begin]) / (end - begin)[:, None])
+    if not blocks:
+        return np.zeros((0, states.shape[1]), dtype=np.float32)
+    return _normalise(np.vstack(blocks))
+
+
+@dataclass
+class DocumentBatch:
+    """One batch of `read_documents`: which documents, their vectors, and their segments read."""
+
+    indices: list[int]  # positions in the texts given to `read_documents`
+    vectors: np.ndarray  # one row per document: exactly what `embed.encode_documents` gives
+    # per document, per segment asked for: (segment vector, span vectors), or None for a segment
+    # that starts past the document window (or has fewer than PARTIAL_SEGMENT_MIN_TOKENS in it)
+    segments: list[list[tuple[np.ndarray, np.ndarray] | None]]
+
+
+def read_documents(
+    texts: Sequence[str], segments: Sequence[Sequence[tuple[int, int]]], max_words: int = SPAN_MAX_WORDS
+) -> Iterator[DocumentBatch]:
+    """Embed documents and read their segments (a title, description sentences) in the same forward pass.
+
+    Each document is cut at `embed.DOCUMENT_MAX_TOKENS` and its vector is the masked mean of its
+    token vectors, normalised: `embed.encode_documents`'s. A segment, given as a character range of
+    its (stripped) text, gets the mean of its own tokens' vectors and its spans of 1..max_words
+    words, read in the context of the whole document window (a segment the window cuts, as far as
+    the window goes). A course is then embedded and read
+    for skills at the cost of one pass instead of one plus one per sentence. Batches group
+    documents of like length.
+    """
+    import torch
+
+    model = embed.load_model()
+    tokenizer = model.tokenizer
+    transformer = model[0].auto_model
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), ENCODE_BATCH):
+        indices = order[start : start + ENCODE_BATCH]
+        batch = [texts[i] for i in indices]
+        encoded = tokenizer(
+            batch,
+            padding=True,
+            truncation=True,
+            max_length=embed.DOCUMENT_MAX_TOKENS,
+            return_tensors="pt",
+            return_offsets_mapping=True,
+        )
+        offsets = encoded.pop("offset_mapping").numpy()
+        with torch.inference_mode():
+            hidden = transformer(**encoded).last_hidden_state
+        mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        vectors = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+        hidden = hidden.numpy()
+        read = []
+        for row, (index, text) in enumerate(zip(indices, batch, strict=True)):
+            word_ids = encoded.word_ids(row)
+            real = np.array([word is not None for word in word_ids])
+            starts, ends = offsets[row, :, 0], offsets[row, :, 1]
+            window_end = int(ends[real].max()) if real.any() else 0
+            found = []
+            for begin, end in segments[index]:
+                inside = np.flatnonzero(real & (starts >= begin) & (ends <= end))
+                # A sentence the window cuts is read as far as the window goes, if a few words of it
+                # are in; one that starts past the window is not read.
+                if len(inside) < PARTIAL_SEGMENT_MIN_TOKENS and (not len(inside) or end > window_end):
+                    found.append(None)
+                    continue
+                first, last = int(inside[0]), int(inside[-1])
+                states = hidden[row, first : last + 1].astype(np.float64)
+                # Token positions from here on count from the segment's first token.
+                words = _word_token_ranges(word_ids[first : last + 1], offsets[row][first : last + 1], text)
+                found.append((_normalise(states.mean(axis=0)[None, :])[0], _span_vectors(states, words, max_words)))
+            read.append(found)
+        yield DocumentBatch(indices=indices, vectors=vectors.astype(np.float32, copy=False), segments=read)
 
 
 def _word_token_ranges(word_ids: list[int | None], offsets: np.ndarray, text: str) -> list[tuple[int, int]]:
@@ -235,7 +315,7 @@ class SkillExtractor:
 
         A text of several sentences scores each skill by its best sentence. Blank text gives no skills.
         """
-        return [self._top(row, k) if row is not None else [] for row in self.score(texts)]
+        return [self.top(row, k) if row is not None else [] for row in self.score(texts)]
 
     def score(self, texts: Sequence[str]) -> list[np.ndarray | None]:
         """Each text's score for every skill (None for a text with no words)."""
@@ -261,7 +341,15 @@ class SkillExtractor:
         return result
 
     def _score_segments(self, segments: list[str]) -> list[np.ndarray]:
-        encoded = encode_spans(segments, self.span_max_words)
+        return self.score_encoded(segments, encode_spans(segments, self.span_max_words))
+
+    def score_encoded(
+        self, segments: Sequence[str], encoded: Sequence[tuple[np.ndarray, np.ndarray]]
+    ) -> list[np.ndarray]:
+        """Each segment's score for every skill, from its text and its (sentence vector, span vectors)
+        as `encode_spans` or `read_documents` give them."""
+        if not len(encoded):
+            return []
         sentence_best = self._best_per_skill(np.vstack([sentence for sentence, _ in encoded]) @ self.surface_vectors.T)
         lexical = [self._lexical_hits(text) for text in segments]
         out = []
@@ -308,7 +396,8 @@ class SkillExtractor:
                 hits.update(self.lexicon.get(words[i : i + n], ()))
         return hits
 
-    def _top(self, row: np.ndarray, k: int) -> list[Match]:
+    def top(self, row: np.ndarray, k: int) -> list[Match]:
+        """The k best skills of one row of `score`/`score_encoded`: (uri, preferred label, score)."""
         k = min(k, len(row))
         if k <= 0:
             return []

@@ -10,13 +10,14 @@ Evidence kept with every link:
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from pipeline import embed
-from pipeline.skill_extract import SkillExtractor, split_sentences
+from pipeline.skill_extract import SkillExtractor, read_documents, split_sentences
 from pipeline.surfaces import insert_vectors
 from pipeline.taxonomy import taxonomy_loaded
 
@@ -32,10 +33,11 @@ DESCRIPTION_MAX_SENTENCES = 12
 DESCRIPTION_MAX_SCORE = 0.95
 EVIDENCE_MAX_CHARS = 160
 CHUNK = 2048
-SENTENCES_PER_PASS = 4096  # sentences extracted between progress lines (and bounded in memory)
-# What `sentence_skills` rows were made with: changing the model or these settings reads every sentence again.
+DOCUMENTS_PER_PASS = 2048  # course texts read between progress lines and database writes
+# What `sentence_skills` rows were made with: changing the model or these settings reads every text again.
 EXTRACTOR_KEY = (
-    f"{embed.MODEL_KEY}|min{DESCRIPTION_MIN_SCORE}|top{DESCRIPTION_SKILLS_PER_COURSE}|sent{DESCRIPTION_MAX_SENTENCES}"
+    f"{embed.MODEL_KEY}|min{DESCRIPTION_MIN_SCORE}|top{DESCRIPTION_SKILLS_PER_COURSE}"
+    f"|sent{DESCRIPTION_MAX_SENTENCES}|in-document"
 )
 
 
@@ -63,7 +65,7 @@ def link_course_skills(con: duckdb.DuckDBPyConnection) -> int:
     uris, _labels, matrix = skill_matrix(con)
     if uris:
         links.append(_declared_similar_links(con, uris, matrix))
-    links.append(_description_links(con, SkillExtractor.load(con)))
+    links.append(_description_links(con))
     frame = pd.concat([f for f in links if not f.empty], ignore_index=True) if any(not f.empty for f in links) else None
     if frame is None:
         return 0
@@ -127,30 +129,149 @@ def _tag_vectors(con: duckdb.DuckDBPyConnection, tags: list[str]) -> np.ndarray:
     return np.vstack([np.asarray(cache[t], dtype=np.float32) for t in tags])
 
 
-def _description_links(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor) -> pd.DataFrame:
+@dataclass(frozen=True)
+class CourseDocument:
+    """A course text as it is embedded, with the segments the skill extractor reads in it."""
+
+    content_hash: str
+    text: str  # `embed.course_text`, stripped as the model strips it
+    title: str
+    # (finding key, segment text, character range in `text`): the title, then description sentences
+    segments: tuple[tuple[str, str, tuple[int, int]], ...]
+
+    @classmethod
+    def of(cls, content_hash: str, name: str | None, declared, description: str | None) -> CourseDocument:
+        # A missing value arrives from the database as None (or NaN through a DataFrame).
+        name = name if isinstance(name, str) else None
+        description = description if isinstance(description, str) else None
+        text = embed.course_text(name, declared, description).strip()
+        segments, position = [], 0
+        for sentence in _linking_sentences(name, description):
+            begin = text.find(sentence, position)
+            if begin < 0:
+                continue
+            position = begin + len(sentence)
+            segments.append((_finding_key(content_hash, sentence), sentence, (begin, position)))
+        return cls(content_hash, text, name.strip() if name else "", tuple(segments))
+
+
+def _finding_key(content_hash: str, sentence: str) -> str:
+    """What the extractor found in a segment depends on the whole document window it was read in."""
+    return embed.content_hash(f"{content_hash}\n{sentence}")
+
+
+def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | None) -> int:
+    """Embed the active courses' texts that have no vector yet and read their skills, in one pass.
+
+    A course text is embedded once per content hash (`course_embeddings`). In the same forward pass
+    the skill extractor reads the title and every description sentence that is in the
+    model's document window, each in the context of the rest (`skill_extract.read_documents`);
+    its findings go to `sentence_skills` under the course text's hash, with a marker row saying
+    "this text was read", so a rebuild reads nothing it has read. A text with a vector but no
+    findings (a catalogue built before the taxonomy was loaded, or another extractor setting) is
+    read again for its skills alone. Returns the number of texts embedded.
+    """
+    extracting = extractor is not None and extractor.ready
+    courses = con.execute(
+        """
+        SELECT content_hash, any_value(name), any_value(skills_declared), any_value(description)
+        FROM courses WHERE status = 'active' GROUP BY content_hash
+        """
+    ).fetchall()
+    has_vector = {
+        h for (h,) in con.execute("SELECT content_hash FROM course_embeddings WHERE model = ?",
+                                  [embed.MODEL_KEY]).fetchall()
+    }  # fmt: skip
+    was_read = set()
+    if extracting:
+        # Findings of another extractor setting are never read again.
+        con.execute("DELETE FROM sentence_skills WHERE extractor <> ?", [EXTRACTOR_KEY])
+        was_read = {
+            h for (h,) in con.execute("SELECT sentence_hash FROM sentence_skills WHERE extractor = ? AND score IS NULL",
+                                      [EXTRACTOR_KEY]).fetchall()
+        }  # fmt: skip
+    todo = [
+        row for row in courses
+        if row[0] not in has_vector or (extracting and _read_marker(row[0]) not in was_read)
+    ]  # fmt: skip
+    embedded = 0
+    for start in range(0, len(todo), DOCUMENTS_PER_PASS):
+        documents = [CourseDocument.of(*row) for row in todo[start : start + DOCUMENTS_PER_PASS]]
+        vectors, findings = [], []
+        for batch in read_documents([d.text for d in documents], [[r for _, _, r in d.segments] for d in documents]):
+            chosen = [documents[i] for i in batch.indices]
+            vectors.extend(
+                (document.content_hash, vector)
+                for document, vector in zip(chosen, batch.vectors, strict=True)
+                if document.content_hash not in has_vector
+            )
+            if extracting:
+                findings.extend(_findings(extractor, chosen, batch.segments))
+        if vectors:
+            frame = pd.DataFrame({"content_hash": [h for h, _ in vectors], "model": embed.MODEL_KEY,
+                                  "vector": [v for _, v in vectors]})  # fmt: skip
+            con.register("new_vectors", frame)
+            con.execute("INSERT INTO course_embeddings SELECT content_hash, model, vector::FLOAT[384] FROM new_vectors")
+            con.unregister("new_vectors")
+            has_vector.update(h for h, _ in vectors)
+            embedded += len(vectors)
+        if findings:
+            frame = pd.DataFrame(findings, columns=["sentence_hash", "extractor", "skill_uri", "score"])
+            con.register("new_sentence_skills", frame)
+            con.execute("INSERT INTO sentence_skills SELECT * FROM new_sentence_skills")
+            con.unregister("new_sentence_skills")
+        log.info("read %d of %d course texts (%d embedded)", start + len(documents), len(todo), embedded)
+    return embedded
+
+
+def _read_marker(content_hash: str) -> str:
+    return _finding_key(content_hash, "")
+
+
+def _findings(
+    extractor: SkillExtractor, documents: list[CourseDocument], segments: list[list[tuple | None]]
+) -> list[tuple[str, str, str | None, float | None]]:
+    """`sentence_skills` rows for these documents' segments: the best skills scoring at least
+    `DESCRIPTION_MIN_SCORE`, and one row with no skill per document saying it was read."""
+    keys, texts, encoded = [], [], []
+    for document, read in zip(documents, segments, strict=True):
+        for (key, sentence, _), vectors in zip(document.segments, read, strict=True):
+            if vectors is not None:
+                keys.append(key)
+                texts.append(sentence)
+                encoded.append(vectors)
+    rows = [(_read_marker(d.content_hash), EXTRACTOR_KEY, None, None) for d in documents]
+    for key, scores in zip(keys, extractor.score_encoded(texts, encoded), strict=True):
+        rows.extend(
+            (key, EXTRACTOR_KEY, uri, score)
+            for uri, _label, score in extractor.top(scores, DESCRIPTION_SKILLS_PER_COURSE)
+            if score >= DESCRIPTION_MIN_SCORE
+        )
+    return rows
+
+
+def _description_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Skills named in a course's title or description sentences, each with the sentence that names it.
 
-    The extractor reads a sentence once: its findings (its best skills scoring at least
-    `DESCRIPTION_MIN_SCORE`) are kept in `sentence_skills` under the sentence's hash, so a rebuild
-    reads only new sentences, and a description that changes by one sentence costs one sentence.
-    A course's links are then its `DESCRIPTION_SKILLS_PER_COURSE` best skills over its sentences.
+    What the extractor found is read from `sentence_skills` (`read_courses` fills it); a course's
+    links are its `DESCRIPTION_SKILLS_PER_COURSE` best skills over its segments.
     """
     columns = ["course_id", "skill_uri", "score", "evidence"]
-    if not extractor.ready:
-        return pd.DataFrame(columns=columns)
-    courses = con.execute("SELECT id, name, description FROM courses WHERE status = 'active'").fetchall()
-    course_ids, hashes, evidence = [], [], []
-    sentences: dict[str, str] = {}
-    for course_id, name, description in courses:
-        title = name.strip() if isinstance(name, str) else ""
-        for sentence in _linking_sentences(name, description):
-            sentence_hash = embed.content_hash(sentence)
-            sentences.setdefault(sentence_hash, sentence)
+    courses = con.execute(
+        "SELECT id, content_hash, name, skills_declared, description FROM courses WHERE status = 'active'"
+    ).fetchall()
+    course_ids, keys, evidence = [], [], []
+    documents: dict[str, CourseDocument] = {}
+    for course_id, content_hash, name, declared, description in courses:
+        document = documents.get(content_hash)
+        if document is None:
+            document = documents[content_hash] = CourseDocument.of(content_hash, name, declared, description)
+        for key, sentence, _ in document.segments:
             course_ids.append(course_id)
-            hashes.append(sentence_hash)
-            evidence.append(f'{"title" if sentence == title else "description"}: "{_evidence_text(sentence)}"')
-    _read_new_sentences(con, extractor, sentences)
-    con.register("course_sentences", pd.DataFrame({"course_id": course_ids, "sentence_hash": hashes,
+            keys.append(key)
+            where = "title" if sentence == document.title else "description"
+            evidence.append(f'{where}: "{_evidence_text(sentence)}"')
+    con.register("course_sentences", pd.DataFrame({"course_id": course_ids, "sentence_hash": keys,
                                                    "evidence": evidence}))  # fmt: skip
     links = con.execute(
         """
@@ -170,31 +291,6 @@ def _description_links(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor
     ).df()
     con.unregister("course_sentences")
     return links[columns]
-
-
-def _read_new_sentences(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor, sentences: dict[str, str]) -> int:
-    """Extract the skills of the sentences `sentence_skills` does not hold yet; returns how many were read."""
-    known = {
-        h for (h,) in con.execute("SELECT DISTINCT sentence_hash FROM sentence_skills WHERE extractor = ?",
-                                  [EXTRACTOR_KEY]).fetchall()
-    }  # fmt: skip
-    todo = [h for h in sentences if h not in known]
-    rows = []
-    for start in range(0, len(todo), SENTENCES_PER_PASS):
-        chunk = todo[start : start + SENTENCES_PER_PASS]
-        for sentence_hash, matches in zip(
-            chunk, extractor.extract([sentences[h] for h in chunk], DESCRIPTION_SKILLS_PER_COURSE), strict=True
-        ):
-            kept = [(sentence_hash, EXTRACTOR_KEY, uri, score) for uri, _label, score in matches
-                    if score >= DESCRIPTION_MIN_SCORE]  # fmt: skip
-            rows.extend(kept or [(sentence_hash, EXTRACTOR_KEY, None, None)])
-    if rows:
-        frame = pd.DataFrame(rows, columns=["sentence_hash", "extractor", "skill_uri", "score"])
-        con.register("new_sentence_skills", frame)
-        con.execute("INSERT INTO sentence_skills SELECT * FROM new_sentence_skills")
-        con.unregister("new_sentence_skills")
-    log.info("skill extractor read %d new sentences (%d known)", len(todo), len(sentences) - len(todo))
-    return len(todo)
 
 
 def _linking_sentences(name: str | None, description: str | None) -> list[str]:

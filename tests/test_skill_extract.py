@@ -10,8 +10,8 @@ import pytest
 
 from pipeline import embed
 from pipeline.evaluate_skills import BENCHMARK_DIR, SETS, evaluate_skills
-from pipeline.skill_extract import SkillExtractor, split_sentences, tokens
-from pipeline.skills import EVIDENCE_MAX_CHARS, _description_links
+from pipeline.skill_extract import SkillExtractor, read_documents, split_sentences, tokens
+from pipeline.skills import EVIDENCE_MAX_CHARS, CourseDocument, _description_links, read_courses
 from pipeline.store import apply_schema
 from pipeline.surfaces import insert_vectors
 from pipeline.taxonomy import load_taxonomy
@@ -130,7 +130,9 @@ def test_description_links_keep_the_sentence_as_evidence(extractor: SkillExtract
         ["test/sql", "Databases for beginners", description],
     )
     try:
-        links = _description_links(catalogue, extractor)
+        assert read_courses(catalogue, extractor) == 1
+        assert read_courses(catalogue, extractor) == 0  # read once: the second call finds it all stored
+        links = _description_links(catalogue)
     finally:
         catalogue.execute("DELETE FROM courses WHERE id = ?", ["test/sql"])
     labels = dict(catalogue.execute("SELECT uri, label FROM skills").fetchall())
@@ -150,3 +152,38 @@ def test_evaluation_reports_baseline_and_system_on_a_slice(catalogue):
             assert figures["tune"]["sentences"] + figures["held-out"]["sentences"] == 4
             for metric in ("rp@5", "rp@10", "mrr"):
                 assert 0.0 <= figures["all"][metric] <= 1.0
+
+
+def test_one_pass_gives_the_document_vector_and_reads_the_sentences_that_fit():
+    # A real course: the 2024 Coursera dataset's "Getting Started with Microsoft Excel", its declared
+    # skills, and a description long enough to run past the 128-token document window.
+    description = (
+        "Learn the basics of Microsoft Excel. You will enter data and write formulas. "
+        + "Then you will format worksheets and build charts to present the data. " * 12
+        + "Finally you will learn pivot tables."
+    )
+    document = CourseDocument.of(
+        "h-excel", "Getting Started with Microsoft Excel", ["Microsoft Excel", "Spreadsheet Software"], description
+    )
+    assert [sentence for _, sentence, _ in document.segments][:3] == [
+        "Getting Started with Microsoft Excel",
+        "Learn the basics of Microsoft Excel.",
+        "You will enter data and write formulas.",
+    ]
+    welding = "Welding basics. Learn to weld steel safely."
+    second = welding.index("Learn")
+    texts = [document.text, welding]
+    segments = [[where for _, _, where in document.segments], [(0, 14), (second, len(welding))]]
+    batches = list(read_documents(texts, segments))
+    vectors = {i: v for batch in batches for i, v in zip(batch.indices, batch.vectors, strict=True)}
+    read = {i: r for batch in batches for i, r in zip(batch.indices, batch.segments, strict=True)}
+    # The document vector is exactly what the plain encoder gives the same text.
+    expected = embed.encode_documents(texts)
+    for i in range(2):
+        assert abs(float(vectors[i] @ expected[i]) - 1.0) < 1e-5
+    # The title and the first sentences are read; the last sentence lies past the window.
+    assert all(entry is not None for entry in read[0][:3])
+    assert read[0][-1] is None
+    sentence_vector, spans = read[1][1]
+    assert sentence_vector.shape == (384,)
+    assert spans.shape == (5 + 4 + 3, 384)  # "Learn to weld steel safely.": 5 words, spans of 1 to 3 words
