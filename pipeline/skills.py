@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import embed
-from pipeline.skill_extract import SkillExtractor, read_documents, split_sentences
+from pipeline.skill_extract import SkillExtractor, one_blas_thread, read_documents, split_sentences
 from pipeline.surfaces import insert_vectors
 from pipeline.taxonomy import taxonomy_loaded
 
@@ -195,33 +195,43 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
         if row[0] not in has_vector or (extracting and _read_marker(row[0]) not in was_read)
     ]  # fmt: skip
     embedded = 0
-    for start in range(0, len(todo), DOCUMENTS_PER_PASS):
-        documents = [CourseDocument.of(*row) for row in todo[start : start + DOCUMENTS_PER_PASS]]
-        vectors, findings = [], []
-        for batch in read_documents([d.text for d in documents], [[r for _, _, r in d.segments] for d in documents]):
-            chosen = [documents[i] for i in batch.indices]
-            vectors.extend(
-                (document.content_hash, vector)
-                for document, vector in zip(chosen, batch.vectors, strict=True)
-                if document.content_hash not in has_vector
-            )
-            if extracting:
-                findings.extend(_findings(extractor, chosen, batch.segments))
-        if vectors:
-            frame = pd.DataFrame({"content_hash": [h for h, _ in vectors], "model": embed.MODEL_KEY,
-                                  "vector": [v for _, v in vectors]})  # fmt: skip
-            con.register("new_vectors", frame)
-            con.execute("INSERT INTO course_embeddings SELECT content_hash, model, vector::FLOAT[384] FROM new_vectors")
-            con.unregister("new_vectors")
-            has_vector.update(h for h, _ in vectors)
-            embedded += len(vectors)
-        if findings:
-            frame = pd.DataFrame(findings, columns=["sentence_hash", "extractor", "skill_uri", "score"])
-            con.register("new_sentence_skills", frame)
-            con.execute("INSERT INTO sentence_skills SELECT * FROM new_sentence_skills")
-            con.unregister("new_sentence_skills")
-        log.info("read %d of %d course texts (%d embedded)", start + len(documents), len(todo), embedded)
+    with one_blas_thread():
+        for start in range(0, len(todo), DOCUMENTS_PER_PASS):
+            embedded += _read_chunk(con, extractor if extracting else None, todo[start : start + DOCUMENTS_PER_PASS],
+                                    has_vector)  # fmt: skip
+            log.info("read %d of %d course texts (%d embedded)", min(start + DOCUMENTS_PER_PASS, len(todo)),
+                     len(todo), embedded)  # fmt: skip
     return embedded
+
+
+def _read_chunk(
+    con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | None, rows: list[tuple], has_vector: set[str]
+) -> int:
+    """Embed and read one chunk of course texts; returns how many vectors were stored."""
+    documents = [CourseDocument.of(*row) for row in rows]
+    vectors, findings = [], []
+    for batch in read_documents([d.text for d in documents], [[r for _, _, r in d.segments] for d in documents]):
+        chosen = [documents[i] for i in batch.indices]
+        vectors.extend(
+            (document.content_hash, vector)
+            for document, vector in zip(chosen, batch.vectors, strict=True)
+            if document.content_hash not in has_vector
+        )
+        if extractor is not None:
+            findings.extend(_findings(extractor, chosen, batch.segments))
+    if vectors:
+        frame = pd.DataFrame({"content_hash": [h for h, _ in vectors], "model": embed.MODEL_KEY,
+                              "vector": [v for _, v in vectors]})  # fmt: skip
+        con.register("new_vectors", frame)
+        con.execute("INSERT INTO course_embeddings SELECT content_hash, model, vector::FLOAT[384] FROM new_vectors")
+        con.unregister("new_vectors")
+        has_vector.update(h for h, _ in vectors)
+    if findings:
+        frame = pd.DataFrame(findings, columns=["sentence_hash", "extractor", "skill_uri", "score"])
+        con.register("new_sentence_skills", frame)
+        con.execute("INSERT INTO sentence_skills SELECT * FROM new_sentence_skills")
+        con.unregister("new_sentence_skills")
+    return len(vectors)
 
 
 def _read_marker(content_hash: str) -> str:
