@@ -19,10 +19,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import dedupe, embed, normalise, skill_extract, skills, surfaces
+from pipeline import dedupe, embed, normalise, skills, surfaces
 from pipeline.normalise import normalise_item
 from pipeline.publish import TAXONOMY_TABLES, previous_tables, publishing
-from pipeline.taxonomy import taxonomy_loaded
 
 log = logging.getLogger(__name__)
 
@@ -218,15 +217,12 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
         con.unregister("crawl_history")
 
         tick = time.perf_counter()
-        extractor = None
-        if taxonomy_loaded(con):
-            surfaces.ensure_taxonomy_vectors(con)
-            extractor = skill_extract.SkillExtractor.load(con)
+        surfaces.ensure_taxonomy_vectors(con)
         report.timings["taxonomy_vectors"] = time.perf_counter() - tick
 
         # One forward pass per new course text: its vector and the skills its sentences name.
         tick = time.perf_counter()
-        report.embedded += skills.read_courses(con, extractor)
+        report.embedded += skills.read_courses(con)
         report.timings["embed_and_read_skills"] = time.perf_counter() - tick
 
         tick = time.perf_counter()

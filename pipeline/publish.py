@@ -2,13 +2,15 @@
 
 A new catalogue is written to a temporary file beside the live one and renamed over it, so
 readers never see a half-built catalogue and a crash leaves the old one serving. Tables that the
-step does not rebuild are carried over from the previous catalogue.
+step does not rebuild are carried over from the previous catalogue (the file is copied and the
+other tables emptied).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,17 +38,29 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
     remove_stale_staging(catalog_path)
     staging = catalog_path.with_name(f".{catalog_path.name}.{os.getpid()}.building")
     staging.unlink(missing_ok=True)
+    # The staging file starts as a byte copy of the previous catalogue, whose tables not carried over
+    # are then emptied: copying the file takes a fraction of a second where re-inserting its 250 MB
+    # of taxonomy vectors row by row took six. A catalogue left with a write-ahead log (not ours:
+    # every publish checkpoints) is carried over table by table instead.
+    copied = catalog_path.exists() and not catalog_path.with_name(catalog_path.name + ".wal").exists()
+    if copied:
+        shutil.copyfile(catalog_path, staging)
     con = connect(staging)
     try:
         apply_schema(con)
         if catalog_path.exists():
             con.execute(f"ATTACH {sql_string(catalog_path)} AS prev (READ_ONLY)")
-            present = previous_tables(con)
-            for table in carry_over:
-                # A catalogue from before a table existed simply has nothing to carry over for it.
-                if table in present:
-                    # Identifiers from the constants above, never from input.
-                    con.execute(f"INSERT INTO {table} SELECT * FROM prev.{table}")
+            if copied:
+                (own,) = con.execute("SELECT current_database()").fetchone()
+                for table in _tables(con, own) - set(carry_over):
+                    con.execute(f'DELETE FROM "{table}"')  # names of our own tables, never input
+            else:
+                present = previous_tables(con)
+                for table in carry_over:
+                    # A catalogue from before a table existed simply has nothing to carry over for it.
+                    if table in present:
+                        # Identifiers from the constants above, never from input.
+                        con.execute(f"INSERT INTO {table} SELECT * FROM prev.{table}")
         yield con
         if catalog_path.exists():
             con.execute("DETACH prev")
@@ -96,10 +110,12 @@ def has_previous(con: duckdb.DuckDBPyConnection) -> bool:
 
 def previous_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The tables of the attached previous catalogue (none when there is no previous one)."""
-    return {
-        name
-        for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'").fetchall()
-    }
+    return _tables(con, "prev")
+
+
+def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
+    query = "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'"
+    return {name for (name,) in con.execute(query, [database]).fetchall()}
 
 
 def _fsync(path: Path) -> None:

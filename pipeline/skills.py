@@ -160,7 +160,7 @@ def _finding_key(content_hash: str, sentence: str) -> str:
     return embed.content_hash(f"{content_hash}\n{sentence}")
 
 
-def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | None) -> int:
+def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | None = None) -> int:
     """Embed the active courses' texts that have no vector yet and read their skills, in one pass.
 
     A course text is embedded once per content hash (`course_embeddings`). In the same forward pass
@@ -169,9 +169,10 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
     its findings go to `sentence_skills` under the course text's hash, with a marker row saying
     "this text was read", so a rebuild reads nothing it has read. A text with a vector but no
     findings (a catalogue built before the taxonomy was loaded, or another extractor setting) is
-    read again for its skills alone. Returns the number of texts embedded.
+    read again for its skills alone. Without an `extractor`, the catalogue's is loaded, and only
+    when some text needs reading (loading it takes seconds). Returns the number of texts embedded.
     """
-    extracting = extractor is not None and extractor.ready
+    extracting = taxonomy_loaded(con) if extractor is None else extractor.ready
     courses = con.execute(
         """
         SELECT content_hash, any_value(name), any_value(skills_declared), any_value(description)
@@ -190,15 +191,16 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
             h for (h,) in con.execute("SELECT sentence_hash FROM sentence_skills WHERE extractor = ? AND score IS NULL",
                                       [EXTRACTOR_KEY]).fetchall()
         }  # fmt: skip
-    todo = [
-        row for row in courses
-        if row[0] not in has_vector or (extracting and _read_marker(row[0]) not in was_read)
-    ]  # fmt: skip
+    unread = {row[0] for row in courses if extracting and _read_marker(row[0]) not in was_read}
+    todo = [row for row in courses if row[0] not in has_vector or row[0] in unread]
+    if unread and extractor is None:
+        extractor = SkillExtractor.load(con)
+    if not unread or not extractor.ready:
+        extractor = None
     embedded = 0
     with one_blas_thread():
         for start in range(0, len(todo), DOCUMENTS_PER_PASS):
-            embedded += _read_chunk(con, extractor if extracting else None, todo[start : start + DOCUMENTS_PER_PASS],
-                                    has_vector)  # fmt: skip
+            embedded += _read_chunk(con, extractor, todo[start : start + DOCUMENTS_PER_PASS], has_vector)
             log.info("read %d of %d course texts (%d embedded)", min(start + DOCUMENTS_PER_PASS, len(todo)),
                      len(todo), embedded)  # fmt: skip
     return embedded
