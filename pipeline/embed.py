@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -63,6 +64,31 @@ def encode(texts: Sequence[str], *, max_tokens: int | None = None, batch_size: i
             model.max_seq_length = previous_tokens
             torch.set_num_threads(previous_threads)
     return vectors.astype(np.float32, copy=False)
+
+
+_QUERY_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_QUERY_CACHE_LOCK = threading.Lock()
+QUERY_CACHE_SIZE = 1024
+
+
+def encode_queries(texts: Sequence[str]) -> np.ndarray:
+    """`encode` for the short texts of a query, remembering the last `QUERY_CACHE_SIZE`: one
+    recommendation encodes the goal for the occupation resolver and again for course retrieval, and
+    a dashboard user asks about the same goal and occupation several times."""
+    with _QUERY_CACHE_LOCK:
+        found = {text: _QUERY_CACHE[text] for text in texts if text in _QUERY_CACHE}
+    missing = list(dict.fromkeys(text for text in texts if text not in found))
+    if missing:
+        found.update(zip(missing, encode(missing), strict=True))
+    with _QUERY_CACHE_LOCK:
+        for text in dict.fromkeys(texts):
+            _QUERY_CACHE[text] = found[text]
+            _QUERY_CACHE.move_to_end(text)
+        while len(_QUERY_CACHE) > QUERY_CACHE_SIZE:
+            _QUERY_CACHE.popitem(last=False)
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    return np.vstack([found[text] for text in texts])
 
 
 def encode_documents(texts: Sequence[str]) -> np.ndarray:

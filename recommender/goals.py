@@ -290,7 +290,7 @@ class GoalResolver:
         encodes each distinct title once).
         """
         if vectors is None:
-            vectors = embed.encode(cleaned_goals, batch_size=QUERY_BATCH)
+            vectors = embed.encode_queries(cleaned_goals)
         return self.fuse(self.channel_scores(cleaned_goals, vectors))
 
     def channel_scores(self, cleaned_goals: list[str], vectors: np.ndarray) -> dict[str, np.ndarray]:

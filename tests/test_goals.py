@@ -154,3 +154,25 @@ def test_benchmark_halves_are_fixed_and_disjoint_by_title():
     assert len(bench) > 15_000
     assert bench.groupby(bench["title"].str.casefold().str.split().str.join(" "))["half"].nunique().max() == 1
     assert 0.4 < (bench["half"] == "tune").mean() < 0.6
+
+
+def test_query_encodes_are_remembered_and_equal_the_plain_encoder(monkeypatch):
+    from pipeline import embed
+
+    texts = ["data analyst", "become a welder", "data analyst"]
+    expected = embed.encode(texts)
+    calls: list[list[str]] = []
+    plain = embed.encode
+
+    def counting(batch, **kwargs):
+        calls.append(list(batch))
+        return plain(batch, **kwargs)
+
+    monkeypatch.setattr(embed, "encode", counting)
+    monkeypatch.setattr(embed, "_QUERY_CACHE", type(embed._QUERY_CACHE)())
+    first = embed.encode_queries(texts)
+    again = embed.encode_queries(["become a welder", "data analyst"])
+    assert calls == [["data analyst", "become a welder"]]  # each distinct text once, then from memory
+    assert abs(first - expected).max() < 1e-6
+    assert abs(again - expected[[1, 0]]).max() < 1e-6
+    assert embed.encode_queries([]).shape == (0, embed.DIMENSIONS)
