@@ -389,3 +389,38 @@ def test_publishing_removes_the_staging_files_of_dead_builds_only(tmp_path: Path
         con.execute("INSERT INTO catalog_meta VALUES ('built_at', 'now')")
 
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["catalog.duckdb", live.name])
+
+
+def test_publishing_carries_tables_over_and_the_file_does_not_grow_build_after_build(tmp_path: Path):
+    from pipeline.publish import publishing
+
+    catalog = tmp_path / "catalog.duckdb"
+
+    def build(carry_over: tuple[str, ...]) -> None:
+        with publishing(catalog, carry_over=carry_over) as con:
+            if "skills" not in carry_over:
+                con.execute("INSERT INTO skills (uri, label) VALUES (?, ?)", ["s/1", "use spreadsheets"])
+            con.execute(
+                """
+                INSERT INTO courses (id, source, provider, url, name, description, first_seen, last_seen, status,
+                                     content_hash)
+                SELECT 'test/' || i, 'test', 'Test', 'https://example.org/c', 'Course ' || i, repeat('x', 200),
+                       now(), now(), 'active', 'h'
+                FROM range(?) AS t(i)
+                """,
+                [20_000],
+            )
+
+    build(carry_over=())
+    sizes = []
+    for _ in range(4):
+        build(carry_over=("skills",))
+        sizes.append(catalog.stat().st_size)
+    con = duckdb.connect(str(catalog), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM courses").fetchone()[0] == 20_000  # rebuilt, not doubled
+        assert con.execute("SELECT label FROM skills").fetchall() == [("use spreadsheets",)]  # carried over
+    finally:
+        con.close()
+    # Each build rewrites `courses`; the blocks of the previous copy are reused, not added to.
+    assert sizes[-1] <= sizes[0], sizes
