@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,10 +19,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline import dedupe, embed, normalise, skills, surfaces
 from pipeline.normalise import normalise_item
-from pipeline.publish import TAXONOMY_TABLES, previous_tables, publishing
+from pipeline.publish import TAXONOMY_TABLES, previous_tables, publishing, sql_string
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,19 @@ COURSE_COLUMNS = (
 # What a record's `item_hash` is taken with besides the raw item: the normalisers' own code, so that
 # changing them normalises every item again instead of reusing the previous build's values.
 NORMALISER_KEY = hashlib.sha256(Path(normalise.__file__).read_bytes()).hexdigest()[:16]
+
+
+# What the grouping of unchanged records depends on besides them: de-duplication, this module and
+# the tables' layout. A previous catalogue built with the same key and the same items is carried over.
+RECORDS_KEY = hashlib.sha256(
+    b"".join(Path(f).read_bytes() for f in (dedupe.__file__, __file__, Path(__file__).with_name("schema.sql")))
+).hexdigest()[:16]
+# At most this many items new since the previous build are normalised to check that none of them
+# makes a record (an item without a name or URL is skipped) before the previous records are carried over.
+CARRY_MAX_NEW_ITEMS = 1000
+
+# Rows fetched from DuckDB at a time when streaming items and previous records.
+ITEMS_PER_READ = 5000
 
 
 class BuildError(Exception):
@@ -104,50 +119,160 @@ def usable_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def read_latest_items(crawl_db: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(usable runs, the newest item of each course across them, the whole crawl history)."""
+def read_latest_items(crawl_db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(usable runs, the whole crawl history); `_latest_items` streams the runs' items."""
     if not crawl_db.exists():
         raise BuildError("no crawl yet: run `skillstack crawl` first")
-    crawl = duckdb.connect(str(crawl_db), read_only=True)
-    try:
+    with duckdb.connect(str(crawl_db), read_only=True) as crawl:
         runs = usable_runs(crawl)
         if runs.empty:
             raise BuildError("no finished crawl run: run `skillstack crawl` first")
-        crawl.register("usable_runs", runs)
-        items = crawl.execute(
-            """
-            SELECT i.source, i.course_id, i.url, i.item, r.finished_at AS seen_at
-            FROM crawl_items i JOIN usable_runs r USING (run_id, source)
-            QUALIFY row_number() OVER (PARTITION BY i.source, i.course_id ORDER BY r.finished_at DESC) = 1
-            """
-        ).df()
         history = crawl.execute("SELECT * FROM crawl_runs ORDER BY started_at").df()
+    return runs, history
+
+
+def _latest_items(crawl_db: Path, runs: pd.DataFrame) -> Iterator[tuple]:
+    """The newest item of each course across the usable runs: (source, course_id, url, item JSON,
+    seen_at), read a batch at a time (a 250k-course crawl's raw JSON is gigabytes as Python strings,
+    and each item is needed only until it is normalised)."""
+    with duckdb.connect(str(crawl_db), read_only=True) as crawl:
+        crawl.register("usable_runs", runs[["source", "run_id", "finished_at"]])
+        cursor = crawl.execute(f"SELECT source, course_id, url, item, seen_at FROM ({_LATEST_ITEMS.format(db='')})")
+        while batch := cursor.fetchmany(ITEMS_PER_READ):
+            yield from batch
+
+
+# The newest item of each course across `usable_runs`, in the crawl database `{db}`.
+_LATEST_ITEMS = """
+    SELECT i.source, i.course_id, i.url, i.item, r.finished_at AS seen_at
+    FROM {db}crawl_items i JOIN usable_runs r USING (run_id, source)
+    QUALIFY row_number() OVER (PARTITION BY i.source, i.course_id ORDER BY r.finished_at DESC) = 1
+"""
+
+
+def _carry_unchanged_records(
+    con: duckdb.DuckDBPyConnection, crawl_db: Path, runs: pd.DataFrame, full_crawls: set[str], report: BuildReport
+) -> bool:
+    """When no item changed since the previous build, carry its records and courses over; True if it did.
+
+    The previous build grouped exactly these records, so reading every item into Python again,
+    normalising and grouping them (most of a no-change rebuild's time: ~80 s at 250k courses) would
+    give the same rows. This is decided in SQL: every item's hash (`item_hash`, taken the same way)
+    equals its active record's, no active record of a completely crawled source is missing, and the
+    items with no record at all (checked in Python, at most `CARRY_MAX_NEW_ITEMS`) make none.
+    Only `last_seen` moves, to the newest crawl that saw each record.
+    """
+    if not {"course_records", "courses", "catalog_meta"} <= previous_tables(con):
+        return False
+    meta = dict(con.execute("SELECT key, value FROM prev.catalog_meta").fetchall())
+    if meta.get("records") != RECORDS_KEY or "report" not in meta:
+        return False
+    con.execute(f"ATTACH {sql_string(crawl_db)} AS crawl (READ_ONLY)")
+    con.register("usable_runs", runs[["source", "run_id", "finished_at"]])
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE latest_items AS
+            SELECT source, course_id AS id, left(sha256(? || item), 32) AS item_hash, seen_at
+            FROM ({_LATEST_ITEMS.format(db="crawl.")})
+            """,
+            [NORMALISER_KEY],
+        )
+        if not _nothing_changed(con, full_crawls):
+            return False
+        con.execute(
+            """
+            INSERT INTO course_records BY NAME
+            SELECT r.* REPLACE (coalesce(l.seen_at, r.last_seen) AS last_seen)
+            FROM prev.course_records r LEFT JOIN latest_items l USING (id)
+            """
+        )
+        con.execute(
+            """
+            INSERT INTO courses BY NAME
+            SELECT c.* REPLACE (coalesce(s.last_seen, c.last_seen) AS last_seen)
+            FROM prev.courses c
+            LEFT JOIN (SELECT course_id, max(last_seen) AS last_seen FROM course_records GROUP BY course_id) s
+                ON s.course_id = c.id
+            """
+        )
+        before = json.loads(meta["report"])
+        report.merged = before.get("merged", 0)
+        report.merged_pairs = before.get("merged_pairs", {})
+        report.ambiguous = before.get("ambiguous", 0)
+        (report.records,) = con.execute("SELECT count(*) FROM course_records").fetchone()
+        report.courses, report.active = con.execute(
+            "SELECT count(*), count(*) FILTER (status = 'active') FROM courses"
+        ).fetchone()
+        for source, active in con.execute(
+            "SELECT l.source, count(*) FROM latest_items l JOIN course_records r USING (id) GROUP BY l.source"
+        ).fetchall():
+            _source_counts(report, source)["active"] = active
+        log.info("no item changed since the previous build: its %d records and %d courses carried over",
+                 report.records, report.courses)  # fmt: skip
+        return True
     finally:
-        crawl.close()
-    return runs, items, history
+        con.execute("DROP TABLE IF EXISTS latest_items")
+        con.unregister("usable_runs")
+        con.execute("DETACH crawl")
 
 
-def normalise_items(items: pd.DataFrame, previous: dict[str, dict] | None = None) -> list[dict]:
-    """The normalised record of each item; an item the previous build read unchanged (same raw JSON,
-    same normaliser code) reuses that build's values instead of being parsed and normalised again."""
+def _nothing_changed(con: duckdb.DuckDBPyConnection, full_crawls: set[str]) -> bool:
+    (items, distinct) = con.execute("SELECT count(*), count(DISTINCT id) FROM latest_items").fetchone()
+    if items != distinct:  # a course id under two sources: the Python path decides which record wins
+        return False
+    (changed,) = con.execute(
+        """
+        SELECT count(*) FROM latest_items l JOIN prev.course_records r USING (id)
+        WHERE r.item_hash IS DISTINCT FROM l.item_hash OR r.status <> 'active'
+        """
+    ).fetchone()
+    (gone,) = con.execute(
+        """
+        SELECT count(*) FROM prev.course_records r
+        WHERE r.status = 'active' AND r.source IN (SELECT unnest(?)) AND r.id NOT IN (SELECT id FROM latest_items)
+        """,
+        [sorted(full_crawls)],
+    ).fetchone()
+    if changed or gone:
+        return False
+    unknown = con.execute(
+        f"""
+        SELECT i.item FROM ({_LATEST_ITEMS.format(db="crawl.")}) i
+        WHERE i.course_id NOT IN (SELECT id FROM prev.course_records)
+        LIMIT {CARRY_MAX_NEW_ITEMS + 1}
+        """
+    ).fetchall()
+    if len(unknown) > CARRY_MAX_NEW_ITEMS:
+        return False
+    # An item without a name or URL makes no record (`normalise_items`); any other is new.
+    return not any(
+        course.get("name") and course.get("url") for course in (normalise_item(json.loads(i)) for (i,) in unknown)
+    )
+
+
+def normalise_items(items: Iterable[tuple], previous: dict[str, dict] | None = None) -> list[dict]:
+    """The normalised record of each (source, course_id, url, item JSON, seen_at) row; an item the
+    previous build read unchanged (same raw JSON, same normaliser code) reuses that build's values
+    instead of being parsed and normalised again."""
     previous = previous or {}
     courses: dict[str, dict] = {}
-    for row in items.itertuples(index=False):
-        item_hash = embed.content_hash(NORMALISER_KEY + row.item)
-        before = previous.get(row.course_id)
+    for source, course_id, _url, item, seen_at in items:
+        item_hash = embed.content_hash(NORMALISER_KEY + item)
+        before = previous.get(course_id)
         if before is not None and before.get("item_hash") == item_hash:
             course = _as_normalised(before)
         else:
-            course = normalise_item(json.loads(row.item))
+            course = normalise_item(json.loads(item))
         if not course.get("name") or not course.get("url"):
             continue
-        course["id"] = row.course_id
-        course["source"] = row.source
-        course["provider"] = course.get("provider") or row.source
-        course["seen_at"] = row.seen_at
+        course["id"] = course_id
+        course["source"] = source
+        course["provider"] = course.get("provider") or source
+        course["seen_at"] = seen_at
         course["item_hash"] = item_hash
         # A source may list a course twice in one run; the last record wins.
-        courses[row.course_id] = course
+        courses[course_id] = course
     return list(courses.values())
 
 
@@ -163,20 +288,10 @@ def _as_normalised(record: dict) -> dict:
     return course
 
 
-def _plain(value):
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = None) -> BuildReport:
     started = time.perf_counter()
     report = BuildReport()
-    runs, items, history = read_latest_items(crawl_db)
+    runs, history = read_latest_items(crawl_db)
     newest = runs.drop_duplicates("source", keep="last")
     report.sources = dict(zip(newest.source, newest.run_id, strict=True))
     # Only a source with a complete crawl may have courses marked removed: a limited or partial
@@ -187,29 +302,9 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
 
     carry = (*TAXONOMY_TABLES, "course_embeddings", "sentence_skills", "offers")
     with publishing(catalog_db, carry_over=carry) as con:
-        previous, previous_course_id = _previous_records(con)
-        tick = time.perf_counter()
-        fresh = normalise_items(items, previous)
-        report.timings["normalise"] = time.perf_counter() - tick
-        records = _merge_with_previous(fresh, previous, full_crawls, report)
-
-        tick = time.perf_counter()
-        grouping = dedupe.group_records(records, lambda chosen: _vectors(con, chosen, report))
-        rows = []
-        for group in grouping.groups:
-            course = dedupe.merge_group(group, previous_course_id)
-            course["content_hash"] = embed.content_hash(embedding_text(course))
-            for record in group:
-                record["course_id"] = course["id"]
-            rows.append(course)
-        report.records = len(records)
-        report.merged = grouping.merged_records
-        report.merged_pairs = dict(grouping.merged_pairs.most_common())
-        report.ambiguous = grouping.ambiguous
-        report.timings["dedupe"] = time.perf_counter() - tick
-
-        _write_rows(con, "courses", rows, COURSE_COLUMNS)
-        _write_rows(con, "course_records", records, ("course_id", *COURSE_COLUMNS, "item_hash"))
+        # The records live in Python only inside this call: the model's pass below reads the
+        # course texts back from the catalogue a chunk at a time, with the records freed.
+        _write_courses(con, crawl_db, runs, full_crawls, report)
         _record_offer_changes(con, built_at)
         con.register("crawl_history", history)
         con.execute("DELETE FROM crawl_runs")
@@ -229,12 +324,50 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
         report.skill_links = skills.link_course_skills(con)
         report.timings["link_skills"] = time.perf_counter() - tick
 
-        report.courses = len(rows)
-        report.active = sum(r["status"] == "active" for r in rows)
         report.seconds = time.perf_counter() - started
         _write_meta(con, {"built_at": built_at.isoformat(timespec="seconds"), "model": embed.MODEL_KEY,
+                          "linker": skills.linker_key(con), "records": RECORDS_KEY,
                           "report": json.dumps(report.as_dict(), default=str)})  # fmt: skip
     return report
+
+
+def _write_courses(con: duckdb.DuckDBPyConnection, crawl_db: Path, runs: pd.DataFrame, full_crawls: set[str],
+                   report: BuildReport) -> None:  # fmt: skip
+    """Normalise the items, merge them with the previous catalogue's records, group the records
+    into courses and write `courses` and `course_records`."""
+    tick = time.perf_counter()
+    if _carry_unchanged_records(con, crawl_db, runs, full_crawls, report):
+        report.timings["carry_records"] = time.perf_counter() - tick
+        return
+    previous, previous_course_id = _previous_records(con)
+    fresh = normalise_items(_latest_items(crawl_db, runs), previous)
+    report.timings["normalise"] = time.perf_counter() - tick
+    records = _merge_with_previous(fresh, previous, full_crawls, report)
+    del fresh, previous
+
+    tick = time.perf_counter()
+    grouping = dedupe.group_records(records, lambda chosen: _vectors(con, chosen, report))
+    rows = []
+    for group in grouping.groups:
+        course = dedupe.merge_group(group, previous_course_id)
+        course["content_hash"] = embed.content_hash(embedding_text(course))
+        for record in group:
+            record["course_id"] = course["id"]
+        rows.append(course)
+    report.records = len(records)
+    report.merged = grouping.merged_records
+    report.merged_pairs = dict(grouping.merged_pairs.most_common())
+    report.ambiguous = grouping.ambiguous
+    report.courses = len(rows)
+    report.active = sum(r["status"] == "active" for r in rows)
+    report.timings["dedupe"] = time.perf_counter() - tick
+    del grouping
+
+    tick = time.perf_counter()
+    _write_rows(con, "courses", rows, COURSE_COLUMNS)
+    del rows
+    _write_rows(con, "course_records", records, ("course_id", *COURSE_COLUMNS, "item_hash"))
+    report.timings["write"] = time.perf_counter() - tick
 
 
 def _previous_records(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict], dict[str, str]]:
@@ -243,14 +376,20 @@ def _previous_records(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict], 
     A catalogue built before de-duplication has no `course_records`: its courses are its records."""
     tables = previous_tables(con)
     if "course_records" in tables:
-        frame = con.execute("SELECT * FROM prev.course_records").df()
+        cursor = con.execute("SELECT * FROM prev.course_records")
     elif "courses" in tables:
-        frame = con.execute("SELECT *, id AS course_id FROM prev.courses").df()
+        cursor = con.execute("SELECT *, id AS course_id FROM prev.courses")
     else:
         return {}, {}
-    # NaN, arrays and numpy scalars back to None, lists and Python values, as a fresh record holds them.
-    records = {row["id"]: {key: _plain(value) for key, value in row.items()} for row in frame.to_dict("records")}
-    return records, {record_id: row.pop("course_id") for record_id, row in records.items()}
+    # Read as Python values (None, lists, floats, datetimes), as a fresh record holds them.
+    columns = [d[0] for d in cursor.description]
+    records, course_of = {}, {}
+    while batch := cursor.fetchmany(ITEMS_PER_READ):
+        for values in batch:
+            record = dict(zip(columns, values, strict=True))
+            course_of[record["id"]] = record.pop("course_id")
+            records[record["id"]] = record
+    return records, course_of
 
 
 def _merge_with_previous(
@@ -336,17 +475,45 @@ def _embed_missing(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> int:
 
 def _write_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], columns: tuple[str, ...]) -> None:
     """Write course rows into `courses` or `course_records` (a name from this module, never input)."""
-    frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows], columns=list(columns))
-    frame["extras"] = [json.dumps(e or {}, default=str, ensure_ascii=False) for e in frame["extras"]]
-    frame["skills_declared"] = [list(s) if s is not None and len(s) else [] for s in frame["skills_declared"]]
-    frame["hours"] = pd.to_numeric(frame["hours"], errors="coerce")
-    frame["price"] = pd.to_numeric(frame["price"], errors="coerce")
-    frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce")
-    frame["rating_count"] = pd.to_numeric(frame["rating_count"], errors="coerce").astype("Int64")
-    con.register("built_courses", frame)
+    # Column by column into Arrow, which DuckDB scans without converting each value: a DataFrame of
+    # 250k row dicts cost a second copy of every row and most of the write's time.
+    arrays = {}
+    for column in columns:
+        values = [row.get(column) for row in rows]
+        if column == "extras":
+            values = [json.dumps(e or {}, default=str, ensure_ascii=False) for e in values]
+        elif column == "skills_declared":
+            values = [[str(t) for t in s] if s is not None and len(s) else [] for s in values]
+        elif column in _NUMBER_COLUMNS:
+            values = [_number(v) for v in values]
+        elif column in ("first_seen", "last_seen"):
+            values = [v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in values]
+        else:
+            values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+        arrays[column] = pa.array(values, type=_ARROW_TYPES.get(column, pa.string()))
+    built = pa.table(arrays)
+    con.register("built_courses", built)
     names = ", ".join(columns)
     con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM built_courses")
     con.unregister("built_courses")
+
+
+_NUMBER_COLUMNS = ("hours", "price", "rating", "rating_count")
+_ARROW_TYPES = {
+    "hours": pa.float64(), "price": pa.float64(), "rating": pa.float64(), "rating_count": pa.float64(),
+    "skills_declared": pa.list_(pa.string()), "first_seen": pa.timestamp("us"), "last_seen": pa.timestamp("us"),
+}  # fmt: skip
+
+
+def _number(value) -> float | None:
+    """A float, or None for a missing, NaN, infinite or unreadable value (INTEGER columns cast on insert)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
 
 
 def _record_offer_changes(con: duckdb.DuckDBPyConnection, observed_at: datetime) -> None:

@@ -37,6 +37,7 @@ history and its links when a better source starts listing it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -118,6 +119,7 @@ def title_key(title: str | None) -> tuple[str, ...]:
     return tuple(key)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a few thousand institutions name every record
 def institution_key(institution: str | None) -> frozenset[str]:
     """An institution as compared: its words, folded, without "the", "of", "at"... (empty: none named)."""
     key = frozenset(word for word in _words(institution) if word not in _INSTITUTION_STOP_WORDS)
@@ -260,12 +262,8 @@ def merge_group(records: Sequence[dict], previous_course_id: dict[str, str]) -> 
     """One catalogue course from a group's records (best first); see the module docstring."""
     best = records[0]
     course = dict(best)
-    for unit in FIELD_UNITS:
-        source = next((r for r in records if not _is_missing(r.get(unit[0]))), best)
-        for name in unit:
-            course[name] = source.get(name)
-    for name in SINGLE_FIELDS:
-        course[name] = next((r.get(name) for r in records if not _is_missing(r.get(name))), best.get(name))
+    if len(records) > 1:  # (a course of one record, the usual case, takes every value from it)
+        _fill_from_others(course, records)
     tags: dict[str, str] = {}
     for record in records:
         for tag in record.get("skills_declared") if not _is_missing(record.get("skills_declared")) else ():
@@ -278,3 +276,14 @@ def merge_group(records: Sequence[dict], previous_course_id: dict[str, str]) -> 
     earlier = [previous_course_id[r["id"]] for r in records if r["id"] in previous_course_id]
     course["id"] = earlier[0] if earlier else best["id"]
     return course
+
+
+def _fill_from_others(course: dict, records: Sequence[dict]) -> None:
+    """Each field from the best record that states it (price, currency and access model together)."""
+    best = records[0]
+    for unit in FIELD_UNITS:
+        source = next((r for r in records if not _is_missing(r.get(unit[0]))), best)
+        for name in unit:
+            course[name] = source.get(name)
+    for name in SINGLE_FIELDS:
+        course[name] = next((r.get(name) for r in records if not _is_missing(r.get(name))), best.get(name))

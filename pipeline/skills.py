@@ -9,14 +9,17 @@ Evidence kept with every link:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import embed
+from pipeline import embed, skill_extract
+from pipeline.publish import previous_tables
 from pipeline.skill_extract import SkillExtractor, one_blas_thread, read_documents, split_sentences
 from pipeline.surfaces import insert_vectors
 from pipeline.taxonomy import taxonomy_loaded
@@ -40,6 +43,11 @@ EXTRACTOR_KEY = (
     f"|sent{DESCRIPTION_MAX_SENTENCES}|in-document"
 )
 
+# The linking code itself: a change to how links are made links every course again.
+_LINKER_CODE = hashlib.sha256(
+    b"".join(Path(module.__file__).read_bytes() for module in (skill_extract,)) + Path(__file__).read_bytes()
+).hexdigest()[:12]
+
 
 def skill_matrix(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], np.ndarray]:
     """(uris, labels, vectors) of every ESCO skill's preferred label."""
@@ -55,33 +63,77 @@ def skill_matrix(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], 
     return frame["uri"].tolist(), frame["label"].tolist(), np.vstack(frame["vector"].to_numpy()).astype(np.float32)
 
 
+def linker_key(con: duckdb.DuckDBPyConnection) -> str:
+    """What a course's links depend on besides its text: the ESCO skills and their vectors, the
+    extractor's setting and this code. Stored in `catalog_meta` as `linker`."""
+    (taxonomy_part,) = con.execute(
+        """
+        SELECT (SELECT count(*) || ':' || coalesce(sum(hash(uri, label, alt_labels)), 0) FROM skills) || '|' ||
+               (SELECT count(*) || ':' || coalesce(sum(hash(uri, surface, origin)), 0) FROM taxonomy_vectors
+                WHERE kind = 'skill' AND model = ?)
+        """,
+        [embed.MODEL_KEY],
+    ).fetchone()
+    return embed.content_hash(f"{EXTRACTOR_KEY}|{_LINKER_CODE}|{taxonomy_part}")
+
+
 def link_course_skills(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild `course_skills` for the active courses; returns the number of links."""
+    """Rebuild `course_skills` for the active courses; returns the number of links.
+
+    A course's links are a function of its text (name, declared tags, description: its
+    `content_hash`) and of `linker_key`: a course with the same id and text as in the previous
+    catalogue, linked with the same key, keeps its links, and only new or changed courses are linked.
+    """
     con.execute("DELETE FROM course_skills")
     if not taxonomy_loaded(con):
         log.warning("no taxonomy in the catalogue: courses are not linked to skills (run `skillstack taxonomy load`)")
         return 0
-    links = [_declared_exact_links(con)]
-    uris, _labels, matrix = skill_matrix(con)
-    if uris:
-        links.append(_declared_similar_links(con, uris, matrix))
-    links.append(_description_links(con))
-    frame = pd.concat([f for f in links if not f.empty], ignore_index=True) if any(not f.empty for f in links) else None
-    if frame is None:
-        return 0
-    # One link per (course, skill): the strongest evidence wins.
-    frame = frame.sort_values("score", ascending=False).drop_duplicates(["course_id", "skill_uri"])
-    con.register("new_links", frame)
-    con.execute("INSERT INTO course_skills SELECT course_id, skill_uri, score, evidence FROM new_links")
-    con.unregister("new_links")
-    return len(frame)
+    unchanged = "FALSE"
+    if _previous_linker(con) == linker_key(con):
+        unchanged = "EXISTS (SELECT 1 FROM prev.courses p WHERE p.id = c.id AND p.content_hash = c.content_hash " \
+                    "AND p.status = 'active')"  # fmt: skip
+        con.execute(
+            """
+            INSERT INTO course_skills SELECT l.* FROM prev.course_skills l
+            JOIN prev.courses p ON p.id = l.course_id AND p.status = 'active'
+            JOIN courses c ON c.id = p.id AND c.content_hash = p.content_hash AND c.status = 'active'
+            """
+        )
+    # The courses to link, for the three kinds of evidence below (a constant condition, no input).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE courses_to_link AS SELECT * FROM courses c "
+                f"WHERE c.status = 'active' AND NOT {unchanged}")  # fmt: skip
+    try:
+        links = [_declared_exact_links(con)]
+        uris, _labels, matrix = skill_matrix(con)
+        if uris:
+            links.append(_declared_similar_links(con, uris, matrix))
+        links.append(_description_links(con))
+    finally:
+        con.execute("DROP TABLE IF EXISTS courses_to_link")
+    frames = [f for f in links if not f.empty]
+    if frames:
+        # One link per (course, skill): the strongest evidence wins.
+        frame = pd.concat(frames, ignore_index=True)
+        frame = frame.sort_values("score", ascending=False).drop_duplicates(["course_id", "skill_uri"])
+        con.register("new_links", frame)
+        con.execute("INSERT INTO course_skills SELECT course_id, skill_uri, score, evidence FROM new_links")
+        con.unregister("new_links")
+    (count,) = con.execute("SELECT count(*) FROM course_skills").fetchone()
+    return count
+
+
+def _previous_linker(con: duckdb.DuckDBPyConnection) -> str | None:
+    if not {"catalog_meta", "course_skills", "courses"} <= previous_tables(con):
+        return None
+    row = con.execute("SELECT value FROM prev.catalog_meta WHERE key = 'linker'").fetchone()
+    return row[0] if row else None
 
 
 def _declared_exact_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         """
         WITH tags AS (
-            SELECT id AS course_id, unnest(skills_declared) AS tag FROM courses WHERE status = 'active'
+            SELECT id AS course_id, unnest(skills_declared) AS tag FROM courses_to_link
         ), labels AS (
             SELECT uri, lower(label) AS surface FROM skills
             UNION
@@ -94,9 +146,7 @@ def _declared_exact_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _declared_similar_links(con: duckdb.DuckDBPyConnection, uris: list[str], matrix: np.ndarray) -> pd.DataFrame:
-    tags = con.execute(
-        "SELECT id AS course_id, unnest(skills_declared) AS tag FROM courses WHERE status = 'active'"
-    ).df()
+    tags = con.execute("SELECT id AS course_id, unnest(skills_declared) AS tag FROM courses_to_link").df()
     if tags.empty:
         return tags
     unique_tags = sorted(set(tags["tag"]))
@@ -173,12 +223,7 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
     when some text needs reading (loading it takes seconds). Returns the number of texts embedded.
     """
     extracting = taxonomy_loaded(con) if extractor is None else extractor.ready
-    courses = con.execute(
-        """
-        SELECT content_hash, any_value(name), any_value(skills_declared), any_value(description)
-        FROM courses WHERE status = 'active' GROUP BY content_hash
-        """
-    ).fetchall()
+    hashes = [h for (h,) in con.execute("SELECT DISTINCT content_hash FROM courses WHERE status = 'active'").fetchall()]
     has_vector = {
         h for (h,) in con.execute("SELECT content_hash FROM course_embeddings WHERE model = ?",
                                   [embed.MODEL_KEY]).fetchall()
@@ -191,8 +236,9 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
             h for (h,) in con.execute("SELECT sentence_hash FROM sentence_skills WHERE extractor = ? AND score IS NULL",
                                       [EXTRACTOR_KEY]).fetchall()
         }  # fmt: skip
-    unread = {row[0] for row in courses if extracting and _read_marker(row[0]) not in was_read}
-    todo = [row for row in courses if row[0] not in has_vector or row[0] in unread]
+    unread = {h for h in hashes if extracting and _read_marker(h) not in was_read}
+    todo = [h for h in hashes if h not in has_vector or h in unread]
+    del hashes, was_read
     if unread and extractor is None:
         extractor = SkillExtractor.load(con)
     if not unread or not extractor.ready:
@@ -200,7 +246,16 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
     embedded = 0
     with one_blas_thread():
         for start in range(0, len(todo), DOCUMENTS_PER_PASS):
-            embedded += _read_chunk(con, extractor, todo[start : start + DOCUMENTS_PER_PASS], has_vector)
+            # The texts are fetched a chunk at a time: a 250k-course catalogue's texts are half a gigabyte.
+            rows = con.execute(
+                """
+                SELECT content_hash, any_value(name), any_value(skills_declared), any_value(description)
+                FROM courses WHERE status = 'active' AND content_hash IN (SELECT unnest(?))
+                GROUP BY content_hash
+                """,
+                [todo[start : start + DOCUMENTS_PER_PASS]],
+            ).fetchall()
+            embedded += _read_chunk(con, extractor, rows, has_vector)
             log.info("read %d of %d course texts (%d embedded)", min(start + DOCUMENTS_PER_PASS, len(todo)),
                      len(todo), embedded)  # fmt: skip
     return embedded
@@ -269,9 +324,7 @@ def _description_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     links are its `DESCRIPTION_SKILLS_PER_COURSE` best skills over its segments.
     """
     columns = ["course_id", "skill_uri", "score", "evidence"]
-    courses = con.execute(
-        "SELECT id, content_hash, name, skills_declared, description FROM courses WHERE status = 'active'"
-    ).fetchall()
+    courses = con.execute("SELECT id, content_hash, name, skills_declared, description FROM courses_to_link").fetchall()
     course_ids, keys, evidence = [], [], []
     documents: dict[str, CourseDocument] = {}
     for course_id, content_hash, name, declared, description in courses:
