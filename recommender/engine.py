@@ -2,28 +2,33 @@
 
 Everything a query needs is read once when the catalogue is opened (course metadata, the course
 vector matrix, the sparse course×skill link matrix, occupation label vectors), so a query is a
-few matrix products and no SQL.
+few matrix products and no SQL. What takes long to build from the catalogue is kept in `cache/`
+beside it (`taxonomy_indexes`, `course_indexes`), so only the first open of a build builds it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import pickle
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+import sklearn
 from scipy import sparse
 
 from pipeline import embed, skill_extract, store
 from pipeline.skill_extract import SkillExtractor
 from pipeline.skills import skill_matrix
 from recommender import goals as goals_module
+from recommender import lexical as lexical_module
 from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
 from recommender.lexical import Bm25Index
@@ -73,6 +78,10 @@ class Ranking:
 
 
 STACK_POOL = 100
+_RESULT_COLUMNS = (
+    "id", "name", "provider", "institution", "url", "credential", "hours", "price", "currency", "access_model", "level",
+    "in_language", "rating", "rating_count",
+)  # fmt: skip
 
 
 @dataclass
@@ -84,13 +93,14 @@ class Engine:
     lexical: Bm25Index
     prior: np.ndarray  # credential fit, quality and freshness, mixed: the goal-independent part of a score
     links: sparse.csr_matrix  # courses × skills, link score
-    link_evidence: dict[tuple[int, int], str]
+    link_evidence: np.ndarray  # per stored entry of `links` (its `data` order): an index into evidence_texts
+    evidence_texts: list[str]  # each distinct evidence of a link once
     skill_uris: list[str]
     skill_index: dict[str, int]
     skill_labels: list[str]
     skill_transversal: np.ndarray
     goals: GoalResolver
-    occupation_skills: pd.DataFrame
+    occupation_skills: dict[str, list[tuple[str, str]]]  # occupation uri -> [(skill uri, relation type)]
     skill_vector_uris: list[str]
     skill_vectors: np.ndarray
     skill_extractor: SkillExtractor
@@ -102,8 +112,9 @@ class Engine:
 
     @classmethod
     def open(cls, path: Path) -> Engine:
+        opened = _file_identity(path)
         with cls.connect(path) as con:
-            return cls._load(con, path)
+            return cls._load(con, path, opened)
 
     @staticmethod
     def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -116,36 +127,17 @@ class Engine:
             return con.execute(sql, parameters or []).df()
 
     @classmethod
-    def _load(cls, con: duckdb.DuckDBPyConnection, path: Path) -> Engine:
-        courses = con.execute(
-            """
-            SELECT c.id, c.name, c.provider, c.institution, c.url, c.credential, c.hours, c.price, c.currency,
-                   c.access_model, c.level, c.in_language, c.rating, c.rating_count, c.last_seen,
-                   concat_ws(' ', c.name, array_to_string(c.skills_declared, ', '), left(c.description, 400))
-                       AS lexical_text,
-                   e.vector
-            FROM courses c JOIN course_embeddings e ON e.content_hash = c.content_hash AND e.model = ?
-            WHERE c.status = 'active' ORDER BY c.id
-            """,
-            [embed.MODEL_KEY],
-        ).df()
-        lexical_texts = courses.pop("lexical_text").fillna("").tolist()
-        if courses.empty:
-            matrix = np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
-        else:
-            matrix = np.vstack(courses.pop("vector").to_numpy()).astype(np.float32)
+    def _load(cls, con: duckdb.DuckDBPyConnection, path: Path, opened: tuple | None = None) -> Engine:
         skills = con.execute("SELECT uri, label, reuse_level FROM skills ORDER BY uri").df()
         skill_index = {uri: i for i, uri in enumerate(skills["uri"])}
-        course_index = {cid: i for i, cid in enumerate(courses["id"])}
-        link_rows = con.execute("SELECT course_id, skill_uri, score, evidence FROM course_skills").df()
-        link_rows = link_rows[link_rows["course_id"].isin(course_index) & link_rows["skill_uri"].isin(skill_index)]
-        rows = link_rows["course_id"].map(course_index).to_numpy()
-        cols = link_rows["skill_uri"].map(skill_index).to_numpy()
-        links = sparse.csr_matrix(
-            (link_rows["score"].to_numpy(dtype=np.float32), (rows, cols)), shape=(len(courses), len(skills))
-        )
-        evidence = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), link_rows["evidence"], strict=True))
-        occupation_skills = con.execute("SELECT occupation_uri, skill_uri, relation_type FROM occupation_skills").df()
+        course_side = course_indexes(con, path, skills["uri"].tolist(), opened)
+        courses = course_side.courses
+        # Grouped once here: filtering the 124k relations per query cost ~10 ms, twice per recommendation.
+        occupation_skills: dict[str, list[tuple[str, str]]] = {}
+        for occupation, skill, relation in con.execute(
+            "SELECT occupation_uri, skill_uri, relation_type FROM occupation_skills"
+        ).fetchall():
+            occupation_skills.setdefault(occupation, []).append((skill, relation))
         meta = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall())
         skill_vector_uris, _labels, skill_vectors = skill_matrix(con)
         skill_by_label = dict(
@@ -172,13 +164,14 @@ class Engine:
             tools.setdefault(uri, []).append(example)
         return cls(
             path=path,
-            course_row=course_index,
-            courses=courses.reset_index(drop=True),
-            lexical=Bm25Index(lexical_texts),
-            prior=_prior_scores(courses),
-            course_matrix=matrix,
-            links=links,
-            link_evidence=evidence,
+            course_row=dict(zip(courses["id"].tolist(), range(len(courses)), strict=True)),
+            courses=courses,
+            lexical=course_side.lexical,
+            prior=course_side.prior,
+            course_matrix=course_side.course_matrix,
+            links=course_side.links,
+            link_evidence=course_side.link_evidence,
+            evidence_texts=course_side.evidence_texts,
             skill_uris=skills["uri"].tolist(),
             skill_index=skill_index,
             skill_labels=skills["label"].tolist(),
@@ -219,9 +212,8 @@ class Engine:
 
     def required_skills(self, occupation_uri: str) -> dict[str, float]:
         """Skill uri → weight: essential above optional, transversal skills down-weighted."""
-        rows = self.occupation_skills[self.occupation_skills["occupation_uri"] == occupation_uri]
         weights: dict[str, float] = {}
-        for uri, relation in zip(rows["skill_uri"], rows["relation_type"], strict=True):
+        for uri, relation in self.occupation_skills.get(occupation_uri, ()):
             idx = self.skill_index.get(uri)
             if idx is None:
                 continue
@@ -234,8 +226,7 @@ class Engine:
     def describe_required(self, occupation_uri: str) -> list[tuple[str, str, float, bool, bool]]:
         """(uri, label, weight, essential, transversal) of the occupation's skills, heaviest first."""
         weights = self.required_skills(occupation_uri)
-        rows = self.occupation_skills[self.occupation_skills["occupation_uri"] == occupation_uri]
-        essential = set(rows.loc[rows["relation_type"] == "essential", "skill_uri"])
+        essential = {uri for uri, relation in self.occupation_skills.get(occupation_uri, ()) if relation == "essential"}
         described = [
             (uri, self.skill_label(uri), w, uri in essential, bool(self.skill_transversal[self.skill_index[uri]]))
             for uri, w in weights.items()
@@ -367,10 +358,12 @@ class Engine:
         return mask
 
     def result_row(self, i: int, score: float, weights: np.ndarray) -> dict:
-        row = self.courses.iloc[i]
+        # Each column's value, not `iloc[i]`: building a mixed-type row Series cost 4x as much.
+        row = {name: self.courses[name].array[i] for name in _RESULT_COLUMNS}
         start, end = self.links.indptr[i], self.links.indptr[i + 1]
         skill_cols = self.links.indices[start:end]
         covered = sorted((int(s) for s in skill_cols if weights[s] > 0), key=lambda s: -weights[s])
+        entry = {int(s): start + j for j, s in enumerate(skill_cols)}
         return {
             "course_id": row["id"],
             "title": row["name"],
@@ -388,7 +381,7 @@ class Engine:
             "rating": _none(row["rating"]),
             "rating_count": int(row["rating_count"]) if _none(row["rating_count"]) is not None else None,
             "matched_skills": tuple(self.skill_labels[s] for s in covered),
-            "evidence": tuple(self.link_evidence.get((i, s), "") for s in covered),
+            "evidence": tuple(self.evidence_texts[self.link_evidence[entry[s]]] for s in covered),
         }
 
     # ------------------------------------------------------------------ providers, one course, sources
@@ -623,3 +616,199 @@ def _taxonomy_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
         [embed.MODEL_KEY],
     ).fetchone()
     return hashlib.sha256("|".join([embed.MODEL_KEY, _INDEX_CODE, *map(str, parts)]).encode()).hexdigest()[:20]
+
+
+# ---------------------------------------------------------------- indexes built from the courses of one build
+
+
+@dataclass(frozen=True)
+class CourseIndexes:
+    courses: pd.DataFrame  # active courses by id, row i ↔ course_matrix[i] ↔ links[i]
+    course_matrix: np.ndarray
+    lexical: Bm25Index
+    prior: np.ndarray
+    links: sparse.csr_matrix
+    link_evidence: np.ndarray
+    evidence_texts: list[str]
+
+
+# What the kept course indexes depend on besides the build: the code that reads and builds them, and
+# the libraries whose objects are pickled.
+_COURSE_INDEX_CODE = hashlib.sha256(
+    Path(__file__).read_bytes()
+    + Path(lexical_module.__file__).read_bytes()
+    + f"{pd.__version__}|{sklearn.__version__}|{np.__version__}".encode()
+).hexdigest()[:12]
+_COURSE_INDEX_PREFIX = "course-indexes-"
+
+
+def course_indexes(
+    con: duckdb.DuckDBPyConnection, catalog_path: Path, skill_uris: list[str], opened: tuple | None = None
+) -> CourseIndexes:
+    """The course frame, vector matrix, BM25 index and skill links of the catalogue's courses.
+
+    They grow with the catalogue (16.9 s to build at 250k courses) and change only with a build, so
+    they are kept in `cache/` beside the catalogue, one directory per build (its `built_at` and
+    report, the skill columns, this code), written by the first open of a build and read by every
+    later one: the vector matrix is memory-mapped read-only (processes serving the same build share
+    its pages), the rest is one pickle. `opened` is the identity of the catalogue file when the
+    connection was made: indexes built from a catalogue that has since been replaced are served but
+    not kept, so they never displace the indexes of the newer build.
+    """
+    cache_dir = catalog_path.parent / "cache"
+    kept = cache_dir / f"{_COURSE_INDEX_PREFIX}{_course_fingerprint(con, skill_uris)}"
+    try:
+        return _read_course_indexes(kept)
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a truncated or damaged directory is rebuilt, never fatal
+        log.warning("rebuilding the course indexes: %s cannot be read (%s)", kept, exc)
+    built = _build_course_indexes(con, skill_uris)
+    if opened is not None and _file_identity(catalog_path) != opened:
+        log.info("not keeping the course indexes: %s was replaced while they were built", catalog_path)
+        return built
+    try:
+        _keep_course_indexes(kept, built)
+    except OSError as exc:  # a read-only home still serves, it only opens slower
+        log.warning("cannot keep the course indexes in %s: %s", cache_dir, exc)
+    return built
+
+
+def _course_fingerprint(con: duckdb.DuckDBPyConnection, skill_uris: list[str]) -> str:
+    """This build of the catalogue: every build writes its time and report into `catalog_meta`; the
+    skill columns are hashed too, since `taxonomy load` replaces the skills and carries the rest over."""
+    meta = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall())
+    build = [meta.get("built_at") or "", meta.get("report") or "", meta.get("model") or ""]
+    skills = hashlib.sha256("\n".join(skill_uris).encode()).hexdigest()
+    return hashlib.sha256("|".join([embed.MODEL_KEY, _COURSE_INDEX_CODE, *build, skills]).encode()).hexdigest()[:20]
+
+
+def _build_course_indexes(con: duckdb.DuckDBPyConnection, skill_uris: list[str]) -> CourseIndexes:
+    # Arrow, not a DataFrame, for the vectors: 250k FLOAT[384] lists become one float32 buffer instead
+    # of 250k small arrays to stack (4 s at 250k).
+    table = con.execute(
+        """
+        SELECT c.id, c.name, c.provider, c.institution, c.url, c.credential, c.hours, c.price, c.currency,
+               c.access_model, c.level, c.in_language, c.rating, c.rating_count, c.last_seen,
+               concat_ws(' ', c.name, array_to_string(c.skills_declared, ', '), left(c.description, 400))
+                   AS lexical_text,
+               e.vector
+        FROM courses c JOIN course_embeddings e ON e.content_hash = c.content_hash AND e.model = ?
+        WHERE c.status = 'active' ORDER BY c.id
+        """,
+        [embed.MODEL_KEY],
+    ).to_arrow_table()
+    vectors = table.column("vector").combine_chunks()
+    if len(vectors):
+        matrix = vectors.flatten().to_numpy().astype(np.float32, copy=False).reshape(len(vectors), embed.DIMENSIONS)
+    else:
+        matrix = np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
+    courses = table.drop_columns(["vector"]).to_pandas()
+    courses["rating_count"] = courses["rating_count"].astype("Int32")
+    lexical_texts = courses.pop("lexical_text").fillna("").tolist()
+
+    skill_index = {uri: i for i, uri in enumerate(skill_uris)}
+    course_index = {cid: i for i, cid in enumerate(courses["id"])}
+    link_rows = con.execute("SELECT course_id, skill_uri, score, evidence FROM course_skills").df()
+    link_rows = link_rows[link_rows["course_id"].isin(course_index) & link_rows["skill_uri"].isin(skill_index)]
+    rows = link_rows["course_id"].map(course_index).to_numpy(dtype=np.int64)
+    cols = link_rows["skill_uri"].map(skill_index).to_numpy(dtype=np.int64)
+    links = sparse.csr_matrix(
+        (link_rows["score"].to_numpy(dtype=np.float32), (rows, cols)), shape=(len(courses), len(skill_uris))
+    )
+    links.sum_duplicates()
+    # Each stored entry's evidence, in the entries' order (a course's skills by column); a pair linked
+    # twice keeps the last evidence, as a dict keyed by (row, column) did.
+    codes, texts = pd.factorize(link_rows["evidence"])
+    entry_keys = np.repeat(np.arange(links.shape[0], dtype=np.int64), np.diff(links.indptr)) * links.shape[1]
+    entry_keys += links.indices
+    evidence = np.zeros(links.nnz, dtype=np.int32)
+    evidence[np.searchsorted(entry_keys, rows * links.shape[1] + cols)] = codes
+    return CourseIndexes(
+        courses=courses,
+        course_matrix=matrix,
+        lexical=Bm25Index(lexical_texts),
+        prior=_prior_scores(courses),
+        links=links,
+        link_evidence=evidence,
+        evidence_texts=[str(text) for text in texts] or [""],
+    )
+
+
+def _read_course_indexes(directory: Path) -> CourseIndexes:
+    with (directory / "indexes.pickle").open("rb") as handle:
+        parts = pickle.load(handle)  # our own file, written below; same trust as the catalogue
+    # Read-only and shared: a query only reads the matrix, and the page cache holds it once for every
+    # process serving this build. A plain ndarray view, so products return plain arrays.
+    matrix = np.load(directory / "vectors.npy", mmap_mode="r").view(np.ndarray)
+    if matrix.shape != (len(parts["courses"]), embed.DIMENSIONS) or parts["links"].shape[0] != len(matrix):
+        raise ValueError(f"the parts disagree: {matrix.shape} vectors, {parts['links'].shape} links")
+    return CourseIndexes(course_matrix=matrix, **parts)
+
+
+def _keep_course_indexes(directory: Path, indexes: CourseIndexes) -> None:
+    """Write the directory whole under a staging name and rename it into place, then delete the
+    directories of other builds: a reader sees a complete directory or none."""
+    cache_dir = directory.parent
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = cache_dir / f".{directory.name}.{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        np.save(staging / "vectors.npy", np.ascontiguousarray(indexes.course_matrix, dtype=np.float32))
+        parts = {
+            "courses": indexes.courses,
+            "lexical": indexes.lexical,
+            "prior": indexes.prior,
+            "links": indexes.links,
+            "link_evidence": indexes.link_evidence,
+            "evidence_texts": indexes.evidence_texts,
+        }
+        with (staging / "indexes.pickle").open("wb") as handle:
+            pickle.dump(parts, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        if directory.exists():  # unreadable (we only write after a failed read): move it out of the way
+            _remove_dir(directory)
+        try:
+            os.replace(staging, directory)
+        except OSError:
+            if not directory.is_dir():
+                raise
+            # another process kept the same build first: theirs serves
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for old in cache_dir.glob(f"{_COURSE_INDEX_PREFIX}*"):
+        if old != directory:
+            _remove_dir(old)
+    for dead in cache_dir.glob(f".{_COURSE_INDEX_PREFIX}*.*"):  # staging of a writer that died
+        if not _process_alive(dead.suffix.lstrip(".")):
+            shutil.rmtree(dead, ignore_errors=True)
+
+
+def _remove_dir(directory: Path) -> None:
+    """Rename first, then delete: the name disappears at once, and a process that memory-mapped a file
+    inside keeps reading it until it closes."""
+    trash = directory.with_name(f".{directory.name}.{os.getpid()}.removed")
+    try:
+        os.replace(directory, trash)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _process_alive(pid: str) -> bool:
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _file_identity(path: Path) -> tuple | None:
+    with contextlib.suppress(OSError):
+        stat = os.stat(path)
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return None

@@ -1,7 +1,8 @@
 """`skillstack nightly`: taxonomy if missing, crawl every source, build, publish — locked, reported.
 
 Wiring only: each step is a layer's own function; this module adds the lock, the run report and
-the exit codes cron needs.
+the exit codes cron needs. After a publish it opens the new catalogue once, so the indexes kept
+beside it are built by the nightly and not by the first user of the morning.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +26,11 @@ EXIT_OK = 0
 EXIT_SOME_SOURCES_FAILED = 3  # a catalogue was published without them
 EXIT_NOTHING_PUBLISHED = 4
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another nightly holds the lock; cron may simply try again later
+
+# Opening a 250k-course catalogue for the first time takes ~30 s on two busy cores.
+WARM_TIMEOUT_S = 1800
+
+log = logging.getLogger(__name__)
 
 
 class NightlyLockedError(Exception):
@@ -56,6 +65,7 @@ class NightlyReport:
     sources: list[dict] = field(default_factory=list)
     catalogue: dict = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # went wrong without failing the run (no exit code)
     published: bool = False
     exit_code: int = EXIT_OK
     seconds: float = 0.0
@@ -84,6 +94,7 @@ class NightlyReport:
             )
         lines.append("published: yes" if self.published else "published: NO — the previous catalogue keeps serving")
         lines.extend(f"failed: {f}" for f in self.failures)
+        lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
 
@@ -96,8 +107,12 @@ def run_nightly(
     build: Callable[[], object],
     sources: list[str] | None = None,
     limit: int | None = None,
+    warm: Callable[[], object] | None = None,
 ) -> NightlyReport:
     """Run the steps under the lock and write the report; never raises for a failed step.
+
+    `warm` (default: open the published catalogue, `warm_indexes`) runs after a publish; when it
+    fails the catalogue still serves, so the run only logs it and notes a warning.
 
     NightlyLockedError, before anything ran, when another nightly holds the lock.
     """
@@ -135,6 +150,16 @@ def run_nightly(
         except Exception as exc:
             report.failures.append(f"build: {_one_line(exc)}")
         report.step_seconds["build"] = round(time.perf_counter() - tick, 1)
+
+        if report.published:
+            tick = time.perf_counter()
+            try:
+                (warm or (lambda: warm_indexes(paths.catalog_db)))()
+                report.step_seconds["warm"] = round(time.perf_counter() - tick, 1)
+                log.info("catalogue indexes warmed in %.1f s", time.perf_counter() - tick)
+            except Exception as exc:
+                log.warning("could not warm the catalogue indexes: %s", _one_line(exc))
+                report.warnings.append(f"warm: {_one_line(exc)}")
     if not report.published:
         report.exit_code = EXIT_NOTHING_PUBLISHED
     elif report.failures:
@@ -143,6 +168,28 @@ def run_nightly(
     report.finished_at = _now()
     write_report(paths.reports, report)
     return report
+
+
+def warm_indexes(catalog_path: Path) -> None:
+    """Open the published catalogue once: the first open of a build builds the course indexes and
+    keeps them beside it (`recommender.engine.course_indexes`); every later open reads them.
+
+    In a process of its own: the open takes a few GB at 250k courses, which a child returns when it
+    ends, and a child killed for memory leaves this run able to write its report.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _WARM_CODE, str(catalog_path)],
+        capture_output=True,
+        text=True,
+        timeout=WARM_TIMEOUT_S,
+        check=False,
+    )
+    if result.returncode != 0:
+        last = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
+        raise RuntimeError(f"opening {catalog_path} failed: {last[0]}")
+
+
+_WARM_CODE = "import sys, pathlib; from recommender.engine import Engine; Engine.open(pathlib.Path(sys.argv[1]))"
 
 
 def _failed(summary) -> bool:

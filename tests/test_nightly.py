@@ -22,6 +22,9 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
+from recommender import engine
+from skillstack.nightly import run_nightly
+from skillstack.settings import Paths
 from tests.conftest import MIRROR_DIR
 
 pytestmark = pytest.mark.slow
@@ -150,8 +153,43 @@ def test_the_report_has_each_source_the_catalogue_and_no_failure(lock_story):
     finally:
         con.close()
     assert (catalogue["courses"], catalogue["active"]) == (courses, active)
-    assert set(report["step_seconds"]) == {"taxonomy", "crawl", "build"}
-    assert report["seconds"] >= report["step_seconds"]["build"]
+    assert set(report["step_seconds"]) == {"taxonomy", "crawl", "build", "warm"}
+    assert report["seconds"] >= report["step_seconds"]["build"] + report["step_seconds"]["warm"]
+    assert report["warnings"] == []
+
+
+def test_the_published_catalogue_is_warmed_so_the_next_open_reads_its_indexes(lock_story, monkeypatch):
+    # The nightly opened the catalogue it published: the course indexes of that build are kept...
+    [kept] = (lock_story.home / "cache").glob("course-indexes-*")
+    assert {p.name for p in kept.iterdir()} == {"vectors.npy", "indexes.pickle"}
+    # ...and are what the next open reads, without building anything.
+    monkeypatch.setattr(engine, "_build_course_indexes", _fail_if_built)
+    assert len(engine.Engine.open(lock_story.home / "catalog.duckdb").courses) > 0
+
+
+def _fail_if_built(*_args):
+    raise AssertionError("the course indexes of the published catalogue were not warmed")
+
+
+def test_a_failed_warm_is_a_warning_and_keeps_the_exit_code(tmp_path: Path):
+    """A build that published but left nothing the recommender can open: the warm (a real child
+    process opening the catalogue) fails, and the run still exits 0, saying why."""
+    home = tmp_path / "home"
+    (home / "catalog.duckdb").parent.mkdir(parents=True)
+    (home / "catalog.duckdb").write_bytes(b"not a database")
+
+    def build():
+        return SimpleNamespace(as_dict=dict, per_source={})
+
+    report = run_nightly(
+        Paths(home), load_taxonomy=lambda: None, taxonomy_present=lambda: True, crawl=list, build=build
+    )
+    assert (report.published, report.exit_code, report.failures) == (True, 0, [])
+    [warning] = report.warnings
+    assert warning.startswith(f"warm: opening {home / 'catalog.duckdb'} failed: ")
+    assert "warm" not in report.step_seconds
+    [summary] = (home / "reports").glob("*.txt")
+    assert f"warning: {warning}" in summary.read_text(encoding="utf-8")
 
 
 def test_the_human_summary_is_printed_and_kept_beside_the_json(lock_story):

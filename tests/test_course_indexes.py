@@ -1,0 +1,148 @@
+"""The course indexes kept beside the catalogue (`recommender.engine.course_indexes`), on real catalogues.
+
+The first open of a build builds them and keeps them in `cache/`; later opens read them and answer
+exactly as a cold build does; a new build (a new `built_at`) is never served the old ones; a damaged
+directory is rebuilt with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender import engine as engine_module
+from recommender.api import Filters
+from recommender.engine import Engine
+from tests.conftest import run_skillstack
+
+pytestmark = pytest.mark.slow
+
+GOALS = ("data analyst", "I want to build websites", "project manager")
+
+
+def _copy_home(built_home: Path, home: Path) -> Path:
+    home.mkdir()
+    for name in ("catalog.duckdb", "crawl.duckdb"):
+        shutil.copy2(built_home / name, home / name)
+    return home / "catalog.duckdb"
+
+
+def _kept(home: Path) -> list[Path]:
+    return sorted((home / "cache").glob("course-indexes-*"))
+
+
+def _answers(eng: Engine) -> list:
+    """What a user sees for a few goals: the ranked results (scores, skills, evidence) and the stack."""
+    answers = []
+    for goal in GOALS:
+        [occupation] = eng.resolve_goal(goal, k=1)
+        required = eng.required_skills(occupation.uri)
+        ranking = eng.rank(goal, occupation, required, Filters(), k=10)
+        answers.append((ranking.results, eng.stack(ranking, required), ranking.scores.tolist()))
+    return answers
+
+
+def _no_build(*_args):
+    raise AssertionError("the course indexes were built again instead of read")
+
+
+def test_a_second_open_reads_the_kept_indexes_and_answers_as_a_cold_build(
+    built_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    catalog = _copy_home(built_home, tmp_path / "home")
+    cold = Engine.open(catalog)
+    [kept] = _kept(tmp_path / "home")
+    assert {p.name for p in kept.iterdir()} == {"vectors.npy", "indexes.pickle"}
+
+    with monkeypatch.context() as patched:
+        patched.setattr(engine_module, "_build_course_indexes", _no_build)
+        warm = Engine.open(catalog)
+    assert _kept(tmp_path / "home") == [kept]
+    # The vectors are mapped read-only from the kept file: several processes share one copy.
+    assert not warm.course_matrix.flags.writeable
+
+    pd.testing.assert_frame_equal(warm.courses, cold.courses)
+    assert np.array_equal(warm.course_matrix, cold.course_matrix)
+    assert (warm.links != cold.links).nnz == 0
+    assert np.array_equal(warm.prior, cold.prior)
+    assert warm.course_row == cold.course_row
+    assert _answers(warm) == _answers(cold)
+    # Evidence is still there for the results, read from the kept indexes: a real declared tag or sentence.
+    evidence = [e for results, _stack, _scores in _answers(warm) for r in results for e in r["evidence"]]
+    assert evidence
+    assert all(e.startswith(("declared", "title", "description")) for e in evidence), evidence[:5]
+
+    # And each link's evidence is the catalogue's own.
+    con = duckdb.connect(str(catalog), read_only=True)
+    try:
+        links = con.execute("SELECT course_id, skill_uri, evidence FROM course_skills").fetchall()
+    finally:
+        con.close()
+    for course_id, skill_uri, text in links[:: max(1, len(links) // 500)]:
+        row, col = warm.course_row[course_id], warm.skill_index[skill_uri]
+        start, end = warm.links.indptr[row], warm.links.indptr[row + 1]
+        [entry] = np.flatnonzero(warm.links.indices[start:end] == col) + start
+        assert warm.evidence_texts[warm.link_evidence[entry]] == text
+
+
+def test_a_republished_catalogue_is_never_served_the_old_indexes(built_home: Path, tmp_path: Path):
+    home = tmp_path / "home"
+    catalog = _copy_home(built_home, home)
+    Engine.open(catalog)
+    [first] = _kept(home)
+
+    # A publish as `build` does it: a new file, with a new build time, renamed over the catalogue.
+    staging = catalog.with_name(".catalog.duckdb.test.building")
+    shutil.copy2(catalog, staging)
+    con = duckdb.connect(str(staging))
+    try:
+        [course_id] = con.execute("SELECT min(id) FROM courses WHERE status = 'active'").fetchone()
+        con.execute("UPDATE courses SET name = 'Renamed by the next build' WHERE id = ?", [course_id])
+        con.execute("UPDATE catalog_meta SET value = '2099-01-01T00:00:00' WHERE key = 'built_at'")
+    finally:
+        con.close()
+    os.replace(staging, catalog)
+
+    republished = Engine.open(catalog)
+    assert republished.courses.loc[republished.course_row[course_id], "name"] == "Renamed by the next build"
+    [second] = _kept(home)
+    assert second != first  # the old build's indexes are gone, the new one's kept
+
+    # A real build publishes a new build time, so a new key, even when nothing changed.
+    run_skillstack(home, "build")
+    rebuilt = Engine.open(catalog)
+    [third] = _kept(home)
+    assert third not in (first, second)
+    assert rebuilt.courses.loc[rebuilt.course_row[course_id], "name"] != "Renamed by the next build"
+
+
+@pytest.mark.parametrize("damaged", ["indexes.pickle", "vectors.npy"])
+def test_a_damaged_kept_index_is_rebuilt_with_a_warning_never_an_error(
+    built_home: Path, tmp_path: Path, damaged: str, caplog: pytest.LogCaptureFixture
+):
+    catalog = _copy_home(built_home, tmp_path / "home")
+    first = Engine.open(catalog)
+    [kept] = _kept(tmp_path / "home")
+    target = kept / damaged
+    target.write_bytes(target.read_bytes()[: target.stat().st_size // 3])  # a truncated write
+
+    with caplog.at_level(logging.WARNING, logger="recommender.engine"):
+        repaired = Engine.open(catalog)
+    assert "rebuilding the course indexes" in caplog.text
+    assert _answers(repaired) == _answers(first)
+
+    # The rebuilt directory replaced the damaged one and is read from now on.
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="recommender.engine"):
+        again = Engine.open(catalog)
+    assert "rebuilding" not in caplog.text
+    assert _kept(tmp_path / "home") == [kept]
+    assert _answers(again) == _answers(first)
+    assert not list((tmp_path / "home" / "cache").glob(".course-indexes-*"))  # no staging left behind
