@@ -48,6 +48,7 @@ RECORDS_KEY = hashlib.sha256(
 # makes a record (an item without a name or URL is skipped) before the previous records are carried over.
 CARRY_MAX_NEW_ITEMS = 1000
 
+BUILD_DUCKDB_MEMORY = "2GB"
 # Rows fetched from DuckDB at a time when streaming items and previous records.
 ITEMS_PER_READ = 5000
 
@@ -302,6 +303,9 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
 
     carry = (*TAXONOMY_TABLES, "course_embeddings", "sentence_skills", "offers")
     with publishing(catalog_db, carry_over=carry) as con:
+        # DuckDB's buffers beside the model and the records: its default (80 % of the machine)
+        # would let a 250k build's inserts and joins hold gigabytes that spilling to disk avoids.
+        con.execute(f"SET memory_limit = '{BUILD_DUCKDB_MEMORY}'")
         # The records live in Python only inside this call: the model's pass below reads the
         # course texts back from the catalogue a chunk at a time, with the records freed.
         _write_courses(con, crawl_db, runs, full_crawls, report)

@@ -205,7 +205,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             + ", ".join(sources or [name for name, _ in list_sources()])
         )
         print(f"3. build and publish {paths.catalog_db} (atomic rename; the old one serves until then)")
-        print(f"4. write the run report into {paths.reports}")
+        print("4. open the new catalogue once, so its indexes are built and kept for the first reader")
+        print(f"5. write the run report into {paths.reports}")
         return 0
 
     def load_taxonomy() -> None:

@@ -260,7 +260,8 @@ def test_dry_run_says_what_it_would_do_and_does_nothing(tmp_path: Path):
     assert "2. crawl the sources into" in out
     assert out.split("2. crawl", 1)[1].splitlines()[0].endswith("at most 5 items each: udemy_kaggle_2017")
     assert "3. build and publish" in out
-    assert "4. write the run report into" in out
+    assert "4. open the new catalogue once" in out
+    assert "5. write the run report into" in out
     assert not home.exists()
 
 
