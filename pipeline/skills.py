@@ -103,11 +103,11 @@ def link_course_skills(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(f"CREATE OR REPLACE TEMP TABLE courses_to_link AS SELECT * FROM courses c "
                 f"WHERE c.status = 'active' AND NOT {unchanged}")  # fmt: skip
     try:
-        links = [_declared_exact_links(con)]
+        links = [_declared_exact_links(con, "courses_to_link")]
         uris, _labels, matrix = skill_matrix(con)
         if uris:
-            links.append(_declared_similar_links(con, uris, matrix))
-        links.append(_description_links(con))
+            links.append(_declared_similar_links(con, uris, matrix, "courses_to_link"))
+        links.append(_description_links(con, "courses_to_link"))
     finally:
         con.execute("DROP TABLE IF EXISTS courses_to_link")
     frames = [f for f in links if not f.empty]
@@ -129,11 +129,16 @@ def _previous_linker(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
-def _declared_exact_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+# The courses the link functions read: every active one, or `link_course_skills`'s temporary table
+# of those to link. Always one of these constants, never input.
+ACTIVE_COURSES = "(SELECT * FROM courses WHERE status = 'active')"
+
+
+def _declared_exact_links(con: duckdb.DuckDBPyConnection, courses: str = ACTIVE_COURSES) -> pd.DataFrame:
     return con.execute(
-        """
+        f"""
         WITH tags AS (
-            SELECT id AS course_id, unnest(skills_declared) AS tag FROM courses_to_link
+            SELECT id AS course_id, unnest(skills_declared) AS tag FROM {courses}
         ), labels AS (
             SELECT uri, lower(label) AS surface FROM skills
             UNION
@@ -145,8 +150,10 @@ def _declared_exact_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def _declared_similar_links(con: duckdb.DuckDBPyConnection, uris: list[str], matrix: np.ndarray) -> pd.DataFrame:
-    tags = con.execute("SELECT id AS course_id, unnest(skills_declared) AS tag FROM courses_to_link").df()
+def _declared_similar_links(
+    con: duckdb.DuckDBPyConnection, uris: list[str], matrix: np.ndarray, courses: str = ACTIVE_COURSES
+) -> pd.DataFrame:
+    tags = con.execute(f"SELECT id AS course_id, unnest(skills_declared) AS tag FROM {courses}").df()
     if tags.empty:
         return tags
     unique_tags = sorted(set(tags["tag"]))
@@ -317,17 +324,17 @@ def _findings(
     return rows
 
 
-def _description_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _description_links(con: duckdb.DuckDBPyConnection, courses: str = ACTIVE_COURSES) -> pd.DataFrame:
     """Skills named in a course's title or description sentences, each with the sentence that names it.
 
     What the extractor found is read from `sentence_skills` (`read_courses` fills it); a course's
     links are its `DESCRIPTION_SKILLS_PER_COURSE` best skills over its segments.
     """
     columns = ["course_id", "skill_uri", "score", "evidence"]
-    courses = con.execute("SELECT id, content_hash, name, skills_declared, description FROM courses_to_link").fetchall()
+    rows = con.execute(f"SELECT id, content_hash, name, skills_declared, description FROM {courses}").fetchall()
     course_ids, keys, evidence = [], [], []
     documents: dict[str, CourseDocument] = {}
-    for course_id, content_hash, name, declared, description in courses:
+    for course_id, content_hash, name, declared, description in rows:
         document = documents.get(content_hash)
         if document is None:
             document = documents[content_hash] = CourseDocument.of(content_hash, name, declared, description)
