@@ -15,8 +15,11 @@ score in [0, 1]-ish, and their weighted sum ranks the occupations:
 - `lexical`: character 3–4-gram TF-IDF cosine over the ESCO labels and O*NET titles: tolerant of
   typos ("ux desinger") and of words the sentence model knows poorly (acronyms, tool names).
 
-A goal equal to a label (ignoring case and spacing) adds `exact` to that occupation. The weights
-were tuned on the "tune" half of the job-title benchmark (recommender/evaluate_goals.py).
+A goal equal to a label (ignoring case and spacing) adds `exact` to that occupation, and `brevity`
+gives a small edge to occupations with shorter preferred labels (vacancy titles name plain jobs —
+"welder", not "spot welder"). Vacancy-title noise (seniority words, gender tags, "urgent", a trailing location) is
+stripped before matching (`strip_vacancy_noise`). The weights were tuned on the "tune" half of the
+job-title benchmark (recommender/evaluate_goals.py); what was tried and left out is listed there.
 Everything but the one `encode` call is precomputed in `load`, so a query is one dense product
 with the surface matrix, one sparse product with the n-gram matrix and a few gathers.
 """
@@ -24,7 +27,9 @@ with the surface matrix, one sparse product with the n-gram matrix and a few gat
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 import duckdb
@@ -34,6 +39,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+from threadpoolctl import ThreadpoolController
 
 from pipeline import embed
 from pipeline.surfaces import ONET_ORIGIN_PREFIX
@@ -57,15 +63,17 @@ QUERY_BATCH = 256
 
 @dataclass(frozen=True)
 class ChannelWeights:
-    labels: float = 1.0
-    centroid: float = 0.75
+    labels: float = 0.5
+    centroid: float = 1.0
     description: float = 0.3
     onet: float = 0.1
     lexical: float = 0.5
     exact: float = 0.05
+    brevity: float = 0.02
 
     @property
     def total(self) -> float:
+        """The largest fused score a perfect match could get (brevity left out: it is a tie-breaker)."""
         return self.labels + self.centroid + self.description + self.onet + self.lexical + self.exact
 
 
@@ -78,6 +86,39 @@ _GOAL_PREAMBLE = re.compile(
 )
 
 
+# Vacancy-title noise around the occupation's name. Only words no ESCO occupation label uses are
+# dropped everywhere ("junior" and "senior" are the exception: measured, dropping them helps — ESCO's
+# "senior ..." labels name other occupations); contract terms only as a parenthesis of their own,
+# because "contract manager" and "remote sensing technician" are occupations.
+_GENDER_TAG = re.compile(
+    r"\(\s*[mwfhd]\s*/\s*[mwfhd]\s*(?:/\s*[mwfhdx]\s*)?\)|\b[mwfh]/[mwfh](?:/[dx])?\b", re.IGNORECASE
+)
+_CONTRACT_TERMS = re.compile(
+    r"\(\s*(?:(?:full|part)[- ]?time|temporary|permanent|contract|freelance|remote|hybrid|[,/& ])+\s*\)", re.IGNORECASE
+)
+_NOISE_WORDS = re.compile(
+    r"\b(?:senior|junior|snr|sr|jr|urgent(?:ly)?|hiring|vacanc(?:y|ies)|wanted|needed|required|immediate(?:ly)?"
+    r"|(?:full|part)[- ]time|jobs?\s*$)\b\.?",
+    re.IGNORECASE,
+)
+# "Retail Assistant @ KL Gateway Mall", "SUPERVISOR IN BATU KAWAN, PENANG": a place named after the job.
+# Lower-case "at a primary school" is kept: it is part of what a lay goal asks for.
+_TRAILING_PLACE = re.compile(r"\s(?:@\s*|(?i:at|in|based in)\s+(?=[A-Z]))[^()]*$")
+_GRADE = re.compile(r"\b\d+\b|\b(?:ii|iii|iv)\s*$", re.IGNORECASE)
+_DANGLING = re.compile(r"^\s*(?:for|of)\b|\b(?:for|of)\s*$", re.IGNORECASE)
+_ABBREVIATIONS = {
+    "exec": "executive",
+    "execs": "executives",
+    "mgr": "manager",
+    "asst": "assistant",
+    "engr": "engineer",
+    "hr": "human resources",
+    "acct": "accounts",
+    "dept": "department",
+}
+_EDGE_PUNCTUATION = " -,/|.:;"
+
+
 class OccupationHit(NamedTuple):
     uri: str
     label: str
@@ -88,6 +129,21 @@ def clean_goal(goal: str) -> str:
     text = " ".join((goal or "").split())
     stripped = _GOAL_PREAMBLE.sub("", text, count=1).strip(" .!?")
     return stripped or text
+
+
+def strip_vacancy_noise(text: str) -> str:
+    """A vacancy title reduced to the occupation it names: "Senior Sales Exec (m/w/d) @ KL" → "Sales executive".
+
+    Returns the text unchanged (but for spacing) when nothing would be left.
+    """
+    original = " ".join(text.split())
+    stripped = _CONTRACT_TERMS.sub(" ", _GENDER_TAG.sub(" ", original))
+    stripped = _TRAILING_PLACE.sub("", stripped)
+    stripped = " ".join(_ABBREVIATIONS.get(word.casefold().rstrip("."), word) for word in stripped.split())
+    stripped = _GRADE.sub(" ", _NOISE_WORDS.sub(" ", stripped))
+    stripped = re.sub(r"\(\s*\)", " ", stripped).strip(_EDGE_PUNCTUATION)
+    stripped = _DANGLING.sub(" ", stripped)
+    return " ".join(stripped.split()).strip(_EDGE_PUNCTUATION) or original
 
 
 def normalise_label(text: str) -> str:
@@ -172,12 +228,14 @@ class GoalResolver:
     exact: dict[str, np.ndarray]  # normalised label → occupation indices
     vocabulary: list[str]  # words of the labels and titles, most frequent first
     known_words: set[str]
+    brevity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))  # occupation → prior
     weights: ChannelWeights = field(default_factory=ChannelWeights)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, *, weights: ChannelWeights | None = None) -> GoalResolver:
         labels = dict(con.execute("SELECT uri, label FROM occupations ORDER BY uri").fetchall())
         occupation_uris = sorted(labels)
+        brevity = _brevity([labels[uri] for uri in occupation_uris])
         occupation_index = {uri: i for i, uri in enumerate(occupation_uris)}
         texts = con.execute(
             """
@@ -196,7 +254,7 @@ class GoalResolver:
             no_rows = _Channel.build(*(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0))
             return cls(
                 labels, occupation_uris, empty, np.zeros((len(labels), embed.DIMENSIONS), dtype=np.float32),
-                {}, None, sparse.csr_matrix((0, 0), dtype=np.float32), no_rows, {}, [], set(),
+                {}, None, sparse.csr_matrix((0, 0), dtype=np.float32), no_rows, {}, [], set(), brevity,
                 weights or ChannelWeights(),
             )  # fmt: skip
         matrix = np.vstack(texts["vector"].to_numpy()).astype(np.float32)
@@ -244,7 +302,7 @@ class GoalResolver:
         known_words = set(vocabulary) | set(_vocabulary(_free_texts(con)))
         return cls(
             labels, occupation_uris, matrix, centroids, channels, lexical, lexical_matrix, lexical_channel, exact,
-            vocabulary, known_words, weights or ChannelWeights(),
+            vocabulary, known_words, brevity, weights or ChannelWeights(),
         )  # fmt: skip
 
     @property
@@ -252,8 +310,11 @@ class GoalResolver:
         return bool(len(self.matrix))
 
     def prepare(self, goal: str) -> str:
-        """`clean_goal`, then each unknown word replaced by the nearest label word (typos)."""
-        return correct_typos(clean_goal(goal), self.vocabulary, self.known_words)
+        """`clean_goal`, `strip_vacancy_noise`, then each unknown word replaced by the nearest label word (typos)."""
+        cleaned = clean_goal(goal)
+        if not cleaned:
+            return cleaned
+        return correct_typos(strip_vacancy_noise(cleaned), self.vocabulary, self.known_words)
 
     def resolve(self, goal: str, *, k: int = 5) -> list[OccupationHit]:
         return self.resolve_many([goal], k=k)[0]
@@ -277,7 +338,7 @@ class GoalResolver:
                     OccupationHit(
                         self.occupation_uris[j],
                         self.labels[self.occupation_uris[j]],
-                        float(min(scores[row, j] / scale, 1.0)),
+                        float(np.clip(scores[row, j] / scale, 0.0, 1.0)),
                     )
                     for j in ranked
                 ]
@@ -291,7 +352,12 @@ class GoalResolver:
         """
         if vectors is None:
             vectors = embed.encode_queries(cleaned_goals)
-        return self.fuse(self.channel_scores(cleaned_goals, vectors))
+        if len(cleaned_goals) > embed.QUERY_BATCH:
+            return self.fuse(self.channel_scores(cleaned_goals, vectors))
+        # A query's products are matrix-vector: BLAS threads cost more to wake than they save
+        # (measured on two cores: 26 ms against 17 ms). The limit is process-wide, hence the lock.
+        with _SMALL_QUERY_LOCK, _blas_controller().limit(limits=1, user_api="blas"):
+            return self.fuse(self.channel_scores(cleaned_goals, vectors))
 
     def channel_scores(self, cleaned_goals: list[str], vectors: np.ndarray) -> dict[str, np.ndarray]:
         """Each channel's (goals × occupations) scores, before weighting."""
@@ -315,4 +381,21 @@ class GoalResolver:
         total = np.zeros_like(scores["exact"])
         for name, part in scores.items():
             total += getattr(weights, name) * part
+        if weights.brevity and len(self.brevity) == total.shape[1]:
+            total += weights.brevity * self.brevity
         return total
+
+
+_SMALL_QUERY_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _brevity(labels: list[str]) -> np.ndarray:
+    """Minus the word count of each preferred label, standardised."""
+    words = -np.array([len(label.split()) for label in labels], dtype=np.float32)
+    spread = words.std() if len(words) else 0.0
+    return ((words - words.mean()) / spread if spread else np.zeros_like(words)).astype(np.float32)

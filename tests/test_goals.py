@@ -11,7 +11,7 @@ from pipeline.store import apply_schema
 from pipeline.surfaces import ONET_ORIGIN_PREFIX, ensure_taxonomy_vectors, taxonomy_surfaces
 from pipeline.taxonomy import load_taxonomy
 from recommender.evaluate_goals import DEFAULT_BENCHMARK, evaluate_goals, read_benchmark
-from recommender.goals import GoalResolver, clean_goal
+from recommender.goals import GoalResolver, clean_goal, strip_vacancy_noise
 
 pytestmark = pytest.mark.slow
 
@@ -112,6 +112,38 @@ def test_descriptive_goal_reaches_ict_security(resolver):
     labels = [hit.label for hit in hits]
     assert any("security" in label or label == "ethical hacker" for label in labels), labels
     assert ETHICAL_HACKER in [hit.uri for hit in hits]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # Vacancy titles of the job-title benchmark's kind, and the German-style gender tag.
+        ("Retail Assistant @ KL Gateway Mall", "Retail Assistant"),
+        ("SUPERVISOR CUM PATROLLING OFFICER IN BATU KAWAN, PENANG", "SUPERVISOR CUM PATROLLING OFFICER"),
+        ("Senior Sales Exec (m/w/d)", "Sales executive"),
+        ("Project Engineer (Contract)", "Project Engineer"),
+        ("Barista (Part Time)", "Barista"),
+        ("URGENT HIRING: Welder", "Welder"),
+        ("Sr. Software Engineer II", "Software Engineer"),
+        ("nurse 11", "nurse"),
+        ("HR Assistant", "human resources Assistant"),
+        # Left alone: occupations whose names hold a noise-looking word, a lay goal's own place.
+        ("contract manager", "contract manager"),
+        ("remote sensing technician", "remote sensing technician"),
+        ("teacher at a primary school", "teacher at a primary school"),
+        ("Junior", "Junior"),
+    ],
+)
+def test_vacancy_noise_is_stripped(title, expected):
+    assert strip_vacancy_noise(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [("Welder (m/w/d) @ Shah Alam", WELDER), ("URGENT HIRING: Senior Data Analyst", DATA_ANALYST)],
+)
+def test_vacancy_titles_resolve_like_the_plain_job(resolver, title, expected):
+    assert top_uris(resolver, title, 1) == [expected]
 
 
 def test_empty_goal_is_left_to_the_caller(resolver):
