@@ -530,10 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from pipeline.fetch import FetchError
-
-    # The error type api.py re-exports, from its own light module: importing the recommender (3.5 s
-    # of sklearn and scipy) would be paid by every crawl and build.
-    from recommender.errors import RecommenderError
+    from recommender.api import RecommenderError
 
     try:
         return args.func(args)
