@@ -70,6 +70,15 @@ CREATE TABLE IF NOT EXISTS onet_titles (
     kind  VARCHAR NOT NULL
 );
 
+-- What workers of an O*NET occupation do ("Monitor computer networks for security threats"):
+-- what a goal that describes the work, rather than naming a job, can match. task_type = Core | Supplemental.
+CREATE TABLE IF NOT EXISTS onet_tasks (
+    code      VARCHAR NOT NULL,
+    task_id   VARCHAR NOT NULL,
+    task      VARCHAR NOT NULL,
+    task_type VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS onet_technology (
     code            VARCHAR NOT NULL,
     example         VARCHAR NOT NULL,

@@ -10,7 +10,10 @@ Occupation surfaces, by `origin`:
   to match;
 - `onet-title/<match type>`: O*NET alternate, short ("UX Designer") and reported job titles and
   the O*NET occupation title, joined to ESCO through the official crosswalk. The match type stays
-  in the origin so the resolver can weight it.
+  in the origin so the resolver can weight it;
+- `onet-task/<match type>`: the O*NET task statements of those occupations ("Monitor computer
+  networks for security threats"), joined the same way: a goal that describes the work matches
+  what workers of the occupation say they do.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 # occupations.
 ONET_MATCH_TYPES = ("exactMatch", "closeMatch", "narrowMatch")
 ONET_ORIGIN_PREFIX = "onet-title/"
+ONET_TASK_ORIGIN_PREFIX = "onet-task/"
 
 # When one occupation gets the same text from several origins, the first origin here keeps it.
 ORIGIN_PRIORITY = (
@@ -39,6 +43,7 @@ ORIGIN_PRIORITY = (
     "esco-alt",
     *(ONET_ORIGIN_PREFIX + match_type for match_type in ONET_MATCH_TYPES),
     "esco-description",
+    *(ONET_TASK_ORIGIN_PREFIX + match_type for match_type in ONET_MATCH_TYPES),
 )
 
 
@@ -68,6 +73,10 @@ def taxonomy_surfaces(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             SELECT c.esco_uri, o.title, $prefix || c.match_type
             FROM onet_occupations o JOIN esco_onet_crosswalk c ON c.onet_code = o.code
             WHERE list_contains($match_types, c.match_type)
+            UNION ALL
+            SELECT c.esco_uri, t.task, $task_prefix || c.match_type
+            FROM onet_tasks t JOIN esco_onet_crosswalk c ON c.onet_code = t.code
+            WHERE list_contains($match_types, c.match_type)
         )
         SELECT 'occupation' AS kind, uri, surface, origin
         FROM (
@@ -82,7 +91,12 @@ def taxonomy_surfaces(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         WHERE nth = 1
         ORDER BY uri, list_position($priority, origin), surface
         """,
-        {"prefix": ONET_ORIGIN_PREFIX, "match_types": list(ONET_MATCH_TYPES), "priority": list(ORIGIN_PRIORITY)},
+        {
+            "prefix": ONET_ORIGIN_PREFIX,
+            "task_prefix": ONET_TASK_ORIGIN_PREFIX,
+            "match_types": list(ONET_MATCH_TYPES),
+            "priority": list(ORIGIN_PRIORITY),
+        },
     ).df()
     return pd.concat([skills, occupations], ignore_index=True)
 

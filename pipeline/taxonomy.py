@@ -55,6 +55,7 @@ TAXONOMY_TABLES = (
     "occupation_skills",
     "onet_occupations",
     "onet_titles",
+    "onet_tasks",
     "onet_technology",
     "esco_onet_crosswalk",
 )
@@ -79,6 +80,7 @@ class TaxonomyFiles:
     onet_occupations: Path
     onet_alternate_titles: Path
     onet_reported_titles: Path
+    onet_task_statements: Path
     onet_technology_skills: Path
     esco_onet_crosswalk: Path
 
@@ -108,6 +110,7 @@ def load_taxonomy(con: duckdb.DuckDBPyConnection, downloads_dir: Path) -> dict[s
                 reported_titles_txt=files.onet_reported_titles,
                 **TITLE_KINDS,
             ),
+            "onet_tasks": _insert(con, _INSERT_ONET_TASKS, txt=files.onet_task_statements),
             "onet_technology": _insert(con, _INSERT_ONET_TECHNOLOGY, txt=files.onet_technology_skills, yes=ONET_YES),
             "esco_onet_crosswalk": _insert(con, _INSERT_CROSSWALK, csv=files.esco_onet_crosswalk),
         }
@@ -116,6 +119,16 @@ def load_taxonomy(con: duckdb.DuckDBPyConnection, downloads_dir: Path) -> dict[s
         con.rollback()
         raise
     return counts
+
+
+def taxonomy_complete(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every taxonomy table exists and has rows: a catalogue loaded before a table was added
+    (O*NET task statements, say) is loaded again by `taxonomy load --if-missing` and the nightly run."""
+    present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return set(TAXONOMY_TABLES) <= present and all(
+        con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]  # names from the constant
+        for table in TAXONOMY_TABLES
+    )
 
 
 def taxonomy_loaded(con: duckdb.DuckDBPyConnection) -> bool:
@@ -134,9 +147,15 @@ def prepare_taxonomy_files(downloads_dir: Path) -> TaxonomyFiles:
     crosswalk = fetch(ESCO_ONET_CROSSWALK_URL, downloads_dir)
     skills, occupations = extract_members(esco_classification, ["skills_en.csv", "occupations_en.csv"])
     (occupation_skills,) = extract_members(esco_relations, ["occupationSkillRelations.csv"])
-    onet_occupations, alternate_titles, reported_titles, technology_skills = extract_members(
+    onet_occupations, alternate_titles, reported_titles, task_statements, technology_skills = extract_members(
         onet_database,
-        ["Occupation Data.txt", "Alternate Titles.txt", "Sample of Reported Titles.txt", "Technology Skills.txt"],
+        [
+            "Occupation Data.txt",
+            "Alternate Titles.txt",
+            "Sample of Reported Titles.txt",
+            "Task Statements.txt",
+            "Technology Skills.txt",
+        ],
     )
     return TaxonomyFiles(
         esco_skills=skills,
@@ -145,6 +164,7 @@ def prepare_taxonomy_files(downloads_dir: Path) -> TaxonomyFiles:
         onet_occupations=onet_occupations,
         onet_alternate_titles=alternate_titles,
         onet_reported_titles=reported_titles,
+        onet_task_statements=task_statements,
         onet_technology_skills=technology_skills,
         esco_onet_crosswalk=crosswalk,
     )
@@ -250,6 +270,13 @@ FROM (
     FROM read_csv($reported_titles_txt, header = true, delim = '\t', quote = '', escape = '', all_varchar = true)
 )
 WHERE title <> ''
+"""
+
+_INSERT_ONET_TASKS = """
+INSERT INTO onet_tasks (code, task_id, task, task_type)
+SELECT "O*NET-SOC Code", "Task ID", trim(Task), "Task Type"
+FROM read_csv($txt, header = true, delim = '\t', quote = '', escape = '', all_varchar = true)
+WHERE trim(Task) <> ''
 """
 
 _INSERT_ONET_TECHNOLOGY = """

@@ -68,11 +68,11 @@ def _catalog_has_taxonomy(catalog_db) -> bool:
 
     if not catalog_db.exists():
         return False
-    from pipeline.taxonomy import taxonomy_loaded
+    from pipeline.taxonomy import taxonomy_complete
 
     con = duckdb.connect(str(catalog_db), read_only=True)
     try:
-        return taxonomy_loaded(con)
+        return taxonomy_complete(con)
     finally:
         con.close()
 

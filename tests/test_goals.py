@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
+from pipeline import embed
 from pipeline.store import apply_schema
-from pipeline.surfaces import ONET_ORIGIN_PREFIX, ensure_taxonomy_vectors, taxonomy_surfaces
+from pipeline.surfaces import ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX, ensure_taxonomy_vectors, taxonomy_surfaces
 from pipeline.taxonomy import load_taxonomy
 from recommender.evaluate_goals import DEFAULT_BENCHMARK, evaluate_goals, read_benchmark
-from recommender.goals import GoalResolver, clean_goal, strip_vacancy_noise
+from recommender.goals import ChannelWeights, GoalResolver, clean_goal, strip_vacancy_noise
 
 pytestmark = pytest.mark.slow
 
@@ -75,6 +77,32 @@ def test_surfaces_join_onet_titles_through_the_crosswalk(catalog):
     # One row per occupation and text, whatever the case.
     keys = surfaces["kind"] + surfaces["uri"] + surfaces["surface"].str.lower()
     assert keys.is_unique
+
+
+def test_surfaces_join_onet_task_statements_through_the_crosswalk(catalog):
+    surfaces = taxonomy_surfaces(catalog)
+    welder = surfaces[(surfaces["uri"] == WELDER) & surfaces["origin"].str.startswith(ONET_TASK_ORIGIN_PREFIX)]
+    # ESCO's welder is a closeMatch of O*NET 51-2041.00 (structural metal fabricators) and 51-4122.00
+    # (welding machine setters) and a broadMatch of 51-4121.00, whose tasks are left out.
+    expected = catalog.execute(
+        "SELECT count(DISTINCT lower(task)) FROM onet_tasks WHERE code IN ('51-2041.00', '51-4122.00')"
+    ).fetchone()[0]
+    assert len(welder) == expected == 52
+    assert set(welder["origin"]) == {f"{ONET_TASK_ORIGIN_PREFIX}closeMatch"}
+    assert "Anneal finished workpieces to relieve internal stress." in set(welder["surface"])
+
+
+def test_tasks_count_only_for_goals_no_label_matches_well(resolver):
+    without_tasks = ChannelWeights(tasks=0.0)
+    goals = ["welder", "weld steel beams together on a building site"]
+    vectors = embed.encode_queries(goals)
+    channels = resolver.channel_scores(goals, vectors)
+    assert channels["labels"][0].max() > 0.9  # "welder" is a label
+    assert channels["tasks"][1].max() > 0.5  # the description is close to a welding task
+    with_tasks, plain = resolver.fuse(channels), resolver.fuse(channels, without_tasks)
+    assert np.array_equal(with_tasks[0], plain[0])
+    assert not np.array_equal(with_tasks[1], plain[1])
+    assert WELDER in top_uris(resolver, goals[1], 3)
 
 
 def test_vectors_are_made_once_and_kept_in_step_with_the_surfaces(catalog):

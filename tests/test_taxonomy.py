@@ -17,6 +17,7 @@ from pipeline.taxonomy import (
     ONET_DATABASE_URL,
     TAXONOMY_TABLES,
     load_taxonomy,
+    taxonomy_complete,
     taxonomy_loaded,
 )
 from skillstack.settings import mirror_file_for
@@ -32,6 +33,7 @@ EXPECTED_COUNTS = {
     "occupation_skills": 123_855,
     "onet_occupations": 1_016,
     "onet_titles": 56_558 + 3_442 + 7_796,
+    "onet_tasks": 18_796,
     "onet_technology": 32_627,
     "esco_onet_crosswalk": 4_253,
 }
@@ -70,6 +72,20 @@ def test_load_fills_every_table_with_the_official_row_counts(loaded):
     assert counts == EXPECTED_COUNTS
     assert table_counts(con) == EXPECTED_COUNTS
     assert taxonomy_loaded(con)
+    assert taxonomy_complete(con)
+
+
+def test_a_catalogue_missing_one_taxonomy_table_is_not_complete(loaded):
+    """A catalogue loaded before O*NET tasks were read gets the taxonomy again from `--if-missing`."""
+    con, _ = loaded
+    con.begin()
+    try:
+        con.execute("DELETE FROM onet_tasks")
+        assert taxonomy_loaded(con)
+        assert not taxonomy_complete(con)
+    finally:
+        con.rollback()
+    assert taxonomy_complete(con)
 
 
 def test_taxonomy_loaded_is_false_on_an_empty_catalogue():
@@ -141,6 +157,20 @@ def test_onet_occupations_and_technology(loaded):
         "SELECT count(*) FILTER (hot), count(*) FILTER (in_demand) FROM onet_technology"
     ).fetchone()
     assert (hot, in_demand) == (9_601 + 2_020, 300 + 2_020)
+
+
+def test_onet_task_statements(loaded):
+    con, _ = loaded
+    row = con.execute("SELECT code, task, task_type FROM onet_tasks WHERE task_id = ?", ["8823"]).fetchone()
+    assert row == (
+        "11-1011.00",
+        "Direct or coordinate an organization's financial or budget activities to fund operations, "
+        "maximize investments, or increase efficiency.",
+        "Core",
+    )
+    by_type = dict(con.execute("SELECT coalesce(task_type, 'none'), count(*) FROM onet_tasks GROUP BY ALL").fetchall())
+    # 1,157 statements of the file carry no task type.
+    assert by_type == {"Core": 13_417, "Supplemental": 4_222, "none": 1_157}
 
 
 def test_crosswalk_joins_onet_codes_to_esco_occupations(loaded):
