@@ -352,8 +352,9 @@ def _write_courses(con: duckdb.DuckDBPyConnection, crawl_db: Path, runs: pd.Data
     tick = time.perf_counter()
     grouping = dedupe.group_records(records, lambda chosen: _vectors(con, chosen, report))
     rows = []
-    for group in grouping.groups:
-        course = dedupe.merge_group(group, previous_course_id)
+    ids = dedupe.course_ids(grouping.groups, previous_course_id)
+    for group, course_id in zip(grouping.groups, ids, strict=True):
+        course = dedupe.merge_group(group, course_id)
         course["content_hash"] = embed.content_hash(embedding_text(course))
         for record in group:
             record["course_id"] = course["id"]

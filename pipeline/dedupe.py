@@ -32,7 +32,9 @@ fields that only mean something together (price, currency, access model and pric
 duration text; credential and its raw term; rating and its count) come from one record. Declared
 skills are the union of all records'. Its id is the id it had in the previous catalogue when one of
 its records was in a course there, else its best record's id, so a course keeps its id, its offer
-history and its links when a better source starts listing it.
+history and its links when a better source starts listing it. When a previous course splits (its
+records no longer match), the id stays with the part holding the record it was named after and
+the other parts take ids of their own (`course_ids`): two courses never share one.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -258,8 +260,42 @@ def _alone(record: dict, groups: list[Group]) -> None:
     groups.append(group)
 
 
-def merge_group(records: Sequence[dict], previous_course_id: dict[str, str]) -> dict:
-    """One catalogue course from a group's records (best first); see the module docstring."""
+def course_ids(groups: Sequence[Sequence[dict]], previous_course_id: dict[str, str]) -> list[str]:
+    """One distinct course id per group (records best first): see the module docstring.
+
+    In order of claim: a previous course id that is the id of one of the group's own records; any
+    previous id of its records; its records' own ids, best first; and, should all of those be taken
+    (a split where the other parts claimed them), its best record's id with a number.
+    """
+    ids: list[str | None] = [None] * len(groups)
+    taken: set[str] = set()
+
+    def claim(index: int, candidates: Iterable[str]) -> None:
+        for candidate in candidates:
+            if candidate not in taken:
+                ids[index] = candidate
+                taken.add(candidate)
+                return
+
+    earlier = [[previous_course_id[r["id"]] for r in group if r["id"] in previous_course_id] for group in groups]
+    for i, group in enumerate(groups):
+        own = {r["id"] for r in group}
+        claim(i, [course_id for course_id in earlier[i] if course_id in own])
+    for i in range(len(groups)):
+        if ids[i] is None:
+            claim(i, earlier[i])
+    for i, group in enumerate(groups):
+        if ids[i] is None:
+            claim(i, [r["id"] for r in group])
+    for i, group in enumerate(groups):
+        if ids[i] is None:
+            claim(i, (f"{group[0]['id']}~{n}" for n in itertools.count(2)))
+    return ids
+
+
+def merge_group(records: Sequence[dict], course_id: str | None = None) -> dict:
+    """One catalogue course from a group's records (best first), under `course_id` (by default the
+    best record's id); see the module docstring."""
     best = records[0]
     course = dict(best)
     if len(records) > 1:  # (a course of one record, the usual case, takes every value from it)
@@ -273,8 +309,7 @@ def merge_group(records: Sequence[dict], previous_course_id: dict[str, str]) -> 
     course["status"] = "active" if active else "removed"
     course["first_seen"] = min(r["first_seen"] for r in records)
     course["last_seen"] = max(r["last_seen"] for r in records)
-    earlier = [previous_course_id[r["id"]] for r in records if r["id"] in previous_course_id]
-    course["id"] = earlier[0] if earlier else best["id"]
+    course["id"] = course_id or best["id"]
     return course
 
 

@@ -98,7 +98,7 @@ def test_the_two_coursera_datasets_share_a_few_hundred_courses(records):
 
     diagnosis = group_of(grouping, "coursera_kaggle_2020/ai-for-medical-diagnosis--deeplearning-ai--course")
     assert [r["source"] for r in diagnosis] == ["coursera_skills_2024", "coursera_kaggle_2020"]
-    merged = dedupe.merge_group(diagnosis, {})
+    merged = dedupe.merge_group(diagnosis)
     # The newer dataset ranks first: its spelling of the institution, its id; the older one's
     # values fill only what the newer one lacks.
     assert merged["institution"] == "DeepLearning.AI"
@@ -163,7 +163,7 @@ def test_merged_values_come_from_the_best_record_that_has_them():
     grouping = dedupe.group_records([dataset, api], CountingVectors())
     [group] = grouping.groups
     assert [r["source"] for r in group] == ["coursera_api", "coursera_kaggle_2020"]
-    merged = dedupe.merge_group(group, {})
+    merged = dedupe.merge_group(group)
     assert merged["description"] == "From the API."
     assert (merged["price"], merged["currency"], merged["access_model"], merged["price_raw"]) == (
         49.0, "USD", "subscription", "$49/month",
@@ -172,11 +172,33 @@ def test_merged_values_come_from_the_best_record_that_has_them():
     assert merged["skills_declared"] == ["Neural Networks", "TensorFlow"]
     assert (merged["first_seen"], merged["status"], merged["id"]) == (datetime(2020, 1, 1), "active", "coursera_api/x")
     # A course keeps the id it was published under when a better source starts listing it.
-    assert dedupe.merge_group(group, {"coursera_kaggle_2020/x": "coursera_kaggle_2020/x"})["id"] == (
-        "coursera_kaggle_2020/x"
-    )
+    kept = "coursera_kaggle_2020/x"
+    assert dedupe.course_ids([group], {kept: kept}) == [kept]
     # The API record gone from a complete crawl: the course stays active on the dataset's word,
     # with the dataset's values first.
     gone = dedupe.group_records([dataset, {**api, "status": "removed"}], CountingVectors()).groups[0]
     assert [r["source"] for r in gone] == ["coursera_kaggle_2020", "coursera_api"]
-    assert dedupe.merge_group(gone, {})["status"] == "active"
+    assert dedupe.merge_group(gone)["status"] == "active"
+
+
+def test_a_split_course_keeps_its_id_on_one_part_only():
+    """Two records published as one course and grouped apart later: two courses, two ids.
+
+    On the real mirror catalogue, Class Central's 8209 and edX's python-for-data-science-2 ("Python
+    for Data Science") were one course; a later build that grouped them apart gave both the old id
+    and failed on the courses table's primary key.
+    """
+    edx = {"id": "edx_kaggle_2020/python-for-data-science-2"}
+    classcentral = {"id": "classcentral_data_science/8209"}
+    previous = {edx["id"]: edx["id"], classcentral["id"]: edx["id"]}
+    # The part holding the namesake record keeps the id, whichever order the groups come in.
+    assert dedupe.course_ids([[classcentral], [edx]], previous) == [classcentral["id"], edx["id"]]
+    assert dedupe.course_ids([[edx], [classcentral]], previous) == [edx["id"], classcentral["id"]]
+    # A previous course named after a record that is gone: its first part keeps the id.
+    other = {"id": "coursera_kaggle_2020/python"}
+    previous = {edx["id"]: other["id"], classcentral["id"]: other["id"]}
+    assert dedupe.course_ids([[classcentral], [edx]], previous) == [other["id"], edx["id"]]
+    # Every id a part could take already claimed (records a/1 and c/1 were in a course "b/1" while
+    # record b/1 was not): a numbered id, still unique.
+    groups = [[{"id": "a/1"}], [{"id": "b/1"}], [{"id": "c/1"}]]
+    assert dedupe.course_ids(groups, {"a/1": "b/1", "c/1": "b/1"}) == ["b/1", "b/1~2", "c/1"]
