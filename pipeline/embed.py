@@ -1,4 +1,4 @@
-"""Sentence embeddings with all-MiniLM-L6-v2, loaded from the package that ships it.
+"""Sentence embeddings with all-MiniLM-L6-v2, from the package that ships it, run by `pipeline.sentence_encoder`.
 
 Vectors are L2-normalised, so a dot product is the cosine. Course descriptions are long and
 goals short (asymmetric search); both go through the same model, documents cut at
@@ -9,15 +9,18 @@ model's cost grows with length.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from skillstack.settings import EMBEDDING_MODEL_NAME, embedding_model_path
+
+if TYPE_CHECKING:
+    from pipeline.sentence_encoder import SentenceEncoder
 
 DIMENSIONS = 384
 DOCUMENT_MAX_TOKENS = 128
@@ -26,44 +29,43 @@ _ENCODE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def load_model():
-    # Set before the import: nothing may reach a model hub at run time.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
+def load_model() -> SentenceEncoder:
+    from pipeline.sentence_encoder import SentenceEncoder
 
-    return SentenceTransformer(str(embedding_model_path()), device="cpu")
+    return SentenceEncoder(embedding_model_path())
 
 
 def encode(texts: Sequence[str], *, max_tokens: int | None = None, batch_size: int = 64) -> np.ndarray:
-    """Normalised float32 vectors, one row per text (an empty input gives a 0×384 array)."""
+    """Normalised float32 vectors, one row per text (an empty input gives a 0×384 array).
+
+    Texts are cut at `max_tokens` word pieces, by default the model's limit (256).
+    """
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     import torch
 
     model = load_model()
-    # One encode at a time: the dashboard serves sessions from several threads, and both the
-    # document length and torch's thread count below are settings of the one shared model.
+    # Longest first, so a batch is padded to texts of like length (the forward pass costs what its
+    # longest text costs); leading and trailing blanks carry no token.
+    stripped = [str(text).strip() for text in texts]
+    order = sorted(range(len(stripped)), key=lambda i: -len(stripped[i]))
+    vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+    # One encode at a time: the dashboard serves sessions from several threads, and torch's thread
+    # count below is a setting of the whole process.
     with _ENCODE_LOCK:
-        previous_tokens, previous_threads = model.max_seq_length, torch.get_num_threads()
-        if max_tokens:
-            model.max_seq_length = max_tokens
+        previous_threads = torch.get_num_threads()
         if len(texts) <= QUERY_BATCH:
             # A query is a few short texts: one thread answers it in tens of milliseconds, while two
             # threads on a busy machine wait for each other (measured: 57 ms against 992 ms).
             torch.set_num_threads(1)
         try:
-            vectors = model.encode(
-                list(texts),
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            with torch.inference_mode():
+                for start in range(0, len(order), batch_size):
+                    batch = order[start : start + batch_size]
+                    vectors[batch] = model.embed([stripped[i] for i in batch], max_tokens).numpy()
         finally:
-            model.max_seq_length = previous_tokens
             torch.set_num_threads(previous_threads)
-    return vectors.astype(np.float32, copy=False)
+    return vectors
 
 
 _QUERY_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()

@@ -105,26 +105,16 @@ def encode_spans(texts: Sequence[str], max_words: int) -> list[tuple[np.ndarray,
     import torch
 
     model = embed.load_model()
-    tokenizer = model.tokenizer
-    transformer = model[0].auto_model
     out = []
     for start in range(0, len(texts), ENCODE_BATCH):
         batch = list(texts[start : start + ENCODE_BATCH])
-        encoded = tokenizer(
-            batch,
-            padding=True,
-            truncation=True,
-            max_length=SEGMENT_MAX_TOKENS,
-            return_tensors="pt",
-            return_offsets_mapping=True,
-        )
-        offsets = encoded.pop("offset_mapping").numpy()
+        encoded = model.tokenize(batch, SEGMENT_MAX_TOKENS)
         with torch.inference_mode():
-            hidden = transformer(**encoded).last_hidden_state.numpy()
-        lengths = encoded["attention_mask"].numpy().sum(axis=1)
+            hidden = model.hidden_states(encoded).numpy()
+        lengths = encoded.mask.numpy().sum(axis=1)
         for row, text in enumerate(batch):
             states = hidden[row, : lengths[row]].astype(np.float64)
-            words = _word_token_ranges(encoded.word_ids(row)[: lengths[row]], offsets[row], text)
+            words = _word_token_ranges(encoded.word_ids[row][: lengths[row]], encoded.offsets[row], text)
             out.append((_normalise(states.mean(axis=0)[None, :])[0], _span_vectors(states, words, max_words)))
     return out
 
@@ -172,30 +162,19 @@ def read_documents(
     import torch
 
     model = embed.load_model()
-    tokenizer = model.tokenizer
-    transformer = model[0].auto_model
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(order), DOCUMENT_BATCH):
         indices = order[start : start + DOCUMENT_BATCH]
         batch = [texts[i] for i in indices]
-        encoded = tokenizer(
-            batch,
-            padding=True,
-            truncation=True,
-            max_length=embed.DOCUMENT_MAX_TOKENS,
-            return_tensors="pt",
-            return_offsets_mapping=True,
-        )
-        offsets = encoded.pop("offset_mapping").numpy()
+        encoded = model.tokenize(batch, embed.DOCUMENT_MAX_TOKENS)
+        offsets = encoded.offsets
         with torch.inference_mode():
-            hidden = transformer(**encoded).last_hidden_state
-        mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        vectors = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+            hidden = model.hidden_states(encoded)
+            vectors = model.pool(hidden, encoded.mask).numpy()
         hidden = hidden.numpy()
         read = []
         for row, (index, text) in enumerate(zip(indices, batch, strict=True)):
-            word_ids = encoded.word_ids(row)
+            word_ids = encoded.word_ids[row]
             real = np.array([word is not None for word in word_ids])
             starts, ends = offsets[row, :, 0], offsets[row, :, 1]
             window_end = int(ends[real].max()) if real.any() else 0
