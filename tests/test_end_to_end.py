@@ -197,6 +197,27 @@ def test_unknown_source_is_a_one_line_error(tmp_path: Path):
     assert "--list" in line
 
 
+def test_taxonomy_missing_a_table_is_loaded_again_keeping_courses_and_vectors(built_home: Path, tmp_path: Path):
+    """A catalogue from before O*NET task statements were read: `--if-missing` loads the taxonomy
+    again; the courses and the taxonomy vectors (the next build reconciles them) are kept."""
+    home = tmp_path / "home"
+    home.mkdir()
+    catalog = home / "catalog.duckdb"
+    shutil.copy2(built_home / "catalog.duckdb", catalog)
+    count_sql = "SELECT (SELECT count(*) FROM courses), (SELECT count(*) FROM taxonomy_vectors)"
+    with duckdb.connect(str(catalog)) as con:
+        con.execute("DELETE FROM onet_tasks")
+        before = con.execute(count_sql).fetchone()
+
+    loaded = run_skillstack(home, "taxonomy", "load", "--if-missing")
+    assert "onet_tasks 18,796" in loaded.stdout
+    with duckdb.connect(str(catalog), read_only=True) as con:
+        assert con.execute(count_sql).fetchone() == before
+        assert con.execute("SELECT count(*) FROM onet_tasks").fetchone()[0] == 18_796
+    again = run_skillstack(home, "taxonomy", "load", "--if-missing")
+    assert again.stdout.startswith("taxonomy already in the catalogue")
+
+
 # ---------------------------------------------------------------- the taxonomy indexes kept beside the catalogue
 
 
