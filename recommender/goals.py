@@ -26,7 +26,8 @@ gives a small edge to occupations with shorter preferred labels (vacancy titles 
 stripped before matching (`strip_vacancy_noise`). The weights were tuned on the "tune" half of the
 job-title benchmark (recommender/evaluate_goals.py); what was tried and left out is listed there.
 Everything but the one `encode` call is precomputed in `load`, so a query is one dense product
-with the surface matrix, one sparse product with the n-gram matrix and a few gathers.
+with the surface matrix (and one with the task statements when they count), one sparse product
+with the n-gram matrix and a few gathers.
 """
 
 from __future__ import annotations
@@ -239,6 +240,7 @@ class GoalResolver:
     known_words: set[str]
     brevity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))  # occupation → prior
     weights: ChannelWeights = field(default_factory=ChannelWeights)
+    task_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, embed.DIMENSIONS), dtype=np.float32))
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, *, weights: ChannelWeights | None = None) -> GoalResolver:
@@ -246,13 +248,19 @@ class GoalResolver:
         occupation_uris = sorted(labels)
         brevity = _brevity([labels[uri] for uri in occupation_uris])
         occupation_index = {uri: i for i, uri in enumerate(occupation_uris)}
-        texts = con.execute(
-            """
-            SELECT surface, any_value(vector) AS vector FROM taxonomy_vectors
-            WHERE kind = 'occupation' AND model = ? GROUP BY surface ORDER BY surface
-            """,
-            [embed.MODEL_KEY],
-        ).df()
+        # Task statements in a matrix of their own: most goals match a label well enough that the
+        # tasks channel counts for nothing, and then its product is not computed.
+        texts, task_texts = (
+            con.execute(
+                f"""
+                SELECT surface, any_value(vector) AS vector FROM taxonomy_vectors
+                WHERE kind = 'occupation' AND model = ? AND {"" if tasks else "NOT "}starts_with(origin, ?)
+                GROUP BY surface ORDER BY surface
+                """,
+                [embed.MODEL_KEY, ONET_TASK_ORIGIN_PREFIX],
+            ).df()
+            for tasks in (False, True)
+        )
         rows = con.execute(
             "SELECT uri, surface, origin FROM taxonomy_vectors WHERE kind = 'occupation' AND model = ?",
             [embed.MODEL_KEY],
@@ -267,9 +275,21 @@ class GoalResolver:
                 weights or ChannelWeights(),
             )  # fmt: skip
         matrix = np.vstack(texts["vector"].to_numpy()).astype(np.float32)
+        task_matrix = (
+            np.vstack(task_texts["vector"].to_numpy()).astype(np.float32)
+            if len(task_texts)
+            else np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
+        )
+        is_task = rows["origin"].str.startswith(ONET_TASK_ORIGIN_PREFIX).to_numpy()
         text_position = pd.Series(np.arange(len(texts)), index=texts["surface"])
+        task_position = pd.Series(np.arange(len(task_texts)), index=task_texts["surface"])
         rows = rows.assign(
-            text=text_position.reindex(rows["surface"]).to_numpy(),
+            # A task row's column is in task_matrix, every other row's in matrix.
+            text=np.where(
+                is_task,
+                task_position.reindex(rows["surface"]).to_numpy(),
+                text_position.reindex(rows["surface"]).to_numpy(),
+            ).astype(np.int64),
             occupation=rows["uri"].map(occupation_index).to_numpy(),
             weight=rows["origin"].map(ORIGIN_WEIGHTS).fillna(DEFAULT_ORIGIN_WEIGHT).to_numpy(),
         )
@@ -281,7 +301,7 @@ class GoalResolver:
                 ("labels", rows[is_label]),
                 ("description", rows[rows["origin"] == DESCRIPTION_ORIGIN]),
                 ("onet", rows[is_onet]),
-                ("tasks", rows[rows["origin"].str.startswith(ONET_TASK_ORIGIN_PREFIX)]),
+                ("tasks", rows[is_task]),
             )
         }
         centroids = np.zeros((len(occupation_uris), embed.DIMENSIONS), dtype=np.float32)
@@ -312,7 +332,7 @@ class GoalResolver:
         known_words = set(vocabulary) | set(_vocabulary(_free_texts(con)))
         return cls(
             labels, occupation_uris, matrix, centroids, channels, lexical, lexical_matrix, lexical_channel, exact,
-            vocabulary, known_words, brevity, weights or ChannelWeights(),
+            vocabulary, known_words, brevity, weights or ChannelWeights(), task_matrix,
         )  # fmt: skip
 
     @property
@@ -373,7 +393,13 @@ class GoalResolver:
         """Each channel's (goals × occupations) scores, before weighting."""
         n = len(self.occupation_uris)
         dense = vectors @ self.matrix.T
-        scores = {name: channel.reduce(dense, n) for name, channel in self.channels.items()}
+        scores = {name: channel.reduce(dense, n) for name, channel in self.channels.items() if name != "tasks"}
+        if "tasks" in self.channels:
+            tasks = np.zeros((len(cleaned_goals), n), dtype=np.float32)
+            counted = np.flatnonzero(self.tasks_gate(scores["labels"]) > 0)
+            if len(counted):
+                tasks[counted] = self.channels["tasks"].reduce(vectors[counted] @ self.task_matrix.T, n)
+            scores["tasks"] = tasks
         scores["centroid"] = np.maximum(vectors @ self.centroids.T, 0.0)
         if self.lexical is not None:
             grams = self.lexical.transform([normalise_label(goal) for goal in cleaned_goals])
@@ -386,13 +412,19 @@ class GoalResolver:
         scores["exact"] = exact
         return scores
 
+    def tasks_gate(self, label_scores: np.ndarray, weights: ChannelWeights | None = None) -> np.ndarray:
+        """Per goal, the share of its weight the tasks channel gets: 1 when no label comes near the goal,
+        0 when one matches it well (best label cosine at or above `tasks_below`)."""
+        weights = weights or self.weights
+        best_label = label_scores.max(axis=1, initial=0.0)
+        return np.clip((weights.tasks_below - best_label) / TASKS_RAMP, 0.0, 1.0)
+
     def fuse(self, scores: dict[str, np.ndarray], weights: ChannelWeights | None = None) -> np.ndarray:
         weights = weights or self.weights
         total = np.zeros_like(scores["exact"])
         for name, part in scores.items():
             if name == "tasks":
-                best_label = scores["labels"].max(axis=1, initial=0.0)[:, None]
-                part = part * np.clip((weights.tasks_below - best_label) / TASKS_RAMP, 0.0, 1.0)
+                part = part * self.tasks_gate(scores["labels"], weights)[:, None]
             total += getattr(weights, name) * part
         if weights.brevity and len(self.brevity) == total.shape[1]:
             total += weights.brevity * self.brevity
