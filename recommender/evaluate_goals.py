@@ -23,7 +23,7 @@ on ESCO and O*NET titles (0.404 / 0.404); a harsher title clean-up that also dro
 occupation's ISCO unit group (0.408 / 0.408 against 0.408 / 0.406 without: within noise, and it put
 "industrial designer" above "user interface designer" for "UX designer"). O*NET task statements through
 the crosswalk as a channel at full weight on every title (weights 0.05–0.5: tune 0.4073 down to
-0.3901 against 0.4076 without); it is kept, gated to goals no label matches well (tune 0.4081 /
+0.3901 against 0.4076 without); it is kept, gated to goals no label matches well (tune 0.4082 /
 held-out 0.4061 against 0.4076 / 0.4058), for the lay descriptions it is there for. Fine-tuning the
 model's top two layers on the 143k ESCO alternative labels and crosswalked O*NET titles, each
 against its occupation's preferred label (in-batch negatives, 400 steps of 128): best-label MRR on
