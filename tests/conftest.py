@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,6 +18,20 @@ from skillstack.settings import mirror_file_for
 
 # The captured real responses live beside the repository, never inside it (PROVENANCE.md).
 MIRROR_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
+
+# A run holds the built catalogue plus a few copies of it at once (about 0.7 GB each); below this
+# the failures are "No space left on device" cascading through every later fixture.
+FREE_DISK_NEEDED_GB = 4
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say up front when the disk is too full for the run, instead of in a cascade of errors."""
+    tmp_root = Path(os.environ.get("PYTEST_DEBUG_TEMPROOT") or os.environ.get("TMPDIR") or "/tmp")
+    free_gb = shutil.disk_usage(tmp_root).free / 1e9
+    header = f"free disk under {tmp_root}: {free_gb:.1f} GB"
+    if free_gb < FREE_DISK_NEEDED_GB:
+        header += f" -- WARNING: the catalogue tests need about {FREE_DISK_NEEDED_GB} GB"
+    return header
 
 
 @pytest.fixture
