@@ -150,7 +150,7 @@ class Engine:
                 """
             ).fetchall()
         )
-        goal_resolver, extractor = taxonomy_indexes(con, path)
+        goal_resolver, extractor = taxonomy_indexes(con, path, opened)
         tools: dict[str, list[str]] = {}
         for uri, example in con.execute(
             """
@@ -572,13 +572,17 @@ _INDEX_CODE = hashlib.sha256(
 ).hexdigest()[:12]
 
 
-def taxonomy_indexes(con: duckdb.DuckDBPyConnection, catalog_path: Path) -> tuple[GoalResolver, SkillExtractor]:
+def taxonomy_indexes(
+    con: duckdb.DuckDBPyConnection, catalog_path: Path, opened: tuple | None = None
+) -> tuple[GoalResolver, SkillExtractor]:
     """The goal resolver and the skill extractor of the catalogue's taxonomy.
 
     They take ~10 s to build (character n-grams of 70k titles, the lexicon of 111k skill labels) and
     depend on the taxonomy and its vectors only, which every build carries over unchanged: they are
     kept in `cache/` beside the catalogue under a fingerprint of those tables and of this code, and a
     catalogue opened again (a new build, the CLI, a dashboard restart) reads them in well under a second.
+    As with the course indexes, a process whose catalogue was replaced while it built them (`opened`
+    no longer names the file) serves them but keeps nothing: its write would prune the newer ones.
     """
     cache_dir = catalog_path.parent / "cache"
     cached = cache_dir / f"taxonomy-indexes-{_taxonomy_fingerprint(con)}.pickle"
@@ -590,6 +594,9 @@ def taxonomy_indexes(con: duckdb.DuckDBPyConnection, catalog_path: Path) -> tupl
     except Exception as exc:  # a truncated or stale file is rebuilt, never fatal
         log.warning("rebuilding the taxonomy indexes: %s cannot be read (%s)", cached, exc)
     built = (GoalResolver.load(con), SkillExtractor.load(con))
+    if opened is not None and _file_identity(catalog_path) != opened:
+        log.info("not keeping the taxonomy indexes: %s was replaced while they were built", catalog_path)
+        return built
     if built[0].ready and built[1].ready:
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)

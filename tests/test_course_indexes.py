@@ -148,3 +148,32 @@ def test_a_damaged_kept_index_is_rebuilt_with_a_warning_never_an_error(
     assert _kept(tmp_path / "home") == [kept]
     assert _answers(again) == _answers(first)
     assert not list((tmp_path / "home" / "cache").glob(".course-indexes-*"))  # no staging left behind
+
+
+def test_indexes_built_from_a_catalogue_replaced_meanwhile_are_served_but_not_kept(
+    built_home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    home = tmp_path / "home"
+    catalog = _copy_home(built_home, home)
+    opened = engine_module._file_identity(catalog)
+    con = Engine.connect(catalog)
+    try:
+        # The next build publishes over the catalogue while this process is still building its indexes.
+        staging = catalog.with_name(".catalog.duckdb.test.building")
+        shutil.copy2(catalog, staging)
+        os.replace(staging, catalog)
+        with caplog.at_level(logging.INFO, logger="recommender.engine"):
+            stale = Engine._load(con, catalog, opened)
+    finally:
+        con.close()
+
+    [occupation] = stale.resolve_goal("welder", k=1)
+    assert occupation.label == "welder"  # served all the same
+    assert not (home / "cache").exists() or not any((home / "cache").iterdir())
+    assert f"not keeping the taxonomy indexes: {catalog} was replaced" in caplog.text
+    assert f"not keeping the course indexes: {catalog} was replaced" in caplog.text
+
+    # The reader of the new file keeps both, as any first open does.
+    Engine.open(catalog)
+    assert len(_kept(home)) == 1
+    assert len(list((home / "cache").glob("taxonomy-indexes-*.pickle"))) == 1
