@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
 from skillstack import settings
@@ -529,8 +530,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The layers whose log lines the command shows. Crawler lines go through Scrapy's own handler.
+LOGGED_LAYERS = ("pipeline", "recommender", "skillstack", "dashboard")
+
+
+def show_layer_logs(level: int) -> None:
+    """Print the layers' log lines at `level` and above on stderr; stdout stays the command's answer.
+
+    Long commands show their progress (INFO); the others only warnings, so a bad goal still
+    answers in one line. The layers' loggers stop propagating: after a crawl Scrapy's root
+    handler would print every line a second time.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("skillstack: %(message)s"))
+    for name in LOGGED_LAYERS:
+        layer = logging.getLogger(name)
+        layer.handlers = [handler]
+        layer.setLevel(level)
+        layer.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    long_running = (cmd_crawl, cmd_taxonomy_load, cmd_build, cmd_nightly)
+    show_layer_logs(logging.INFO if args.func in long_running else logging.WARNING)
     from pipeline.fetch import FetchError
     from recommender.api import RecommenderError
 
