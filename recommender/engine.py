@@ -67,6 +67,14 @@ FRESHNESS_HALF_LIFE_DAYS = 180
 # MMR: how much a result's own score counts against its likeness to results already chosen.
 MMR_LAMBDA = 0.75
 MMR_POOL = 60
+# Only likeness above this counts against a result (scaled to 0..1 from here to an exact copy). A
+# penalty on any likeness pulled off-topic courses into the top ten ("Corporate Ethics" third for
+# "protect companies from hackers") and cost 11 % of nDCG@10 on `eval recommend`.
+NEAR_COPY_FROM = 0.6
+# And each result already chosen from the same provider costs this much, so the top ten show the
+# providers side by side: 3.3 providers in a top ten instead of 2.4, nDCG@10 unchanged (0.0980
+# against 0.0990 for the old penalty; 0.1114 without this term). Measured on 263 occupations as goals.
+PROVIDER_REPEAT_PENALTY = 0.01
 
 
 @dataclass(frozen=True)
@@ -295,22 +303,28 @@ class Engine:
 
     def _diversify(self, pool: np.ndarray, score: np.ndarray, k: int) -> list[int]:
         """Maximal marginal relevance: each next result trades its score against its likeness (cosine)
-        to the results already chosen, so the top ten are not ten near-copies of one course."""
+        to the closest result already chosen, counted from `NEAR_COPY_FROM` up, and against the
+        results already chosen from its provider. The top ten are not near-copies of one course, and
+        not all from one provider, while courses on the same subject still rank by their score."""
         if len(pool) <= 1:
             return [int(i) for i in pool[:k]]
         vectors = self.course_matrix[pool]
         likeness = vectors @ vectors.T
         relevance = score[pool]
+        providers = self.courses["provider"].to_numpy()[pool]
         chosen: list[int] = []
-        best_likeness = np.full(len(pool), -np.inf, dtype=np.float32)
+        closest = np.zeros(len(pool), dtype=np.float32)
+        same_provider = np.zeros(len(pool), dtype=np.float32)
         available = np.ones(len(pool), dtype=bool)
         for _ in range(min(k, len(pool))):
-            penalty = np.where(np.isfinite(best_likeness), best_likeness, 0.0)
-            mmr = np.where(available, MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * penalty, -np.inf)
+            near_copy = np.clip((closest - NEAR_COPY_FROM) / (1 - NEAR_COPY_FROM), 0, 1)
+            penalty = (1 - MMR_LAMBDA) * near_copy + PROVIDER_REPEAT_PENALTY * same_provider
+            mmr = np.where(available, MMR_LAMBDA * relevance - penalty, -np.inf)
             pick = int(np.argmax(mmr))
             chosen.append(int(pool[pick]))
             available[pick] = False
-            best_likeness = np.maximum(best_likeness, likeness[pick])
+            closest = np.maximum(closest, likeness[pick])
+            same_provider += providers == providers[pick]
         return chosen
 
     def stack(self, ranking: Ranking, gap: dict[str, float]) -> tuple[list, tuple[str, ...], tuple[str, ...]]:

@@ -8,9 +8,11 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
-from recommender.engine import Engine
+from recommender.api import Filters
+from recommender.engine import Engine, _top
 from tests.conftest import CATALOG_LIMIT, CATALOG_SOURCES, run_skillstack
 
 pytestmark = pytest.mark.slow
@@ -76,6 +78,32 @@ def test_recommend_data_analyst_returns_data_analysis_courses(built_home: Path):
     assert any(r["matched_skills"] for r in results), "no result names a required skill it covers"
     # MMR diversifies the order after the first result, which is always the best-scored course.
     assert results[0]["score"] == max(r["score"] for r in results)
+
+
+def _top_ten_profile(eng: Engine, rows: list[int]) -> tuple[int, int]:
+    """(pairs of near-copies, i.e. cosine above 0.85, among the rows; their distinct providers)."""
+    vectors = eng.course_matrix[rows]
+    likeness = (vectors @ vectors.T)[np.triu_indices(len(rows), 1)]
+    return int((likeness > 0.85).sum()), eng.courses["provider"].iloc[rows].nunique()
+
+
+def test_the_top_ten_hold_no_near_copies_and_more_than_one_provider(built_home: Path):
+    eng = Engine.open(built_home / "catalog.duckdb")
+    profiles = {}
+    for goal in ("project manager", "software developer", "data analyst"):
+        [occupation] = eng.resolve_goal(goal, k=1)
+        ranking = eng.rank(goal, occupation, eng.required_skills(occupation.uri), Filters(), k=10)
+        by_score = [int(i) for i in _top(ranking.scores, 10)]  # the same scores, undiversified
+        shown = [eng.course_row[result["course_id"]] for result in ranking.results]
+        assert shown[0] == by_score[0]
+        profiles[goal] = (_top_ten_profile(eng, by_score), _top_ten_profile(eng, shown))
+    # By score alone, two goals' top tens hold near-copies (the same course under two titles or
+    # editions) and the data analyst's all come from one provider; shown, none and three.
+    assert profiles["project manager"][0][0] >= 2, profiles
+    assert profiles["software developer"][0][0] >= 2, profiles
+    assert all(shown[0] == 0 for _, shown in profiles.values()), profiles
+    assert profiles["data analyst"][0][1] == 1, profiles
+    assert profiles["data analyst"][1][1] >= 3, profiles
 
 
 def test_goals_file_gives_one_json_line_per_goal(built_home: Path, tmp_path: Path):
