@@ -87,7 +87,7 @@ def rating_text(rating: float | None, count: int | None) -> str | None:
 
 
 def hours_text(hours: float | None) -> str | None:
-    return f"{hours:g} h" if hours else None
+    return f"{api.round_hours(hours):g} h" if hours else None
 
 
 # ---------------------------------------------------------------- the view state, shared through the URL

@@ -42,6 +42,7 @@ __all__ = [
     "extract_skills",
     "recommend",
     "resolve_goal",
+    "round_hours",
     "skill_gap",
 ]
 
@@ -283,6 +284,13 @@ def _cost(course: CourseResult) -> float:
     return float(course.price)
 
 
+def round_hours(hours: float) -> float:
+    """Hours as shown: tenths below ten hours, whole hours from ten up. Many lengths are estimates
+    from a calendar length ("3 - 6 Months" at 10 h a week is 195.67 h), and hundredths would claim a
+    precision no source has."""
+    return max(round(hours, 1), 0.1) if hours < 10 else float(round(hours))
+
+
 def _choose(occupations: list, occupation_uri: str | None, eng: Engine):
     if occupation_uri:
         for occ in occupations:
@@ -377,7 +385,8 @@ def skill_gap(
 class ProviderStats:
     provider: str
     courses: int
-    share_free: float  # free or free to audit
+    share_free: float | None  # free or free to audit, of the courses whose price is stated; None if none is
+    share_priced: float  # courses whose source states a price or an access model
     share_certificate: float
     price_median: float | None  # of paid courses
     price_quartiles: tuple[float, float] | None
@@ -391,7 +400,8 @@ class ProviderStats:
         return {
             "provider": self.provider,
             "courses": self.courses,
-            "share_free": round(self.share_free, 3),
+            "share_free": None if self.share_free is None else round(self.share_free, 3),
+            "share_priced": round(self.share_priced, 3),
             "share_certificate": round(self.share_certificate, 3),
             "price_median": self.price_median,
             "price_p25": self.price_quartiles[0] if self.price_quartiles else None,

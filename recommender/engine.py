@@ -407,6 +407,9 @@ class Engine:
         stats = []
         for provider, group in c.groupby("provider", sort=False):
             free = group["access_model"].isin(["free", "free-audit+paid-certificate"]) | (group["price"] == 0)
+            # Many listings state no price at all (Coursera's catalogue datasets): counted as paid they
+            # would show a provider as never free, so the free share is of the courses with a price.
+            priced = group["access_model"].notna() | group["price"].notna()
             paid = group.loc[~free, "price"].dropna()
             hours = group["hours"].dropna()
             coverage = None
@@ -417,7 +420,8 @@ class Engine:
                 {
                     "provider": provider,
                     "courses": len(group),
-                    "share_free": float(free.mean()),
+                    "share_free": float(free[priced].mean()) if priced.any() else None,
+                    "share_priced": float(priced.mean()),
                     "share_certificate": float((group["credential"].notna() & (group["credential"] != "none")).mean()),
                     "price_median": _quantile(paid, 0.5),
                     "price_quartiles": _quartiles(paid),

@@ -137,7 +137,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             print("  no course matches these filters; loosen them (e.g. drop --free or --max-hours)")
         for rank, r in enumerate(rec.results, 1):
             price = "free" if r.price == 0 else (f"{r.price:g} {r.currency or ''}".strip() if r.price else "price ?")
-            hours = f"{r.hours:g} h" if r.hours else "? h"
+            hours = f"{api.round_hours(r.hours):g} h" if r.hours else "? h"
             print(
                 f"{rank:2}. {r.title} — {r.provider} · {r.credential or 'course'} · {hours} · {price}  [{r.score:.3f}]"
             )
@@ -151,7 +151,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             cost = f"{stack.total_cost:g} {stack.currency or ''}".strip() if stack.total_cost else "free"
             if stack.unknown_price:
                 cost += f" + {stack.unknown_price} of unstated price"
-            print(f"Skill stack: {len(stack.steps)} steps, {stack.total_hours:g} h, {cost}")
+            at_least = "≥ " if stack.unknown_hours else ""  # steps of unstated length count 0 in the total
+            print(f"Skill stack: {len(stack.steps)} steps, {at_least}{api.round_hours(stack.total_hours):g} h, {cost}")
             for number, step in enumerate(stack.steps, 1):
                 print(f"  {number}. {step.course.title} ({step.course.provider}) — closes {', '.join(step.closes[:5])}")
             if stack.uncovered:

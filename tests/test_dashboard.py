@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -188,6 +189,26 @@ def test_compare_the_whole_catalogue_counts_every_provider(catalog_home: Path):
     )
     assert dict(zip(table["Provider"], table["Courses"], strict=True)) == in_catalogue
     assert "Goal coverage" not in table
+    # "Free" is the share of the courses whose price (or access model) the source states.
+    stated = "(price IS NOT NULL OR access_model IS NOT NULL)"
+    active = "FROM courses WHERE status = 'active'"
+    priced = dict(catalog_rows(catalog_home, f"SELECT provider, avg({stated}::INT) {active} GROUP BY provider"))
+    free = dict(
+        catalog_rows(
+            catalog_home,
+            "SELECT provider, avg((access_model IN ('free', 'free-audit+paid-certificate') OR price = 0)::INT) "
+            f"{active} AND {stated} GROUP BY provider",
+        )
+    )
+    for provider, priced_share, free_share in zip(table["Provider"], table["Price stated"], table["Free"], strict=True):
+        assert priced_share == pytest.approx(priced[provider], abs=1e-3)
+        assert free_share == pytest.approx(free[provider], abs=1e-3) if provider in free else pd.isna(free_share)
+    shown = dict(zip(table["Provider"], table["Free"], strict=True))
+    # The Coursera datasets state no price: Coursera shows no free share rather than 0 %. Every
+    # edX listing there is free to audit.
+    assert pd.isna(shown["Coursera"])
+    assert priced["Coursera"] == 0
+    assert shown["edX"] == 1.0
     assert at.get("download_button")
 
 

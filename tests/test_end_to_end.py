@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -78,6 +79,22 @@ def test_recommend_data_analyst_returns_data_analysis_courses(built_home: Path):
     assert any(r["matched_skills"] for r in results), "no result names a required skill it covers"
     # MMR diversifies the order after the first result, which is always the best-scored course.
     assert results[0]["score"] == max(r["score"] for r in results)
+
+
+def test_readable_list_shows_hours_without_false_precision(built_home: Path):
+    goal = ["recommend", "I want to become a data analyst", "--k", "10"]
+    results = json.loads(run_skillstack(built_home, *goal, "--json").stdout)["results"]
+    # A result's line ends in its score ("[0.680]"); the stack's numbered steps follow without one.
+    readable = run_skillstack(built_home, *goal).stdout.splitlines()
+    lines = [line for line in readable if re.search(r"\[\d\.\d{3}\]$", line)]
+    assert len(lines) == len(results) == 10
+    # Coursera's "3 - 6 Months" and "1 - 3 Months" at 10 h a week: 195.67 h and 86.96 h in the catalogue.
+    estimated = [r["hours"] for r in results if r["hours"] and r["hours"] >= 10 and r["hours"] != int(r["hours"])]
+    assert estimated, "no result of this goal has an estimated length to show"
+    for result, line in zip(results, lines, strict=True):
+        assert result["title"] in line
+        if result["hours"] and result["hours"] >= 10:
+            assert f" {round(result['hours'])} h " in line, line
 
 
 def _top_ten_profile(eng: Engine, rows: list[int]) -> tuple[int, int]:

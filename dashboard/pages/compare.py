@@ -21,6 +21,7 @@ COLUMNS = {
     "provider": "Provider",
     "courses": "Courses",
     "share_free": "Free",
+    "share_priced": "Price stated",
     "share_certificate": "With certificate",
     "price_p25": "Price p25",
     "price_median": "Price median",
@@ -36,7 +37,10 @@ COLUMNS = {
 
 def render() -> None:
     st.title("Compare providers")
-    st.caption("Providers side by side, for a goal or for the whole catalogue. Prices are of paid courses.")
+    st.caption(
+        "Providers side by side, for a goal or for the whole catalogue. Free is the share of the courses whose "
+        "price the provider states; prices are of paid courses."
+    )
     state = common.view_state()
     summary = common.catalog()
     if summary is None:
@@ -84,9 +88,13 @@ def render() -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            name: st.column_config.NumberColumn(format="percent")
-            for name in ("Free", "With certificate", "Goal coverage")
-            if name in table
+            **{
+                name: st.column_config.NumberColumn(format="percent")
+                for name in ("Free", "Price stated", "With certificate", "Goal coverage")
+                if name in table
+            },
+            # Hours from a calendar length are estimates ("3 - 6 Months" at 10 h a week): no hundredths.
+            **{name: st.column_config.NumberColumn(format="%.1f") for name in table if name.startswith("Hours")},
         },
     )
     st.download_button(
@@ -121,6 +129,7 @@ def _charts(comparison: api.Comparison) -> None:
             {"provider": p.provider, "share": share, "what": what}
             for p in providers
             for what, share in (("free", p.share_free), ("with certificate", p.share_certificate))
+            if share is not None
         ]
     )
     counts = pd.DataFrame({"provider": order, "courses": [p.courses for p in providers]})

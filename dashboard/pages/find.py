@@ -63,11 +63,11 @@ def _stack(rec: api.Recommendation) -> None:
     if stack.unknown_hours:
         hours.metric(
             "Total hours",
-            f"≥ {stack.total_hours:g}",
+            f"≥ {api.round_hours(stack.total_hours):g}",
             help=f"Sum of the steps' hours; {stack.unknown_hours} step(s) do not say how long they take.",
         )
     else:
-        hours.metric("Total hours", f"{stack.total_hours:g}", help="Sum of the steps' hours.")  # fmt: skip
+        hours.metric("Total hours", f"{api.round_hours(stack.total_hours):g}", help="Sum of the steps' hours.")
     cost.metric("Total cost", common.money(stack.total_cost, stack.currency if stack.total_cost else None))
     required = len(stack.covered) + len(stack.uncovered)
     covered.metric("Gap closed", f"{len(stack.covered)} of {required} skills")
