@@ -30,7 +30,7 @@ ETHICAL_HACKER = "http://data.europa.eu/esco/occupation/76ef0a87-6afe-4560-b5d0-
 # (the real competitors: "spot welder", "nurse assistant", "ICT security engineer", ...), plus a
 # fixed spread of the rest so unrelated occupations are there to be wrongly picked.
 KEPT_OCCUPATIONS = r"""
-    label SIMILAR TO '.*(analyst|welder|designer|nurse|nursing|developer|security|hacker).*'
+    label SIMILAR TO '.*(analyst|welder|designer|nurse|nursing|developer|security|hacker|electrician).*'
     OR hash(uri) % 40 = 0
 """
 
@@ -172,6 +172,43 @@ def test_vacancy_noise_is_stripped(title, expected):
 )
 def test_vacancy_titles_resolve_like_the_plain_job(resolver, title, expected):
     assert top_uris(resolver, title, 1) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("goal", "expected"),
+    [
+        ("I want to become a data analyst", "data analyst"),
+        ("I'd love to train as a chef", "chef"),
+        ("become a nurse", "nurse"),
+        ("train as a welder", "welder"),
+        ("work in HR", "HR"),
+        ("Be a pilot", "pilot"),
+        # Occupations whose names start with a verb of the preamble keep it.
+        ("train driver", "train driver"),
+        ("train conductor", "train conductor"),
+        ("work placement officer", "work placement officer"),
+        ("BE AMBITIOUS COORDINATOR", "BE AMBITIOUS COORDINATOR"),
+    ],
+)
+def test_lay_preamble_is_stripped_but_not_an_occupations_first_word(goal, expected):
+    assert clean_goal(goal) == expected
+
+
+def test_an_occupations_own_name_resolves_to_it(resolver, catalog):
+    # Preferred labels that ESCO also lists as another occupation's alternative label: "welder" is
+    # one of "laser beam welder"'s, "electrician" one of "domestic electrician"'s, which the other
+    # channels preferred for "electrician".
+    shared = catalog.execute(
+        """
+        SELECT a.uri, a.label FROM occupations a JOIN occupations b ON a.uri <> b.uri
+        AND list_contains(list_transform(b.alt_labels, x -> lower(x)), lower(a.label))
+        ORDER BY a.label
+        """
+    ).fetchall()
+    assert {"welder", "electrician", "credit analyst", "security manager"} <= {label for _, label in shared}
+    assert [top_uris(resolver, label, 1)[0] for _, label in shared] == [uri for uri, _ in shared]
+    hit = resolver.resolve("I want to be a credit analyst", k=1)[0]
+    assert (hit.label, hit.score) == ("credit analyst", 1.0)
 
 
 def test_empty_goal_is_left_to_the_caller(resolver):
