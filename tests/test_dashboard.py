@@ -115,7 +115,7 @@ def test_find_shows_the_occupation_the_stack_and_the_api_ranking(catalog_home: P
     steps = [m.value for m in at.markdown if m.value.startswith("**Step ")]
     assert steps == [f"**Step {i}: {md(s.course.title)}**" for i, s in enumerate(rec.stack.steps, start=1)]
     assert [m.label for m in at.metric][:4] == ["Steps", "Total hours", "Total cost", "Gap closed"]
-    assert at.metric[1].value.removeprefix("≥ ") == f"{rec.stack.total_hours:g}"
+    assert at.metric[1].value.removeprefix("≥ ") == f"{api.round_hours(rec.stack.total_hours):g}"
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert rec.tools
     assert md(", ".join(rec.tools)) in shown(at)
