@@ -6,8 +6,8 @@ never raises on bad input, so one odd item never stops `build`. `normalise_item`
 point `build` calls; the smaller functions are public so spiders' tests and the dashboard can use
 the same conventions.
 
-The one exception to "no I/O": language detection loads the py3langid model that ships inside its
-PyPI package, once, the first time a text has to be detected.
+The one exception to "no I/O": language detection (`pipeline.language`) loads the py3langid model
+that ships inside its PyPI package, once, the first time a text has to be detected.
 
 Conventions (each repeated where it is applied):
 
@@ -27,7 +27,6 @@ Conventions (each repeated where it is applied):
 from __future__ import annotations
 
 import decimal
-import functools
 import html
 import json
 import math
@@ -40,6 +39,8 @@ from typing import Any
 import ftfy
 import lxml.html
 from lxml import etree
+
+from pipeline.language import detect_language, normalise_language
 
 __all__ = [
     "ACCESS_MODELS",
@@ -692,185 +693,6 @@ def normalise_level(raw: Any) -> str | None:
     if "mixed" in found or len(found) > 1:
         return "mixed"
     return found.pop()
-
-
-# -------------------------------------------------------------------------------------- language
-
-# ISO 639-1 codes, plus the few languages that only have a three-letter code in BCP 47.
-# fmt: off
-_LANGUAGE_CODES = frozenset((
-    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh", "bi", "bm",
-    "bn", "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da", "de", "dv", "dz", "ee",
-    "el", "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy", "ga", "gd", "gl", "gn", "gu",
-    "gv", "ha", "he", "hi", "ho", "hr", "ht", "hu", "hy", "hz", "ia", "id", "ie", "ig", "ii", "ik", "io", "is",
-    "it", "iu", "ja", "jv", "ka", "kg", "ki", "kj", "kk", "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw",
-    "ky", "la", "lb", "lg", "li", "ln", "lo", "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms",
-    "mt", "my", "na", "nb", "nd", "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os",
-    "pa", "pi", "pl", "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk",
-    "sl", "sm", "sn", "so", "sq", "sr", "ss", "st", "su", "sv", "sw", "ta", "te", "tg", "th", "ti", "tk", "tl",
-    "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi", "vo", "wa", "wo", "xh", "yi",
-    "yo", "za", "zh", "zu", "fil", "yue", "haw", "ast", "ceb",
-))
-# fmt: on
-_DEPRECATED_CODES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
-_THREE_LETTER_CODES = {
-    "eng": "en", "spa": "es", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "ita": "it", "por": "pt",
-    "rus": "ru", "zho": "zh", "chi": "zh", "cmn": "zh", "jpn": "ja", "kor": "ko", "ara": "ar", "hin": "hi",
-    "tur": "tr", "pol": "pl", "nld": "nl", "dut": "nl", "swe": "sv", "ukr": "uk", "vie": "vi", "tha": "th",
-    "ind": "id", "heb": "he", "ell": "el", "gre": "el", "fas": "fa", "per": "fa", "ces": "cs", "cze": "cs",
-}  # fmt: skip
-_LANGUAGE_NAMES = {
-    "en": "english|inglés|ingles|anglais|englisch|inglese|inglês|английский|英语|英語|영어",
-    "es": "spanish|castilian|español|espanol|castellano|espagnol|spanisch|spagnolo|espanhol|испанский|西班牙语",
-    "fr": "french|français|francais|francés|frances|französisch|francese|francês|французский|法语",
-    "de": "german|deutsch|alemán|aleman|allemand|tedesco|alemão|немецкий|德语",
-    "it": "italian|italiano|italien|italienisch|итальянский",
-    "pt": "portuguese|português|portugues|portugués|portugais|portugiesisch|portoghese|португальский|葡萄牙语",
-    "zh": "chinese|mandarin|中文|汉语|漢語|普通话|简体中文|繁體中文|chinois|chino|chinesisch|китайский",
-    "yue": "cantonese|粵語|粤语",
-    "ja": "japanese|日本語|japonais|japonés|japanisch|японский",
-    "ko": "korean|한국어|coréen|coreano|koreanisch|корейский",
-    "ar": "arabic|العربية|عربي|arabe|árabe|arabisch|арабский",
-    "ru": "russian|русский|russe|ruso|russisch",
-    "hi": "hindi|हिन्दी|हिंदी",
-    "bn": "bengali|bangla|বাংলা",
-    "ur": "urdu|اردو",
-    "fa": "persian|farsi|فارسی",
-    "tr": "turkish|türkçe|turkce|turc|turco|türkisch",
-    "pl": "polish|polski|polonais|polaco",
-    "nl": "dutch|flemish|nederlands|néerlandais|neerlandés",
-    "sv": "swedish|svenska",
-    "no": "norwegian|norsk",
-    "da": "danish|dansk",
-    "fi": "finnish|suomi",
-    "et": "estonian|eesti",
-    "lv": "latvian|latviešu",
-    "lt": "lithuanian|lietuvių",
-    "cs": "czech|čeština|cestina",
-    "sk": "slovak|slovenčina",
-    "sl": "slovenian|slovene|slovenščina",
-    "hr": "croatian|hrvatski",
-    "sr": "serbian|српски|srpski",
-    "bg": "bulgarian|български",
-    "uk": "ukrainian|українська",
-    "ro": "romanian|română|romana",
-    "hu": "hungarian|magyar",
-    "el": "greek|ελληνικά",
-    "he": "hebrew|עברית",
-    "th": "thai|ไทย",
-    "vi": "vietnamese|tiếng việt",
-    "id": "indonesian|bahasa indonesia",
-    "ms": "malay|bahasa melayu",
-    "fil": "filipino|tagalog",
-    "sw": "swahili|kiswahili",
-    "ta": "tamil|தமிழ்",
-    "te": "telugu|తెలుగు",
-    "mr": "marathi|मराठी",
-    "ca": "catalan|català",
-    "eu": "basque|euskara",
-    "gl": "galician|galego",
-    "kk": "kazakh|қазақ",
-    "af": "afrikaans",
-    "is": "icelandic|íslenska",
-}
-_NAME_TO_CODE = {name: code for code, names in _LANGUAGE_NAMES.items() for name in names.split("|")}
-# Latin-script names must stand as words ("thai" is not in "thailand"); in other scripts names are
-# searched as substrings, since "简体中文" has no word boundary before "中文".
-_LATIN_NAME = re.compile(
-    r"(?<![a-zà-ÿ])("
-    + "|".join(sorted((n for n in _NAME_TO_CODE if n.isascii()), key=len, reverse=True))
-    + r")(?![a-z])"
-)
-_OTHER_NAMES = tuple(sorted((n for n in _NAME_TO_CODE if not n.isascii()), key=len, reverse=True))
-_LANGUAGE_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
-DETECT_MIN_LETTERS = 20
-DETECT_MIN_CONFIDENCE = 0.9
-_DETECT_CHARS = 2_000
-
-
-def _language_from_tag(text: str) -> str | None:
-    match = _LANGUAGE_TAG.fullmatch(text)
-    if not match:
-        return None
-    primary = match.group(1).casefold()
-    primary = _DEPRECATED_CODES.get(primary, _THREE_LETTER_CODES.get(primary, primary))
-    return primary if primary in _LANGUAGE_CODES else None
-
-
-def _language_from_name(text: str) -> str | None:
-    low = text.casefold()
-    best: tuple[int, str] | None = None
-    if match := _LATIN_NAME.search(low):
-        best = (match.start(), _NAME_TO_CODE[match.group(1)])
-    for name in _OTHER_NAMES:
-        position = low.find(name)
-        if position >= 0 and (best is None or position < best[0]):
-            best = (position, _NAME_TO_CODE[name])
-    return best[1] if best else None
-
-
-def _language_from_value(value: Any, depth: int = 0) -> str | None:
-    if depth > 3 or _is_missing(value):
-        return None
-    if isinstance(value, Mapping):  # Udemy {"locale": "en_US", "title": "English (US)"}
-        for key in ("locale", "code", "language", "lang", "simple_english_title", "title", "name"):
-            if (code := _language_from_value(value.get(key), depth + 1)) is not None:
-                return code
-        return None
-    if isinstance(value, list | tuple):
-        for element in value[:20]:
-            if (code := _language_from_value(element, depth + 1)) is not None:
-                return code
-        return None
-    text = _short(value, 100)
-    if text is None:
-        return None
-    for piece in re.split(r"[,;|/]", text):
-        piece = piece.strip()
-        if piece and (code := _language_from_tag(piece) or _language_from_name(piece)):
-            return code
-    return None
-
-
-@functools.cache
-def _language_identifier() -> Any:
-    # Imported here: the model takes ~0.7 s to load and most items name their language.
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
-def detect_language(text: Any) -> str | None:
-    """Language of a text with py3langid, or None when the text is short or the guess unsure.
-
-    py3langid (a maintained fork of langid.py: naive Bayes over byte n-grams, 97 languages) ships its
-    model inside the PyPI package, is deterministic and needs only numpy. A guess is kept only with
-    a normalised probability of at least DETECT_MIN_CONFIDENCE over a text of at least
-    DETECT_MIN_LETTERS letters; a title alone ("Python", "Data Science") usually stays None.
-    """
-    if not isinstance(text, str):
-        return None
-    sample = text[:_DETECT_CHARS]
-    if sum(ch.isalpha() for ch in sample) < DETECT_MIN_LETTERS:
-        return None
-    code, confidence = _language_identifier().classify(sample)
-    if confidence < DETECT_MIN_CONFIDENCE:
-        return None
-    return _language_from_tag(code)
-
-
-def normalise_language(raw: Any, text: Any = None) -> str | None:
-    """BCP 47 primary language subtag for a language field; detected from `text` when it names none.
-
-    "English" → "en", "Español"/"Spanish" → "es", "日本語" → "ja", "en-US"/"en_us" → "en" (regions
-    dropped: sources disagree on them for one language), ["en", "fr"] → "en" (the first), Udemy's
-    {"locale": "en_US"} → "en", "eng" → "en". When `raw` is empty or unrecognised, the language is
-    detected from `text` (see detect_language), which returns None rather than a weak guess.
-    """
-    code = _language_from_value(raw)
-    if code is None and text is not None:
-        code = detect_language(text)
-    return code
 
 
 # ------------------------------------------------------------------------------------ credential
