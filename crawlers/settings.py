@@ -69,6 +69,11 @@ EXTENSIONS = {
 # crawlers.extensions.SourceErrorCounter on errors in a row (failed downloads, 5xx after the last
 # retry, dead pages, callback exceptions), so scattered dead links do not stop a large source.
 CLOSESPIDER_ERRORCOUNT = 50
+# Time budget per source: all sources crawl in one process, so one that never ends (a server that
+# trickles, a parse that stalls the reactor) would hold the nightly past its 6 h limit. After 3 h a
+# source is closed (finish reason `closespider_timeout`, run status `failed`, its courses kept, not
+# marked removed). A spider that needs longer sets CLOSESPIDER_TIMEOUT in its `custom_settings`.
+CLOSESPIDER_TIMEOUT = 3 * 3600
 
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 from scrapy import Request, Spider
@@ -24,7 +25,14 @@ from crawlers.spiders.linkedin_learning import LinkedinLearningSpider
 from crawlers.spiders.skillshare import SkillshareSpider
 from crawlers.spiders.udemy_api import UdemyApiSpider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
-from crawlers.structured_data_spider import StructuredDataSpider, json_ld_scripts, meta_content, parse_json_ld
+from crawlers.structured_data_spider import (
+    MAX_CANDIDATES,
+    StructuredDataSpider,
+    json_ld_scripts,
+    meta_content,
+    parse_json_ld,
+)
+from tests.conftest import mirror_response_for
 
 B2B = "https://www.udemy.com/course/b2b-copywriting/"
 POWER_BI = "https://www.udemy.com/course/learn_power_bi_for_free/"
@@ -271,6 +279,40 @@ def test_meta_content_reads_attributes_in_any_order_and_quoting():
     assert meta_content(page, "property", "udemy_com:price") == "$19.99 & up"
     assert meta_content(page, "name", "description") == "Learn"
     assert meta_content(page, "property", "missing") is None
+
+
+def test_a_page_naming_ld_json_too_often_is_parsed_and_gives_the_same_scripts():
+    scripts = '<script type="application/ld+json">{"a": 1}</script><p>x</p><script type=application/ld+json>[]</script>'
+    noise = "<p>ld+json</p>" * (MAX_CANDIDATES + 1)
+    assert json_ld_scripts(noise + scripts) == json_ld_scripts(scripts) == ['{"a": 1}', "[]"]
+    price = '<meta property="udemy_com:price" content="$9.99">'
+    assert meta_content("<p>udemy_com:price</p>" * (MAX_CANDIDATES + 1) + price, "property", "udemy_com:price") == "$9.99"
+
+
+# Each unit repeated to 2 MB: the shapes on which the finders took time in the square of the size
+# (3.6 s at 200 kB), some put before the real page, so the Course is read and the meta tag after it.
+HOSTILE_UNITS = ["<script ", "<meta ", '<script type="application/ld+json" ', '<meta property="udemy_com:price" ']
+HOSTILE_SIZE = 2 * 1024 * 1024
+PARSE_BOUND_S = 0.050
+
+
+@pytest.mark.parametrize("before_real_page", [False, True], ids=["alone", "before_a_real_page"])
+@pytest.mark.parametrize("unit", HOSTILE_UNITS)
+def test_a_hostile_2_mb_page_parses_in_under_50_ms(mirror, unit, before_real_page):
+    real = mirror_response_for(B2B).body if before_real_page else b""
+    body = unit.encode() * (HOSTILE_SIZE // len(unit)) + real
+    crawler = get_crawler(UdemyPagesSpider)
+    spider = UdemyPagesSpider.from_crawler(crawler)
+    timings = []
+    for _ in range(3):  # the best of three: CPU time, but a loaded machine still disturbs caches
+        response = HtmlResponse(B2B, body=body, encoding="utf-8", request=Request(B2B))
+        started = time.process_time()
+        items = list(spider.parse(response))
+        timings.append(time.process_time() - started)
+    assert min(timings) < PARSE_BOUND_S, f"{min(timings) * 1000:.0f} ms"
+    assert len(items) == int(before_real_page)
+    if before_real_page:
+        assert items[0]["price"] == "$199.99"
 
 
 def test_post_process_item_can_skip_a_course():

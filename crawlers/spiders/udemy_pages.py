@@ -7,8 +7,9 @@ from crawlers.sitemap_spider import CourseSitemapSpider
 from crawlers.structured_data_spider import StructuredDataSpider, meta_content
 
 # The page states its prices in the currency of the visitor's country, named in its bootstrap data.
-PRICE_COUNTRY_CURRENCY = re.compile(r'"price_country":\{[^{}]*?"currency":"([A-Za-z]{3})"')
-COURSE_ID = re.compile(r"""data-clp-course-id\s*=\s*["']?(\d+)""")
+# Both are matched at one position, each repetition bounded: no run to the end of a hostile page.
+PRICE_COUNTRY_CURRENCY = re.compile(r'"price_country":\{[^{}]{0,2000}?"currency":"([A-Za-z]{3})"')
+COURSE_ID = re.compile(r"""data-clp-course-id\s{0,16}=\s{0,16}["']?(\d{1,20})""")
 
 
 class UdemyPagesSpider(CourseSitemapSpider, StructuredDataSpider):
