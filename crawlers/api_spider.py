@@ -240,7 +240,11 @@ class ApiSpider(scrapy.Spider):
     - `request_headers`: sent with every request. The JSON base asks for `application/json`:
       Django REST Framework APIs answer a browser-like Accept header with an HTML page.
     - `credentials_env`: environment variables the live API needs, and `credentials_headers`
-      the request headers built from them (`{"Authorization": "JWT {EDX_API_TOKEN}"}`). With
+      the request headers built from them (`{"Authorization": "JWT {EDX_API_TOKEN}"}`), or an
+      override of `credential_headers()`. They are sent only over https to `credentials_hosts`
+      (default: the hosts of `start_urls`), added as the request leaves and never kept on it
+      (crawlers/middlewares/credentials.py), so a `next` link to another host or to http goes
+      without them. With
       `SKILLSTACK_MIRROR` set the captures are public and no credentials are needed. Live without
       them the spider logs one line naming the variables, yields nothing and closes with reason
       `credentials_missing` — not `finished`, so the build keeps the source's last complete crawl
@@ -278,6 +282,7 @@ class ApiSpider(scrapy.Spider):
     pagination: ClassVar[Pagination | None] = None
     credentials_env: ClassVar[tuple[str, ...]] = ()
     credentials_headers: ClassVar[dict[str, str]] = {}
+    credentials_hosts: ClassVar[tuple[str, ...]] = ()
     request_headers: ClassVar[dict[str, str]] = {}
 
     accepts_urls: ClassVar[bool] = True
@@ -312,15 +317,29 @@ class ApiSpider(scrapy.Spider):
             yield self.page_request(with_query(url, **self.start_query) if self.start_query else url)
 
     def page_request(self, url: str) -> scrapy.Request:
-        headers = dict(self.request_headers)
-        if self.credentials_env and all(os.environ.get(name) for name in self.credentials_env):
-            values = {name: os.environ[name] for name in self.credentials_env}
-            headers.update({header: template.format(**values) for header, template in self.credentials_headers.items()})
-            # The HTTP cache stores request headers on disk; credentials must not land there.
+        if self.credential_headers():
+            # Answers to authorised requests are not cached (a shared cache must not serve them).
             return scrapy.Request(
-                url, callback=self.parse, errback=self.source_unavailable, headers=headers, meta={"dont_cache": True}
+                url,
+                callback=self.parse,
+                errback=self.source_unavailable,
+                headers=self.request_headers,
+                meta={"dont_cache": True},
             )
-        return scrapy.Request(url, callback=self.parse, errback=self.source_unavailable, headers=headers)
+        return scrapy.Request(url, callback=self.parse, errback=self.source_unavailable, headers=self.request_headers)
+
+    def credential_headers(self) -> dict[str, str]:
+        """The headers that carry the live API's credentials, from the environment; {} without them.
+        Added to a request only as it is sent (crawlers/middlewares/credentials.py)."""
+        if not self.credentials_env or not all(os.environ.get(name) for name in self.credentials_env):
+            return {}
+        values = {name: os.environ[name] for name in self.credentials_env}
+        return {header: template.format(**values) for header, template in self.credentials_headers.items()}
+
+    def credential_hosts(self) -> frozenset[str]:
+        """The hosts the credentials may be sent to: `credentials_hosts`, else the start URLs' hosts."""
+        hosts = self.credentials_hosts or tuple(urlsplit(url).hostname or "" for url in self.start_urls)
+        return frozenset(host for host in hosts if host)
 
     def source_unavailable(self, failure: Failure) -> None:
         response = getattr(failure.value, "response", None)

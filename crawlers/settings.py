@@ -33,6 +33,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.retry_backoff.BackoffRetryMiddleware": 550,
     # Above RedirectMiddleware (600): a redirect loop fails its request instead of vanishing.
     "crawlers.middlewares.redirect_loop.RedirectLoopMiddleware": 610,
+    # Last before the download handler: credentials are on a request only while it is sent.
+    "crawlers.middlewares.credentials.CredentialsMiddleware": 990,
 }
 
 # The largest dataset CSV is about 2 MB and a course page or API page tens of kB: a response past

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import pickle
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin
@@ -28,7 +29,9 @@ from crawlers.api_spider import (
     without_tracking,
 )
 from crawlers.items import Course
+from crawlers.middlewares.credentials import WITHHELD_STAT, CredentialsMiddleware
 from crawlers.pipelines.validate_course import VALIDATORS
+from crawlers.runner import crawler_settings
 from crawlers.spiders.coursera_api import CourseraApiSpider
 from crawlers.spiders.edx_catalog import EdxCatalogSpider
 from crawlers.spiders.edx_rss import EdxRssSpider
@@ -370,13 +373,49 @@ def test_live_without_credentials_logs_one_line_and_closes(monkeypatch, caplog):
     ]
 
 
-def test_live_with_credentials_sends_them(monkeypatch):
+def with_credentials_middleware(spider: Spider) -> CredentialsMiddleware:
+    spider.crawler.spider = spider
+    return CredentialsMiddleware.from_crawler(spider.crawler)
+
+
+def test_live_credentials_go_only_over_https_to_the_sources_own_hosts(monkeypatch):
     monkeypatch.delenv("SKILLSTACK_MIRROR", raising=False)
     monkeypatch.setenv("EDX_API_TOKEN", "t0ken")
-    spider, _ = new_spider(EdxCatalogSpider)
-    requests = start_requests(spider)
-    assert [request.url for request in requests] == EdxCatalogSpider.start_urls
-    assert {request.headers["Authorization"] for request in requests} == {b"JWT t0ken"}
+    spider, stats = new_spider(EdxCatalogSpider)
+    middleware = with_credentials_middleware(spider)
+    starts = start_requests(spider)
+    assert [request.url for request in starts] == EdxCatalogSpider.start_urls
+    # No request object holds the token: it could be pickled into the cache or a Redis queue.
+    assert ["Authorization" in request.headers for request in starts] == [False, False]
+
+    page = "https://api.edx.org/catalog/v1/catalogs/10/courses"
+    follow = {}
+    for name, next_link in [
+        ("other host", "https://attacker.example/catalog/v1/catalogs/10/courses?page=2"),
+        ("http", "http://api.edx.org/catalog/v1/catalogs/10/courses?page=2"),
+        ("own host", "https://api.edx.org/catalog/v1/catalogs/10/courses?page=2"),
+    ]:
+        _, [request] = parse(spider, json_response(page, {"results": [], "next": next_link}))
+        assert request.url == next_link
+        middleware.process_request(request)
+        follow[name] = request.headers.get("Authorization")
+    assert follow == {"other host": None, "http": None, "own host": b"JWT t0ken"}
+    assert stats.get_value(WITHHELD_STAT) == 2
+
+    sent = starts[1]  # discovery.edx.org, the other start host
+    middleware.process_request(sent)
+    assert sent.headers["Authorization"] == b"JWT t0ken"
+    # Taken off as the response comes back, before the cache, retries or redirects see the request.
+    middleware.process_response(sent, Response(sent.url, status=401, request=sent))
+    assert "Authorization" not in sent.headers
+    assert b"t0ken" not in pickle.dumps(sent.to_dict(spider=spider))
+
+
+def test_credentials_are_added_last_before_the_download():
+    middlewares = crawler_settings().getdict("DOWNLOADER_MIDDLEWARES")
+    scrapy_defaults = crawler_settings().getdict("DOWNLOADER_MIDDLEWARES_BASE")
+    credentials = middlewares["crawlers.middlewares.credentials.CredentialsMiddleware"]
+    assert credentials > max(order for order in {**scrapy_defaults, **middlewares}.values() if order not in (None, credentials))
 
 
 def test_mirror_needs_no_credentials(mirror, monkeypatch):

@@ -20,6 +20,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.test import get_crawler
 
 from crawlers.items import Course
+from crawlers.middlewares.credentials import CredentialsMiddleware
 from crawlers.spiders.jsonld_generic import JsonldGenericSpider
 from crawlers.spiders.linkedin_learning import LinkedinLearningSpider
 from crawlers.spiders.skillshare import SkillshareSpider
@@ -367,8 +368,16 @@ def test_udemy_api_without_credentials_and_mirror_logs_one_line(monkeypatch, cap
     assert "UDEMY_CLIENT_ID and UDEMY_CLIENT_SECRET" in lines[0]
 
 
-def test_udemy_api_sends_the_client_as_basic_auth(monkeypatch):
+def test_udemy_api_sends_the_client_as_basic_auth_over_https_to_udemy_only(monkeypatch):
     monkeypatch.setenv("UDEMY_CLIENT_ID", "client")
     monkeypatch.setenv("UDEMY_CLIENT_SECRET", "secret")
-    spider = UdemyApiSpider.from_crawler(get_crawler(UdemyApiSpider))
-    assert (spider.http_user, spider.http_pass, spider.http_auth_domain) == ("client", "secret", "www.udemy.com")
+    crawler = get_crawler(UdemyApiSpider)
+    crawler.spider = UdemyApiSpider.from_crawler(crawler)
+    middleware = CredentialsMiddleware.from_crawler(crawler)
+    sent = {}
+    for url in (UDEMY_API_COURSE, UDEMY_API_COURSE.replace("https:", "http:"), "https://udemy.example/api-2.0/"):
+        request = Request(url)
+        middleware.process_request(request)
+        sent[url] = request.headers.get("Authorization")
+    assert list(sent.values()) == [b"Basic Y2xpZW50OnNlY3JldA==", None, None]
+    assert not hasattr(crawler.spider, "http_user")  # not Scrapy's HttpAuthMiddleware, which also sends over http

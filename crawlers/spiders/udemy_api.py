@@ -1,6 +1,8 @@
 import os
 from typing import Any
 
+from w3lib.http import basic_auth_header
+
 from crawlers.api_spider import ApiPage, JsonApiSpider, NextLink
 from crawlers.items import Course
 
@@ -24,7 +26,7 @@ class UdemyApiSpider(JsonApiSpider):
     audiences and instructors (`visible_instructors`) go to extras.
 
     Live, the API needs an affiliate client: `UDEMY_CLIENT_ID` and `UDEMY_CLIENT_SECRET`, sent as
-    HTTP basic auth (Scrapy's HttpAuthMiddleware) to www.udemy.com only; without them the spider
+    HTTP basic auth over https to www.udemy.com only; without them the spider
     logs one line and closes with reason `credentials_missing`. The start URL is the course object
     the mirror holds (4316968). The course list, `https://www.udemy.com/api-2.0/courses/`, has the
     same records under `results` and is paged through `next`; it is not a start URL because the
@@ -38,7 +40,7 @@ class UdemyApiSpider(JsonApiSpider):
     records_path = staticmethod(_records)
     pagination = NextLink("next")
     credentials_env = ("UDEMY_CLIENT_ID", "UDEMY_CLIENT_SECRET")
-    http_auth_domain = "www.udemy.com"
+    credentials_hosts = ("www.udemy.com",)
     field_map = {
         "provider_ref": "id",
         "name": "title",
@@ -86,10 +88,12 @@ class UdemyApiSpider(JsonApiSpider):
         "caption_languages",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.http_user = os.environ.get("UDEMY_CLIENT_ID", "")
-        self.http_pass = os.environ.get("UDEMY_CLIENT_SECRET", "")
+    def credential_headers(self) -> dict[str, str]:
+        # HTTP basic auth, added by the credentials middleware (https to www.udemy.com only), not
+        # by Scrapy's HttpAuthMiddleware, which would also send it over plain http.
+        if not all(os.environ.get(name) for name in self.credentials_env):
+            return {}
+        return {"Authorization": basic_auth_header(*(os.environ[name] for name in self.credentials_env)).decode()}
 
     def parse_record(self, record: Any, item: Course, page: ApiPage) -> Course | None:
         return item if isinstance(record, dict) and record.get("_class", "course") == "course" else None
