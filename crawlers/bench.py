@@ -64,8 +64,10 @@ REAL_UDEMY_PAGES = [
     "https://www.udemy.com/course/the-melody-of-english/",
 ]
 
-# The local host is ours: AutoThrottle and a download delay would only measure their own waits.
+# The local host is ours: AutoThrottle and a download delay would only measure their own waits, and
+# its loopback address is let through the refusal of private addresses.
 UNTHROTTLED: dict[str, Any] = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0}
+LOCAL_SERVER: dict[str, Any] = {**UNTHROTTLED, "SKILLSTACK_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"]}
 
 SKILLS = [
     "Python", "SQL", "Excel", "Data Analysis", "Machine Learning", "Statistics", "Copywriting",
@@ -359,7 +361,8 @@ class BenchCoursePagesSpider(UdemyPagesSpider):
     """`udemy_pages` on the benchmark's server: sitemap index → course sitemaps → course pages."""
 
     name = "bench_course_pages"
-    custom_settings = UNTHROTTLED
+    allowed_domains = ["127.0.0.1"]
+    custom_settings = LOCAL_SERVER
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -370,7 +373,8 @@ class BenchApiSpider(MitxonlineSpider):
     """`mitxonline` on the benchmark's server: API pages one after another, following `next`."""
 
     name = "bench_api"
-    custom_settings = UNTHROTTLED
+    allowed_domains = ["127.0.0.1"]
+    custom_settings = LOCAL_SERVER
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -29,10 +29,16 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 SKILLSTACK_RETRY_BACKOFF_BASE = 1.0
 SKILLSTACK_RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
+    # Requests outside a spider's `allowed_domains` are dropped as Scrapy does, and the run marked partial.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawlers.middlewares.offsite_partial.PartialOffsiteMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.retry_backoff.BackoffRetryMiddleware": 550,
     # Above RedirectMiddleware (600): a redirect loop fails its request instead of vanishing.
     "crawlers.middlewares.redirect_loop.RedirectLoopMiddleware": 610,
+    # Right after OffsiteMiddleware (50), before robots.txt is asked for: a request to a private,
+    # loopback or link-local address, or by a scheme other than http(s), is refused.
+    "crawlers.middlewares.public_destinations.PublicDestinationsMiddleware": 60,
     # Last before the download handler: credentials are on a request only while it is sent.
     "crawlers.middlewares.credentials.CredentialsMiddleware": 990,
 }
@@ -51,10 +57,19 @@ HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
 HTTPCACHE_IGNORE_HTTP_CODES = [429, 500, 502, 503, 504]
 
+# Only the web: a sitemap or an API link naming file://, s3://, ftp:// or data: gets no handler
+# (the request fails as unsupported) instead of reading local files or other stores.
 DOWNLOAD_HANDLERS = {
     "http": "crawlers.mirror.MirrorDownloadHandler",
     "https": "crawlers.mirror.MirrorDownloadHandler",
+    "file": None,
+    "s3": None,
+    "ftp": None,
+    "data": None,
 }
+# Hosts let through to private, loopback or link-local addresses: none in a real crawl; the tests'
+# and the benchmark's spiders set ["127.0.0.1"] for their local servers.
+SKILLSTACK_ALLOW_PRIVATE_HOSTS: list[str] = []
 
 ITEM_PIPELINES = {
     "crawlers.pipelines.apply_spider_defaults.ApplySpiderDefaultsPipeline": 100,

@@ -27,6 +27,7 @@ FAST: dict[str, Any] = {
     "SKILLSTACK_RETRY_BACKOFF_BASE": 0.05,
     "SKILLSTACK_RETRY_BACKOFF_MAX": 5.0,
     "RETRY_TIMES": 2,
+    "SKILLSTACK_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"],
 }
 
 
@@ -34,6 +35,7 @@ class LocalServerMixin:
     """`paths` on the local server become the spider's start URLs."""
 
     paths: ClassVar[list[str]] = []
+    allowed_domains: ClassVar[list[str]] = ["127.0.0.1"]
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -148,4 +150,49 @@ class LocalApiCutSpider(LocalServerMixin, MitxonlineSpider):
 
     name = "local_api_cut"
     paths = ["/api/cut/courses/"]
+    custom_settings = FAST
+
+
+class LocalTimeBudgetSpider(LocalServerMixin, UdemyKaggle2017Spider):
+    """The server answers after 3 s, the download would wait 10 s, the source's time budget is 1 s."""
+
+    name = "local_time_budget"
+    paths = ["/slow-budget/udemy.csv"]
+    custom_settings = {**FAST, "DOWNLOAD_TIMEOUT": 10, "CLOSESPIDER_TIMEOUT": 1}
+
+
+class LocalApiOffsiteSpider(LocalServerMixin, MitxonlineSpider):
+    """A real API page whose `next` leads to another host (localhost, the same server)."""
+
+    name = "local_api_offsite"
+    paths = ["/api/offsite/courses/"]
+    custom_settings = FAST
+
+
+class LocalLoopbackByNameSpider(LocalServerMixin, UdemyKaggle2017Spider):
+    """A dataset on the local server reached as `localhost`: a name that resolves to loopback."""
+
+    name = "local_loopback_by_name"
+    paths = ["/by-name/udemy.csv"]
+    allowed_domains: ClassVar[list[str]] = []
+    custom_settings = FAST
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.start_urls = [url.replace("//127.0.0.1:", "//localhost:") for url in self.start_urls]
+
+
+class LocalLinkLocalSpider(UdemyKaggle2017Spider):
+    """The cloud metadata service's address, never connected to."""
+
+    name = "local_link_local"
+    start_urls = ["http://169.254.169.254/latest/meta-data/"]
+    allowed_domains: ClassVar[list[str]] = []
+    custom_settings = FAST
+
+
+class LocalFileSchemeSpider(UdemyKaggle2017Spider):
+    name = "local_file_scheme"
+    start_urls = ["file:///etc/passwd"]
+    allowed_domains: ClassVar[list[str]] = []
     custom_settings = FAST

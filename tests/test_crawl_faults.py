@@ -14,24 +14,31 @@ import asyncio
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import pytest
 from scrapy import Request, signals
+from scrapy.core.downloader.handlers import DownloadHandlers
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.test import get_crawler
 
 from crawlers.extensions import ERROR_BUDGET_REASON, ERRORS_IN_A_ROW_STAT, ERRORS_STAT, SourceErrorCounter
+from crawlers.middlewares.offsite_partial import PartialOffsiteMiddleware
+from crawlers.middlewares.public_destinations import REFUSED_STAT, PublicDestinationsMiddleware
 from crawlers.middlewares.redirect_loop import RedirectLoopMiddleware
 from crawlers.middlewares.retry_backoff import BackoffRetryMiddleware, backoff_delay, parse_retry_after
 from crawlers.runner import crawler_settings
 from crawlers.spiders.udemy_kaggle_2017 import UdemyKaggle2017Spider
+from crawlers.spiders.udemy_pages import UdemyPagesSpider
 from skillstack.settings import mirror_file_for
 from tests.conftest import MIRROR_DIR
 from tests.local_server import Exchange, LocalServer
@@ -73,6 +80,11 @@ FAULT_SOURCES = [
     "local_jsonld",
     "local_api_truncated",
     "local_api_cut",
+    "local_time_budget",
+    "local_api_offsite",
+    "local_loopback_by_name",
+    "local_link_local",
+    "local_file_scheme",
 ]
 
 
@@ -127,6 +139,15 @@ def routes(udemy: bytes, coursera: bytes) -> dict:
         if ex.start(200, {**JSON_TYPE, "Content-Length": str(len(api_page))}):
             ex.write(api_page[: len(api_page) // 2])
 
+    def slow_past_the_budget(ex: Exchange) -> None:
+        time.sleep(SLOW_ANSWER_S)
+        ex.send(200, udemy, CSV_TYPE)
+
+    def next_on_another_host(ex: Exchange) -> None:
+        port = ex.handler.server.server_address[1]
+        body = json.dumps({**api, "next": f"http://localhost:{port}/api/v2/courses/?page=2"}).encode()
+        ex.send(200, body, JSON_TYPE)
+
     def redirect(to: str):
         return lambda ex: ex.send(302, b"", {"Location": to})
 
@@ -161,6 +182,9 @@ def routes(udemy: bytes, coursera: bytes) -> dict:
         "/loop/b.csv": redirect("/loop/a.csv"),
         "/private/udemy.csv": dataset(udemy),
         "/cached/udemy.csv": cached,
+        "/slow-budget/udemy.csv": slow_past_the_budget,
+        "/api/offsite/courses/": next_on_another_host,
+        "/by-name/udemy.csv": dataset(udemy),
     }
     for number in range(BROKEN_PARTS):
         table[f"/broken/part-{number:02}.csv"] = lambda ex: ex.send(500, b"internal error")
@@ -383,6 +407,42 @@ def test_a_second_crawl_revalidates_with_the_cache_and_takes_the_304(faults_run,
     assert json.loads(stats)["httpcache/revalidate"] == 1
 
 
+def test_a_source_past_its_time_budget_is_closed_and_failed(faults_run, server):
+    summaries, home, _ = faults_run
+    summary = summaries["local_time_budget"]
+    # The download in flight may still finish while the source closes: its items are stored, but the
+    # run is failed, so the build takes none of it as a complete crawl.
+    assert (summary["status"], summary["finish_reason"]) == ("failed", "closespider_timeout")
+    assert len(server.requests_for("/slow-budget/udemy.csv")) == 1
+    assert crawler_settings().getint("CLOSESPIDER_TIMEOUT") == 3 * 3600  # the budget of a real source
+
+
+def test_a_next_link_to_another_host_is_dropped_and_the_run_partial(faults_run, server):
+    summaries, home, _ = faults_run
+    summary = summaries["local_api_offsite"]
+    assert (summary["status"], summary["items"], summary["errors"]) == ("finished", API_RECORDS, 0)
+    stats = run_stats(home, "local_api_offsite")
+    assert stats["offsite/filtered"] == 1
+    # partial: the build keeps the source's courses instead of marking the unread pages' removed
+    assert stats["skillstack/partial"] == "offsite"
+    assert [seen.status for seen in server.requests_for("/api/offsite/courses/")] == [200]
+
+
+@pytest.mark.parametrize("source", ["local_loopback_by_name", "local_link_local", "local_file_scheme"])
+def test_requests_that_leave_the_web_are_refused_before_any_connection(faults_run, server, source):
+    summaries, home, stderr = faults_run
+    summary = summaries[source]
+    assert (summary["status"], summary["finish_reason"], summary["items"]) == ("failed", "source_unavailable", 0)
+    stats = run_stats(home, source)
+    assert stats[REFUSED_STAT] == 1
+    assert stats.get("downloader/response_count", 0) == 0
+    assert server.requests_for("/by-name/udemy.csv") == []  # localhost is the test's own server
+    refusals = [line for line in stderr.splitlines() if "Refused" in line]
+    assert any("localhost resolves to 127.0.0.1, a loopback address" in line for line in refusals)
+    assert any("169.254.169.254 is a link-local address" in line for line in refusals)
+    assert any("file:///etc/passwd: the scheme 'file' is not http(s)" in line for line in refusals)
+
+
 # The middlewares on their own: the timing rules and the decisions, without a server.
 
 
@@ -481,3 +541,102 @@ def test_error_budget_counts_errors_in_a_row_not_scattered_ones():
         counter.spider_closed(spider, "finished")
     assert crawler.stats.get_value(ERRORS_STAT) == 7
     assert crawler.stats.get_value(ERRORS_IN_A_ROW_STAT) == 3
+
+
+class FakeResolverDestinations(PublicDestinationsMiddleware):
+    """Resolves from a table, as a DNS answer would: tests make no lookups."""
+
+    answers = {"metadata.internal": "169.254.169.254", "intranet.example": "10.0.0.7", "www.udemy.com": "104.16.1.1"}
+
+    async def resolve(self, host: str) -> str:
+        return self.answers[host]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+        ("http://10.1.2.3/", "10.1.2.3 is a private address"),
+        ("http://192.168.0.1:8080/", "192.168.0.1 is a private address"),
+        ("http://127.0.0.1/", "127.0.0.1 is a loopback address"),
+        ("http://[::1]/", "::1 is a loopback address"),
+        ("http://[::ffff:169.254.169.254]/", "::ffff:169.254.169.254 is a link-local address"),
+        ("https://metadata.internal/computeMetadata/", "metadata.internal resolves to 169.254.169.254, a link-local"),
+        ("https://intranet.example/", "intranet.example resolves to 10.0.0.7, a private address"),
+        ("file:///etc/passwd", "the scheme 'file' is not http(s)"),
+        ("s3://bucket/key", "the scheme 's3' is not http(s)"),
+        ("ftp://ftp.example.org/x", "the scheme 'ftp' is not http(s)"),
+        ("data:text/plain,hi", "the scheme 'data' is not http(s)"),
+    ],
+)
+def test_requests_off_the_public_web_are_refused(monkeypatch, url, why):
+    monkeypatch.delenv("SKILLSTACK_MIRROR", raising=False)
+    crawler = crawler_for_middleware()
+    middleware = FakeResolverDestinations.from_crawler(crawler)
+    with pytest.raises(IgnoreRequest, match=re.escape(why)):
+        asyncio.run(middleware.process_request(Request(url)))
+    assert crawler.stats.get_value(REFUSED_STAT) == 1
+
+
+def test_public_hosts_and_the_allowed_local_server_pass(monkeypatch):
+    monkeypatch.delenv("SKILLSTACK_MIRROR", raising=False)
+    crawler = crawler_for_middleware(SKILLSTACK_ALLOW_PRIVATE_HOSTS=["127.0.0.1"])
+    middleware = FakeResolverDestinations.from_crawler(crawler)
+    for url in ("https://www.udemy.com/course/x/", "http://8.8.8.8/", "http://127.0.0.1:8123/good/udemy.csv"):
+        assert asyncio.run(middleware.process_request(Request(url))) is None
+    assert crawler.stats.get_value(REFUSED_STAT) is None
+    assert crawler_settings().getlist("SKILLSTACK_ALLOW_PRIVATE_HOSTS") == []  # none in a real crawl
+
+
+def test_with_the_mirror_no_name_is_resolved(mirror):
+    class NoLookups(PublicDestinationsMiddleware):
+        async def resolve(self, host: str) -> str:
+            raise AssertionError(f"looked up {host}")
+
+    middleware = NoLookups.from_crawler(crawler_for_middleware())
+    assert asyncio.run(middleware.process_request(Request("https://www.udemy.com/course/x/"))) is None
+    with pytest.raises(IgnoreRequest):
+        asyncio.run(middleware.process_request(Request("http://169.254.169.254/")))
+
+
+def test_only_http_and_https_have_a_download_handler():
+    crawler = crawler_for_middleware(DOWNLOAD_HANDLERS=crawler_settings().getdict("DOWNLOAD_HANDLERS"))
+    handlers = DownloadHandlers(crawler)
+    assert {scheme for scheme in ("http", "https", "file", "s3", "ftp", "data") if handlers._get_handler(scheme)} == {
+        "http",
+        "https",
+    }
+    middlewares = crawler_settings().getdict("DOWNLOADER_MIDDLEWARES")
+    assert middlewares["scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"] is None
+    assert middlewares["crawlers.middlewares.offsite_partial.PartialOffsiteMiddleware"] == 50
+    # refused before robots.txt is asked for the host
+    assert middlewares["crawlers.middlewares.public_destinations.PublicDestinationsMiddleware"] < 100
+
+
+def test_every_source_keeps_to_its_own_domains():
+    loader = get_spider_loader(crawler_settings())
+    outside = []
+    for name in loader.list():
+        spider_cls = loader.load(name)
+        domains = getattr(spider_cls, "allowed_domains", None)
+        if not domains:
+            outside.append(f"{name}: no allowed_domains")
+            continue
+        for url in getattr(spider_cls, "start_urls", None) or getattr(spider_cls, "sitemap_urls", []):
+            host = urlsplit(url).hostname or ""
+            if not any(host == domain or host.endswith("." + domain) for domain in domains):
+                outside.append(f"{name}: {url}")
+    assert outside == []
+
+
+def test_a_sitemap_loc_off_the_source_is_never_requested():
+    crawler = crawler_for_middleware()
+    crawler.spider = UdemyPagesSpider.from_crawler(crawler)
+    offsite = PartialOffsiteMiddleware.from_crawler(crawler)
+    offsite.spider_opened(crawler.spider)
+    for url in ("file:///etc/passwd", "http://169.254.169.254/latest/", "https://evil.example/course/x/"):
+        with pytest.raises(IgnoreRequest):
+            offsite.process_request(Request(url))
+    offsite.process_request(Request("https://www.udemy.com/course/x/"))
+    assert crawler.stats.get_value("offsite/filtered") == 3
+    assert crawler.stats.get_value("skillstack/partial") == "offsite"

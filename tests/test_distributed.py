@@ -50,6 +50,7 @@ class DistributedPagesSpider(RedisSpider):
         "MAX_IDLE_TIME_BEFORE_CLOSE": 2,
         "SKILLSTACK_LEASE_TTL": LEASE_TTL_S,
         "LOG_LEVEL": "INFO",
+        "SKILLSTACK_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"],
     }
 
     def __init__(self, *args: Any, **kwargs: Any):

@@ -34,6 +34,11 @@ def test_crawler_settings_route_http_and_https_through_the_mirror_handler():
     assert crawler_settings.DOWNLOAD_HANDLERS == {
         "http": "crawlers.mirror.MirrorDownloadHandler",
         "https": "crawlers.mirror.MirrorDownloadHandler",
+        # and no other scheme anywhere (tests/test_crawl_faults.py)
+        "file": None,
+        "s3": None,
+        "ftp": None,
+        "data": None,
     }
 
 

@@ -21,6 +21,7 @@ class CourseraApiSpider(JsonApiSpider):
     """
 
     name = "coursera_api"
+    allowed_domains = ["api.coursera.org"]
     provider = "Coursera"
     start_urls = ["https://api.coursera.org/api/courses.v1"]
     start_query = {

@@ -11,6 +11,7 @@ class CourseraPagesSpider(CourseSitemapSpider, StructuredDataSpider):
     """
 
     name = "coursera_pages"
+    allowed_domains = ["coursera.org"]
     provider = "Coursera"
     sitemap_urls = ["https://www.coursera.org/sitemap~www~courses.xml"]
     sitemap_rules = [(r"/learn/[^/?#]+/?$", "parse")]

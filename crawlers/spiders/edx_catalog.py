@@ -31,6 +31,7 @@ class EdxCatalogSpider(JsonApiSpider):
     """
 
     name = "edx_catalog"
+    allowed_domains = ["api.edx.org", "discovery.edx.org"]
     provider = "edX"
     start_urls = [
         "https://api.edx.org/catalog/v1/catalogs/10/courses",

@@ -20,6 +20,7 @@ class EdxRssSpider(XmlApiSpider):
     """
 
     name = "edx_rss"
+    allowed_domains = ["www.edx.org"]
     provider = "edX"
     start_urls = ["https://www.edx.org/api/v2/report/course-feed/rss"]
     namespaces = {

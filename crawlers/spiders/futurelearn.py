@@ -15,6 +15,7 @@ class FuturelearnSpider(JsonApiSpider):
     """
 
     name = "futurelearn"
+    allowed_domains = ["www.futurelearn.com"]
     provider = "FutureLearn"
     start_urls = ["https://www.futurelearn.com/feeds/courses"]
     field_map = {

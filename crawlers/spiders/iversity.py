@@ -21,6 +21,7 @@ class IversitySpider(JsonApiSpider):
     """
 
     name = "iversity"
+    allowed_domains = ["iversity.org"]
     provider = "iversity"
     start_urls = ["https://iversity.org/api/v1/courses"]
     records_path = "courses"

@@ -1,3 +1,4 @@
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawlers.structured_data_spider import StructuredDataSpider
@@ -13,7 +14,14 @@ class JsonldGenericSpider(StructuredDataSpider):
     """
 
     name = "jsonld_generic"
+    allowed_domains = ["www.real.discount"]
     start_urls = ["https://www.real.discount/offer/burp-suite-in-depth-survival-guide-4734"]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Pages of any site: the sites allowed are those of the pages given.
+        if self.urls:
+            self.allowed_domains = sorted({urlsplit(url).hostname for url in self.urls if urlsplit(url).hostname})
 
     def provider_ref_for(self, url: str, course_ld: dict) -> str | None:
         parts = urlsplit(url)

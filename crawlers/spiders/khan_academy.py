@@ -31,6 +31,7 @@ class KhanAcademySpider(JsonApiSpider):
     """
 
     name = "khan_academy"
+    allowed_domains = ["raw.githubusercontent.com"]
     provider = "Khan Academy"
     start_urls = [
         "https://raw.githubusercontent.com/learningequality/ka-lite/27e93d166ee1ca4b417915ad2149afefe559b040/"

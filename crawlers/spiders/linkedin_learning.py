@@ -15,6 +15,7 @@ class LinkedinLearningSpider(CourseSitemapSpider, StructuredDataSpider):
     """
 
     name = "linkedin_learning"
+    allowed_domains = ["linkedin.com"]
     provider = "LinkedIn Learning"
     sitemap_urls = ["https://www.linkedin.com/robots.txt"]
     sitemap_follow = [r"learning"]

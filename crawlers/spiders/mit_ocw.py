@@ -17,6 +17,7 @@ class MitOcwSpider(JsonApiSpider):
     """
 
     name = "mit_ocw"
+    allowed_domains = ["ocw.mit.edu"]
     provider = "MIT OpenCourseWare"
     start_urls = ["https://ocw.mit.edu/courses/16-01-unified-engineering-i-ii-iii-iv-fall-2005-spring-2006/data.json"]
     # The payload is the course itself.

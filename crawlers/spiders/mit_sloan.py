@@ -11,6 +11,7 @@ class MitSloanSpider(JsonApiSpider):
     """
 
     name = "mit_sloan"
+    allowed_domains = ["raw.githubusercontent.com"]
     provider = "MIT Sloan Executive Education"
     start_urls = [
         "https://raw.githubusercontent.com/mitodl/mit-learn/2f304af0399575f72c5a6b8231fb16b4c4fd6078/"

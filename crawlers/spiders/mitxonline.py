@@ -17,6 +17,7 @@ class MitxonlineSpider(JsonApiSpider):
     """
 
     name = "mitxonline"
+    allowed_domains = ["mitxonline.mit.edu"]
     provider = "MITx Online"
     start_urls = ["https://mitxonline.mit.edu/api/v2/courses/"]
     records_path = "results"

@@ -16,6 +16,7 @@ class MitxproSpider(JsonApiSpider):
     """
 
     name = "mitxpro"
+    allowed_domains = ["xpro.mit.edu"]
     provider = "MIT xPRO"
     start_urls = ["https://xpro.mit.edu/api/courses/"]
     defaults = {"institution": "Massachusetts Institute of Technology", "currency": "USD"}

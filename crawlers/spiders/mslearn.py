@@ -32,6 +32,7 @@ class MslearnSpider(JsonApiSpider):
     """
 
     name = "mslearn"
+    allowed_domains = ["learn.microsoft.com"]
     provider = "Microsoft Learn"
     start_urls = ["https://learn.microsoft.com/api/catalog/"]
     records_path = staticmethod(learning_records)

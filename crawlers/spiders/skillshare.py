@@ -13,6 +13,7 @@ class SkillshareSpider(CourseSitemapSpider, StructuredDataSpider):
     """
 
     name = "skillshare"
+    allowed_domains = ["skillshare.com"]
     provider = "Skillshare"
     sitemap_urls = ["https://www.skillshare.com/robots.txt"]
     sitemap_follow = [r"/sitemap/classes/"]

@@ -11,6 +11,7 @@ class UdacitySpider(JsonApiSpider):
     """
 
     name = "udacity"
+    allowed_domains = ["catalog-api.udacity.com"]
     provider = "Udacity"
     start_urls = ["https://catalog-api.udacity.com/v1/courses"]
     records_path = "courses"

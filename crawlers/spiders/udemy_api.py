@@ -34,6 +34,7 @@ class UdemyApiSpider(JsonApiSpider):
     """
 
     name = "udemy_api"
+    allowed_domains = ["www.udemy.com"]
     provider = "Udemy"
     start_urls = ["https://www.udemy.com/api-2.0/courses/4316968/"]
     start_query = {"fields[course]": "@all", "page_size": "100"}

@@ -29,6 +29,7 @@ class UdemyPagesSpider(CourseSitemapSpider, StructuredDataSpider):
     """
 
     name = "udemy_pages"
+    allowed_domains = ["udemy.com"]
     provider = "Udemy"
     sitemap_urls = ["https://www.udemy.com/sitemap.xml"]
     sitemap_follow = [r"/sitemap/courses\.xml"]
