@@ -39,7 +39,7 @@ _JSON_LD_TYPE = re.compile(r"""\btype\s{0,16}=\s{0,16}["']?[^"'>]{0,64}?ld\+json
 _LD_JSON_SPELLINGS = ("ld+json", "LD+JSON")
 
 
-class _TooManyCandidates(Exception):
+class _TooManyCandidatesError(Exception):
     """The page names the searched word more often than a real page does: parse it instead."""
 
 
@@ -66,7 +66,7 @@ def _tags_around(page: str, words: tuple[str, ...], start: int = 0) -> Iterator[
         start = tag_end + 1
         if tag_start != -1 and tag_end - tag_start <= MAX_TAG:
             start = (yield tag_start, tag_end) or start
-    raise _TooManyCandidates
+    raise _TooManyCandidatesError
 
 
 def json_ld_scripts(page: str) -> list[str]:
@@ -85,7 +85,7 @@ def json_ld_scripts(page: str) -> list[str]:
                 scripts.append(page[tag_end + 1 : closing.start()])
                 resume = closing.end()
             tag = _send(tags, resume)
-    except _TooManyCandidates:
+    except _TooManyCandidatesError:
         return [
             script.text or ""
             for script in _parsed(page).iter("script")
@@ -104,7 +104,7 @@ def meta_content(page: str, attribute: str, value: str) -> str | None:
                 attributes = _tag_attributes(page[tag_start : tag_end + 1])
                 if attributes.get(attribute) == value:
                     return attributes.get("content")
-    except _TooManyCandidates:
+    except _TooManyCandidatesError:
         for meta in _parsed(page).iter("meta"):
             if meta.get(attribute) == value:
                 return meta.get("content")

@@ -415,7 +415,9 @@ def test_credentials_are_added_last_before_the_download():
     middlewares = crawler_settings().getdict("DOWNLOADER_MIDDLEWARES")
     scrapy_defaults = crawler_settings().getdict("DOWNLOADER_MIDDLEWARES_BASE")
     credentials = middlewares["crawlers.middlewares.credentials.CredentialsMiddleware"]
-    assert credentials > max(order for order in {**scrapy_defaults, **middlewares}.values() if order not in (None, credentials))
+    assert credentials > max(
+        order for order in {**scrapy_defaults, **middlewares}.values() if order not in (None, credentials)
+    )
 
 
 def test_mirror_needs_no_credentials(mirror, monkeypatch):

@@ -452,6 +452,11 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert parse_retry_after("Mon, 01 Dec 2025 08:00:30 GMT", now) == 30.0
     assert parse_retry_after("Mon, 01 Dec 2025 07:00:00 GMT", now) == 0.0
     assert parse_retry_after(b"soon", now) is None
+    # digits that are not ASCII digits, and numbers past any wait: no usable value
+    assert parse_retry_after("²", now) is None
+    assert parse_retry_after("\u0661\u0662", now) is None  # Arabic-Indic "12"
+    assert parse_retry_after("1" * 400, now) is None
+    assert parse_retry_after("-5", now) is None
     assert parse_retry_after(None, now) is None
 
 

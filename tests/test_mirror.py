@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from scrapy import Request
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import HtmlResponse, JsonResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
@@ -129,3 +132,61 @@ def test_without_the_variable_requests_go_to_the_live_handler(monkeypatch):
     assert handler.mirror is None
     assert response.body == b"live"
     assert live.requested == [COURSERA_CSV]
+
+
+@pytest.mark.parametrize("url", ["https://www.udemy.com/course/b2b%00copywriting/", "https://www.udemy.com/%00"])
+def test_a_nul_byte_in_the_url_is_a_404(handler, url):
+    assert download(handler, url).status == 404
+
+
+@pytest.fixture
+def own_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty mirror of the test's own, for files the shared one must never hold."""
+    root = tmp_path / "mirror"
+    (root / "example.org").mkdir(parents=True)
+    monkeypatch.setenv("SKILLSTACK_MIRROR", str(root))
+    return root
+
+
+def feed_fifo_once_read(fifo: Path, data: bytes, patience_s: float = 2.0) -> threading.Thread:
+    """Write `data` into the FIFO if a reader opens it within `patience_s` (a handler that reads FIFOs
+    would otherwise block the test for good); give up quietly if none does."""
+
+    def feed() -> None:
+        deadline = time.monotonic() + patience_s
+        while time.monotonic() < deadline:
+            try:
+                descriptor = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO while nobody reads
+            except OSError:
+                time.sleep(0.02)
+                continue
+            with os.fdopen(descriptor, "wb") as writer:
+                writer.write(data)
+            return
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    return feeder
+
+
+def test_a_fifo_in_the_mirror_is_not_read(own_mirror):
+    # Reading a FIFO blocks until something writes to it: the crawl's reactor would hang for good.
+    fifo = own_mirror / "example.org" / "courses.json"
+    os.mkfifo(fifo)
+    feeder = feed_fifo_once_read(fifo, b"[]")
+    handler = MirrorDownloadHandler.from_crawler(get_crawler())
+    assert download(handler, "https://example.org/courses.json").status == 404
+    feeder.join()
+
+
+def test_a_mirror_file_over_download_maxsize_fails_as_a_response_that_large(own_mirror):
+    (own_mirror / "example.org" / "small.json").write_bytes(b"[]" * 512)
+    (own_mirror / "example.org" / "huge.json").write_bytes(b"[]" * 513)
+    handler = MirrorDownloadHandler.from_crawler(get_crawler(settings_dict={"DOWNLOAD_MAXSIZE": 1024}))
+    assert download(handler, "https://example.org/small.json").body == b"[]" * 512
+    with pytest.raises(DownloadCancelledError, match="larger than download max size"):
+        download(handler, "https://example.org/huge.json")
+    # a request's own limit wins, as with Scrapy's HTTP handler
+    request = Request("https://example.org/small.json", meta={"download_maxsize": 100})
+    with pytest.raises(DownloadCancelledError):
+        asyncio.run(handler.download_request(request))

@@ -287,7 +287,9 @@ def test_a_page_naming_ld_json_too_often_is_parsed_and_gives_the_same_scripts():
     noise = "<p>ld+json</p>" * (MAX_CANDIDATES + 1)
     assert json_ld_scripts(noise + scripts) == json_ld_scripts(scripts) == ['{"a": 1}', "[]"]
     price = '<meta property="udemy_com:price" content="$9.99">'
-    assert meta_content("<p>udemy_com:price</p>" * (MAX_CANDIDATES + 1) + price, "property", "udemy_com:price") == "$9.99"
+    assert (
+        meta_content("<p>udemy_com:price</p>" * (MAX_CANDIDATES + 1) + price, "property", "udemy_com:price") == "$9.99"
+    )
 
 
 # Each unit repeated to 2 MB: the shapes on which the finders took time in the square of the size

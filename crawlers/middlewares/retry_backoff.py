@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_CODES = frozenset({429, 503})
+_DELAY_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 def parse_retry_after(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -55,7 +57,8 @@ def parse_retry_after(value: bytes | str | None, now: datetime | None = None) ->
     if value is None:
         return None
     text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
-    if text.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" or "١", which float() then refuses or reads.
+    if _DELAY_SECONDS.fullmatch(text):
         return float(text)
     try:
         when = parsedate_to_datetime(text)
