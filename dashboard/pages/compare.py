@@ -110,11 +110,19 @@ def render() -> None:
 
 def _csv(frame: pd.DataFrame) -> str:
     """The table as CSV; a text cell that a spreadsheet would run as a formula is quoted with a '."""
-    return frame.map(_defuse).to_csv(index=False)
+    # CRLF rows (RFC 4180): the writer then quotes every cell holding a carriage return, which with
+    # "\n" rows it leaves bare, and a spreadsheet would start a new row, a formula perhaps, there.
+    return frame.map(_defuse).to_csv(index=False, lineterminator="\r\n")
+
+
+# What a spreadsheet may read as the start of a formula (OWASP, "CSV Injection"): a tab or a carriage
+# return first hides the "=" that follows from a check of the first character alone.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _defuse(value: object) -> object:
-    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+    """A text that a spreadsheet would run as a formula, prefixed with a single quote (shown as text)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def _slug(text: str) -> str:
