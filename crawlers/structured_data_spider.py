@@ -43,10 +43,15 @@ class _TooManyCandidatesError(Exception):
     """The page names the searched word more often than a real page does: parse it instead."""
 
 
-def _tags_around(page: str, words: tuple[str, ...], start: int = 0) -> Iterator[tuple[int, int]]:
-    """(start, end) of each tag that holds one of `words`, `end` at its ">", from `start` on; a word
-    outside a tag, or in a tag longer than MAX_TAG, is passed over. The caller may move on past
-    a tag by sending the position to search from next."""
+_Tags = Generator[tuple[int, int], int | None, None]
+
+
+def _tags_around(page: str, words: tuple[str, ...]) -> _Tags:
+    """(start, end) of each tag that holds one of `words`, `end` at its ">"; a word outside a tag,
+    or in a tag longer than MAX_TAG, is passed over. The caller may skip ahead (past a script's
+    text) by sending the position to search from next. Raises _TooManyCandidatesError after
+    MAX_CANDIDATES words."""
+    start = 0
     # Where each word next occurs at or after `start`, searched again only once passed: a word
     # the page lacks is searched for once.
     upcoming = dict.fromkeys(words, -2)
@@ -111,7 +116,7 @@ def meta_content(page: str, attribute: str, value: str) -> str | None:
     return None
 
 
-def _send(tags: Generator[tuple[int, int], int | None, None], resume: int | None) -> tuple[int, int] | None:
+def _send(tags: _Tags, resume: int | None) -> tuple[int, int] | None:
     try:
         return tags.send(resume)
     except StopIteration:
