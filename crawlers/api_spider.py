@@ -538,7 +538,9 @@ class JsonApiSpider(ApiSpider):
             pass  # orjson is stricter (NaN, integers over 64 bits): the standard parser decides
         try:
             return json.loads(response.body)
-        except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes that are no text
+        # JSONDecodeError, UnicodeDecodeError for bytes that are no text, and RecursionError for arrays
+        # nested deeper than Python's stack (orjson stops at 1024 levels, then this parser overflows).
+        except (ValueError, RecursionError) as exc:
             self._count("skillstack/json/malformed")
             self.logger.error("page %s is not valid JSON: %s", response.url, exc)
             return UNREADABLE

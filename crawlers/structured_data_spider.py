@@ -353,12 +353,20 @@ class StructuredDataSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return []
         nodes: list[dict[str, Any]] = []
+        invalid: list[tuple[int, Exception]] = []
         for position, script in enumerate(json_ld_scripts(response.text), start=1):
             try:
                 nodes += parse_json_ld(script)
-            except ValueError as exc:
-                self._count("skillstack/jsonld/invalid")
-                self.logger.error("JSON-LD script %d of %s is not valid JSON: %s", position, response.url, exc)
+            # RecursionError: JSON nested deeper than Python's stack ("[" repeated).
+            except (ValueError, RecursionError) as exc:
+                invalid.append((position, exc))
+        if invalid:
+            self._count("skillstack/jsonld/invalid", len(invalid))
+            # One error per page, however many of its scripts are broken: the error budget counts
+            # errors in a row, and one page of fifty broken scripts must not close its source.
+            position, exc = invalid[0]
+            more = f" (and {len(invalid) - 1} more of its scripts)" if len(invalid) > 1 else ""
+            self.logger.error("JSON-LD script %d of %s is not valid JSON: %.200s%s", position, response.url, exc, more)
         return nodes
 
     def course_item(self, course: dict[str, Any], url: str) -> Course:
@@ -504,5 +512,5 @@ class StructuredDataSpider(scrapy.Spider):
         if value not in (None, "", [], {}):
             extras[key] = value
 
-    def _count(self, stat: str) -> None:
-        self.crawler.stats.inc_value(stat)
+    def _count(self, stat: str, count: int = 1) -> None:
+        self.crawler.stats.inc_value(stat, count)

@@ -494,6 +494,9 @@ def test_base_counts_malformed_json_and_goes_on(caplog):
         assert parse(spider, json_response(TinyApiSpider.start_urls[0], b'{"data": {"results": [')) == ([], [])
     assert stats.get_value("skillstack/json/malformed") == 1
     assert "is not valid JSON" in caplog.text
+    # nesting too deep for any parser's stack is malformed JSON too, not a crash of the callback
+    assert parse(spider, json_response(TinyApiSpider.start_urls[0], b"[" * 100_000)) == ([], [])
+    assert stats.get_value("skillstack/json/malformed") == 2
     # The next page parses as before.
     items, _ = parse(spider, json_response(TinyApiSpider.start_urls[0] + "?page=2", tiny_page(COURSE_ONE)))
     assert [item["provider_ref"] for item in items] == ["1"]

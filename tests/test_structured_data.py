@@ -243,6 +243,18 @@ def test_broken_json_ld_is_a_counted_error_and_the_other_scripts_are_read(caplog
     assert "JSON-LD script 1 of https://learn.example.org/courses/data-analysis/ is not valid JSON" in caplog.text
 
 
+def test_a_page_of_many_broken_scripts_is_one_error_and_deep_nesting_is_broken_json(caplog):
+    # Fifty errors in a row close a source (CLOSESPIDER_ERRORCOUNT): one page must not do that.
+    broken = ['{"@type": "Course",'] * 60 + ["[" * 100_000]
+    with caplog.at_level(logging.ERROR):
+        items, stats = parse(AnySiteSpider, html_page(*broken, '{"@type": "Course", "name": "Whole"}'))
+    assert [item["name"] for item in items] == ["Whole"]
+    assert stats.get_value("skillstack/jsonld/invalid") == 61
+    [error] = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert error.startswith("JSON-LD script 1 of https://learn.example.org/courses/data-analysis/ is not valid JSON")
+    assert error.endswith("(and 60 more of its scripts)")
+
+
 def test_a_page_without_a_course_is_counted():
     items, stats = parse(AnySiteSpider, html_page('{"@type": "WebSite", "name": "Example"}'))
     assert items == []
