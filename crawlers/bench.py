@@ -64,9 +64,9 @@ REAL_UDEMY_PAGES = [
     "https://www.udemy.com/course/the-melody-of-english/",
 ]
 
-# The local host is ours: AutoThrottle and a download delay would only measure their own waits, and
-# its loopback address is let through the refusal of private addresses.
+# The local host is ours: AutoThrottle and a download delay would only measure their own waits.
 UNTHROTTLED: dict[str, Any] = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0}
+# ...and its loopback address is let through the refusal of private addresses.
 LOCAL_SERVER: dict[str, Any] = {**UNTHROTTLED, "SKILLSTACK_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"]}
 
 SKILLS = [

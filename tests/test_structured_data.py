@@ -294,6 +294,15 @@ def test_meta_content_reads_attributes_in_any_order_and_quoting():
     assert meta_content(page, "property", "missing") is None
 
 
+def test_the_generic_spider_keeps_to_the_sites_of_the_pages_it_is_given():
+    crawler = get_crawler(JsonldGenericSpider)
+    given = JsonldGenericSpider.from_crawler(
+        crawler, urls="https://b.example/c/1 https://a.example/x,https://b.example/y"
+    )
+    assert given.allowed_domains == ["a.example", "b.example"]
+    assert JsonldGenericSpider.from_crawler(get_crawler(JsonldGenericSpider)).allowed_domains == ["www.real.discount"]
+
+
 def test_a_page_naming_ld_json_too_often_is_parsed_and_gives_the_same_scripts():
     scripts = '<script type="application/ld+json">{"a": 1}</script><p>x</p><script type=application/ld+json>[]</script>'
     noise = "<p>ld+json</p>" * (MAX_CANDIDATES + 1)
