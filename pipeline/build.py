@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline import dedupe, embed, normalise, skills, surfaces
+from pipeline import dedupe, embed, normalise, skills, surfaces, tag_check
 from pipeline.normalise import normalise_item
 from pipeline.publish import TAXONOMY_TABLES, previous_tables, publishing, sql_string
 
@@ -69,6 +69,7 @@ class BuildReport:
     merged: int = 0  # records folded into another record's course
     merged_pairs: dict[str, int] = field(default_factory=dict)  # "source_a + source_b" -> courses listed by both
     ambiguous: int = 0  # records that could have joined several courses and stayed apart
+    tags_disagree: int = 0  # courses whose declared tags disagree with their own text: given no weight
     embedded: int = 0
     skill_links: int = 0
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> new/changed/removed/active
@@ -88,8 +89,8 @@ class BuildReport:
 
 
 def embedding_text(course: dict) -> str:
-    """What a course is embedded as (`embed.course_text`)."""
-    return embed.course_text(course["name"], course["skills_declared"], course["description"])
+    """What a course is embedded as: its text with only the declared tags that agree with it."""
+    return tag_check.course_text(course)
 
 
 def usable_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -355,10 +356,14 @@ def _write_courses(con: duckdb.DuckDBPyConnection, crawl_db: Path, runs: pd.Data
     ids = dedupe.course_ids(grouping.groups, previous_course_id)
     for group, course_id in zip(grouping.groups, ids, strict=True):
         course = dedupe.merge_group(group, course_id)
-        course["content_hash"] = embed.content_hash(embedding_text(course))
         for record in group:
             record["course_id"] = course["id"]
         rows.append(course)
+    tick_tags = time.perf_counter()
+    report.tags_disagree = tag_check.check_tags(con, [r for r in rows if r["status"] == "active"])
+    report.timings["check_tags"] = time.perf_counter() - tick_tags
+    for course in rows:
+        course["content_hash"] = embed.content_hash(embedding_text(course))
     report.records = len(records)
     report.merged = grouping.merged_records
     report.merged_pairs = dict(grouping.merged_pairs.most_common())
@@ -369,7 +374,7 @@ def _write_courses(con: duckdb.DuckDBPyConnection, crawl_db: Path, runs: pd.Data
     del grouping
 
     tick = time.perf_counter()
-    _write_rows(con, "courses", rows, COURSE_COLUMNS)
+    _write_rows(con, "courses", rows, (*COURSE_COLUMNS, "tags_trusted"))
     del rows
     _write_rows(con, "course_records", records, ("course_id", *COURSE_COLUMNS, "item_hash"))
     report.timings["write"] = time.perf_counter() - tick
@@ -493,6 +498,8 @@ def _write_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], co
             values = [_number(v) for v in values]
         elif column in ("first_seen", "last_seen"):
             values = [v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in values]
+        elif column == "tags_trusted":
+            values = [None if v is None else bool(v) for v in values]
         else:
             values = [v if v is None or isinstance(v, str) else str(v) for v in values]
         arrays[column] = pa.array(values, type=_ARROW_TYPES.get(column, pa.string()))
@@ -507,6 +514,7 @@ _NUMBER_COLUMNS = ("hours", "price", "rating", "rating_count")
 _ARROW_TYPES = {
     "hours": pa.float64(), "price": pa.float64(), "rating": pa.float64(), "rating_count": pa.float64(),
     "skills_declared": pa.list_(pa.string()), "first_seen": pa.timestamp("us"), "last_seen": pa.timestamp("us"),
+    "tags_trusted": pa.bool_(),
 }  # fmt: skip
 
 

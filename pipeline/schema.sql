@@ -134,7 +134,8 @@ CREATE TABLE IF NOT EXISTS courses (
     last_seen       TIMESTAMP NOT NULL,
     status          VARCHAR NOT NULL,    -- active | removed
     content_hash    VARCHAR NOT NULL,    -- of the embedded text
-    extras          JSON
+    extras          JSON,
+    tags_trusted    BOOLEAN              -- declared tags agree with the course's own text (pipeline.tag_check); NULL: none declared
 );
 
 -- Every source's record of a catalogue course (pipeline.dedupe groups them): its own id, URL, values

@@ -22,6 +22,7 @@ from pipeline import embed, skill_extract
 from pipeline.publish import previous_tables
 from pipeline.skill_extract import SkillExtractor, one_blas_thread, read_documents, split_sentences
 from pipeline.surfaces import insert_vectors
+from pipeline.tag_check import TRUSTED_TAGS_SQL
 from pipeline.taxonomy import taxonomy_loaded
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def _declared_exact_links(con: duckdb.DuckDBPyConnection, courses: str = ACTIVE_
     return con.execute(
         f"""
         WITH tags AS (
-            SELECT id AS course_id, unnest(skills_declared) AS tag FROM {courses}
+            SELECT id AS course_id, unnest({TRUSTED_TAGS_SQL}) AS tag FROM {courses}
         ), labels AS (
             SELECT uri, lower(label) AS surface FROM skills
             UNION
@@ -153,7 +154,7 @@ def _declared_exact_links(con: duckdb.DuckDBPyConnection, courses: str = ACTIVE_
 def _declared_similar_links(
     con: duckdb.DuckDBPyConnection, uris: list[str], matrix: np.ndarray, courses: str = ACTIVE_COURSES
 ) -> pd.DataFrame:
-    tags = con.execute(f"SELECT id AS course_id, unnest(skills_declared) AS tag FROM {courses}").df()
+    tags = con.execute(f"SELECT id AS course_id, unnest({TRUSTED_TAGS_SQL}) AS tag FROM {courses}").df()
     if tags.empty:
         return tags
     unique_tags = sorted(set(tags["tag"]))
@@ -172,18 +173,34 @@ def _declared_similar_links(
 
 
 def _tag_vectors(con: duckdb.DuckDBPyConnection, tags: list[str]) -> np.ndarray:
-    """Vectors of provider tags, cached in taxonomy_vectors so a rebuild embeds only new tags."""
+    return cached_text_vectors(con, "tag", tags)
+
+
+# Course-side texts whose vectors are kept in `taxonomy_vectors` under their own kind, beside the
+# taxonomy's: provider tags, and the course's own words the tags are checked against.
+CACHED_TEXT_KINDS = ("tag", "course-own-text")
+
+
+def cached_text_vectors(con: duckdb.DuckDBPyConnection, kind: str, texts: list[str]) -> np.ndarray:
+    """Vectors of short course-side texts of one `CACHED_TEXT_KINDS` kind, cached in taxonomy_vectors
+    so a rebuild embeds only new ones; one row per text, in order."""
+    if not texts:
+        return np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
+    wanted = sorted(set(texts))
     known = con.execute(
-        "SELECT surface, vector FROM taxonomy_vectors WHERE kind = 'tag' AND model = ?", [embed.MODEL_KEY]
+        "SELECT surface, any_value(vector) AS vector FROM taxonomy_vectors "
+        "WHERE kind = ? AND model = ? AND surface IN (SELECT unnest(?)) GROUP BY surface",
+        [kind, embed.MODEL_KEY, wanted],
     ).df()
     cache = dict(zip(known["surface"], known["vector"], strict=True))
-    missing = [t for t in tags if t not in cache]
+    missing = [t for t in wanted if t not in cache]
     if missing:
         vectors = embed.encode(missing, batch_size=256)
-        surfaces = pd.DataFrame({"kind": "tag", "uri": missing, "surface": missing, "origin": "provider-tag"})
+        origin = "provider-tag" if kind == "tag" else kind
+        surfaces = pd.DataFrame({"kind": kind, "uri": missing, "surface": missing, "origin": origin})
         insert_vectors(con, surfaces, vectors)
         cache.update(zip(missing, vectors, strict=True))
-    return np.vstack([np.asarray(cache[t], dtype=np.float32) for t in tags])
+    return np.vstack([np.asarray(cache[t], dtype=np.float32) for t in texts])
 
 
 @dataclass(frozen=True)
@@ -255,8 +272,8 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
         for start in range(0, len(todo), DOCUMENTS_PER_PASS):
             # The texts are fetched a chunk at a time: a 250k-course catalogue's texts are half a gigabyte.
             rows = con.execute(
-                """
-                SELECT content_hash, any_value(name), any_value(skills_declared), any_value(description)
+                f"""
+                SELECT content_hash, any_value(name), any_value({TRUSTED_TAGS_SQL}), any_value(description)
                 FROM courses WHERE status = 'active' AND content_hash IN (SELECT unnest(?))
                 GROUP BY content_hash
                 """,
@@ -331,7 +348,7 @@ def _description_links(con: duckdb.DuckDBPyConnection, courses: str = ACTIVE_COU
     links are its `DESCRIPTION_SKILLS_PER_COURSE` best skills over its segments.
     """
     columns = ["course_id", "skill_uri", "score", "evidence"]
-    rows = con.execute(f"SELECT id, content_hash, name, skills_declared, description FROM {courses}").fetchall()
+    rows = con.execute(f"SELECT id, content_hash, name, {TRUSTED_TAGS_SQL}, description FROM {courses}").fetchall()
     course_ids, keys, evidence = [], [], []
     documents: dict[str, CourseDocument] = {}
     for course_id, content_hash, name, declared, description in rows:

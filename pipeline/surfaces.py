@@ -116,7 +116,7 @@ def ensure_taxonomy_vectors(con: duckdb.DuckDBPyConnection) -> int:
         con.execute(
             """
             DELETE FROM taxonomy_vectors v
-            WHERE v.model = ? AND v.kind <> 'tag' AND NOT EXISTS (
+            WHERE v.model = ? AND v.kind IN ('occupation', 'skill') AND NOT EXISTS (
                 SELECT 1 FROM wanted_surfaces w
                 WHERE w.kind = v.kind AND w.uri = v.uri AND w.surface = v.surface AND w.origin = v.origin
             )

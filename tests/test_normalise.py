@@ -831,7 +831,8 @@ def test_every_udemy_row(normalised):
     # No language column: detected from the title alone (pipeline.language); 14 titles stay unknown
     # (mixed, or a Spanish title with no word only Spanish uses).
     languages = counts(udemy, "in_language")
-    assert (languages["en"], languages["es"], languages["pt"], languages["ja"], languages[None]) == (3359, 143, 49, 33, 14)
+    top = (languages["en"], languages["es"], languages["pt"], languages["ja"], languages[None])
+    assert top == (3359, 143, 49, 33, 14)
     assert udemy[[i["name"] for i in udemy].index("Mit Finanzwissen zu besserem Unternehmertum")]["in_language"] == "de"
 
 
