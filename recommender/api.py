@@ -15,6 +15,7 @@ import numpy as np
 
 from recommender.engine import Engine
 from recommender.errors import CatalogMissingError, EmptyCatalogError, EmptyGoalError, RecommenderError
+from recommender.ranking import RankConfig
 from skillstack import settings
 
 __all__ = [
@@ -22,8 +23,10 @@ __all__ = [
     "CourseResult",
     "EmptyCatalogError",
     "EmptyGoalError",
+    "Edition",
     "Filters",
     "GapSkill",
+    "RankConfig",
     "Occupation",
     "Recommendation",
     "RecommenderError",
@@ -72,6 +75,21 @@ class Filters:
     providers: tuple[str, ...] = ()
 
 
+# Below this resolver confidence a goal names no occupation the user can be told it means: the goal's
+# own words rank the courses, and the nearest occupations are offered to pick from.
+OCCUPATION_MIN_CONFIDENCE = 0.45
+
+
+@dataclass(frozen=True)
+class Edition:
+    """The same course in another language, folded into one result."""
+
+    in_language: str
+    course_id: str
+    title: str
+    url: str
+
+
 @dataclass(frozen=True)
 class CourseResult:
     course_id: str
@@ -91,6 +109,10 @@ class CourseResult:
     rating_count: int | None
     matched_skills: tuple[str, ...]
     evidence: tuple[str, ...] = ()
+    also_in: tuple[Edition, ...] = ()  # editions in other languages
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "also_in", tuple(e if isinstance(e, Edition) else Edition(*e) for e in self.also_in))
 
     def as_dict(self) -> dict:
         return {
@@ -111,6 +133,10 @@ class CourseResult:
             "rating_count": self.rating_count,
             "matched_skills": list(self.matched_skills),
             "evidence": list(self.evidence),
+            "also_in": [
+                {"in_language": e.in_language, "course_id": e.course_id, "title": e.title, "url": e.url}
+                for e in self.also_in
+            ],
         }
 
 
@@ -125,7 +151,9 @@ class SkillStack:
     steps: tuple[StackStep, ...]
     total_hours: float  # courses of unknown length count as 0 here; `unknown_hours` says how many
     unknown_hours: int
-    total_cost: float  # what the certificates/courses cost, in `currency`; free audits count 0
+    # What the steps whose price is stated cost, in `currency` (free audits count 0); None when no
+    # step states one. With `unknown_price` > 0 the real total is at least this.
+    total_cost: float | None
     unknown_price: int  # steps whose price the source does not state (not counted in total_cost)
     currency: str | None
     covered: tuple[str, ...]
@@ -139,6 +167,7 @@ class SkillStack:
             "total_hours": self.total_hours,
             "unknown_hours": self.unknown_hours,
             "total_cost": self.total_cost,
+            "total_cost_is_minimum": self.total_cost is not None and self.unknown_price > 0,
             "unknown_price": self.unknown_price,
             "currency": self.currency,
             "covered": list(self.covered),
@@ -165,6 +194,30 @@ class Recommendation:
     results: tuple[CourseResult, ...] = field(default_factory=tuple)
     stack: SkillStack | None = None
     tools: tuple[str, ...] = ()  # O*NET technology examples, hot technologies first
+    # The goal resolved to no occupation with confidence: `occupations` are the nearest, to pick from.
+    unresolved: bool = False
+    goal_language: str | None = None
+    # Fewer than k results because the catalogue has nothing more that fits (see `recommender.ranking`).
+    little_more: bool = False
+    language_fallback: bool = False  # nothing in the goal's language matched: other languages shown
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What a reader should know about this answer, in plain words."""
+        notes = []
+        if self.unresolved:
+            nearest = ", ".join(o.label for o in self.occupations[:3])
+            notes.append(
+                "this goal matches no occupation with confidence"
+                + (f"; the nearest are: {nearest} (choose one to see its skill gap)" if nearest else "")
+            )
+        if not self.results:
+            notes.append("nothing in the catalogue fits this goal")
+        elif self.little_more:
+            notes.append(f"the catalogue has little more for this goal than these {len(self.results)}")
+        if self.language_fallback:
+            notes.append("no course in the goal's language fits it: courses in other languages are shown")
+        return tuple(notes)
 
     @property
     def required_skills(self) -> tuple[str, ...]:
@@ -178,6 +231,10 @@ class Recommendation:
             "stack": self.stack.as_dict() if self.stack else None,
             "have": [{"uri": h.uri, "label": h.label} for h in self.have],
             "tools": list(self.tools),
+            "chosen": {"uri": self.chosen.uri, "label": self.chosen.label} if self.chosen else None,
+            "unresolved": self.unresolved,
+            "goal_language": self.goal_language,
+            "notes": list(self.notes),
         }
 
 
@@ -231,20 +288,27 @@ def recommend(
     filters: Filters | None = None,
     occupation_uri: str | None = None,
     have: tuple[str, ...] = (),
+    config: RankConfig | None = None,
 ) -> Recommendation:
     """Courses for a career goal in plain words, best first, each with the required skills it covers,
     and the skill stack: an ordered path through them that closes the skill gap.
 
     `have` are skills the user already has, in free text; they are normalised to ESCO and removed
-    from the required skills before ranking.
+    from the required skills before ranking. A goal that resolves to no occupation with confidence
+    (`OCCUPATION_MIN_CONFIDENCE`) is ranked on its own words and says so (`Recommendation.unresolved`);
+    `occupation_uri` picks the occupation instead. `config` switches ranking parts off (evaluation only).
     """
     eng = engine()
     occupations = eng.resolve_goal(goal, k=5)
     chosen = _choose(occupations, occupation_uri, eng)
+    unresolved = chosen is not None and not occupation_uri and chosen.score < OCCUPATION_MIN_CONFIDENCE
+    if unresolved:
+        chosen = None
     required = eng.required_skills(chosen.uri) if chosen else {}
     had = eng.normalise_have(have)
     gap = {uri: w for uri, w in required.items() if uri not in {h[0] for h in had}}
-    ranking = eng.rank(goal, chosen, gap, filters or Filters(), k=k)
+    filters = filters or Filters()
+    ranking = eng.rank(goal, chosen, gap, filters, k=k, config=config)
     results = tuple(CourseResult(**row) for row in ranking.results)
     stack = _stack(eng, ranking, gap)
     return Recommendation(
@@ -256,6 +320,10 @@ def recommend(
         results=results,
         stack=stack,
         tools=eng.tools(chosen.uri) if chosen else (),
+        unresolved=unresolved,
+        goal_language=ranking.goal_language,
+        little_more=len(results) < k,
+        language_fallback=ranking.language_fallback,
     )
 
 
@@ -265,13 +333,14 @@ def _stack(eng: Engine, ranking, gap: dict[str, float]) -> SkillStack | None:
     steps, covered, uncovered = eng.stack(ranking, gap)
     courses = [CourseResult(**eng.result_row(i, ranking.scores[i], ranking.weights)) for i, _ in steps]
     total_hours = sum(c.hours or 0.0 for c in courses)
+    priced = [c for c in courses if c.price is not None or c.access_model is not None]
     currencies = {c.currency for c in courses if c.price}
     return SkillStack(
         steps=tuple(StackStep(c, closes) for c, (_, closes) in zip(courses, steps, strict=True)),
         total_hours=round(total_hours, 1),
         unknown_hours=sum(c.hours is None for c in courses),
-        total_cost=round(sum(_cost(c) for c in courses), 2),
-        unknown_price=sum(c.price is None and c.access_model is None for c in courses),
+        total_cost=round(sum(_cost(c) for c in priced), 2) if priced else None,
+        unknown_price=len(courses) - len(priced),
         currency=currencies.pop() if len(currencies) == 1 else (None if not currencies else "mixed"),
         covered=covered,
         uncovered=uncovered,
@@ -357,7 +426,7 @@ def skill_gap(
     rec = recommend(goal, k=k, filters=filters, occupation_uri=occupation_uri, have=have)
     eng = engine()
     rows = np.flatnonzero(eng.filter_mask(filters or Filters()))
-    taught = np.asarray((eng.links[rows] > 0).sum(axis=0)).ravel()
+    taught = np.asarray((eng.accepted[rows] > 0).sum(axis=0)).ravel()
     had = {h.uri for h in rec.have}
     step_of = {}
     for number, step in enumerate(rec.stack.steps if rec.stack else (), start=1):

@@ -25,13 +25,17 @@ import sklearn
 from scipy import sparse
 
 from pipeline import embed, skill_extract, store
+from pipeline.language import detect_text_language
 from pipeline.skill_extract import SkillExtractor
 from pipeline.skills import skill_matrix
+from pipeline.tag_check import TRUSTED_TAGS_SQL
 from recommender import goals as goals_module
 from recommender import lexical as lexical_module
+from recommender import ranking
 from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
 from recommender.lexical import Bm25Index
+from recommender.ranking import RankConfig
 from recommender.stack import Candidate, greedy_stack
 
 log = logging.getLogger(__name__)
@@ -39,15 +43,15 @@ log = logging.getLogger(__name__)
 ESSENTIAL_WEIGHT = 1.0
 OPTIONAL_WEIGHT = 0.35
 # "communication", "teamwork": they would match every course and drown the specific skills.
-TRANSVERSAL_FACTOR = 0.25
+TRANSVERSAL_FACTOR = 0.1
 HAVE_MIN_COSINE = 0.6
-# How the parts of a course's score are mixed (each part lies in [0, 1]); see `rank`.
-SEMANTIC_WEIGHT = 0.40
-LEXICAL_WEIGHT = 0.15
-COVERAGE_WEIGHT = 0.30
-CREDENTIAL_WEIGHT = 0.07
-QUALITY_WEIGHT = 0.05
-FRESHNESS_WEIGHT = 0.03
+# A skill the extractor found in a title or description sentence is claimed for a course (in its
+# matched skills, its coverage and the stack) only from this score up; below it, links such as "use
+# cooking techniques" for a GPT Vision course are the extractor's guesses, not what the course teaches.
+ACCEPTED_EXTRACTED_SCORE = 0.7
+CREDENTIAL_WEIGHT = 0.21
+QUALITY_WEIGHT = 0.15
+FRESHNESS_WEIGHT = 0.09
 # A career goal favours career-oriented micro-credentials over a single unaccredited course.
 CREDENTIAL_FIT = {
     "professional certificate": 1.0,
@@ -64,25 +68,20 @@ UNKNOWN_CREDENTIAL_FIT = 0.3
 # extra ratings, so 5.0 from 3 ratings does not beat 4.7 from 30,000.
 RATING_PRIOR_COUNT = 50
 FRESHNESS_HALF_LIFE_DAYS = 180
-# MMR: how much a result's own score counts against its likeness to results already chosen.
-MMR_LAMBDA = 0.75
-MMR_POOL = 60
-# Only likeness above this counts against a result (scaled to 0..1 from here to an exact copy). A
-# penalty on any likeness pulled off-topic courses into the top ten ("Corporate Ethics" third for
-# "protect companies from hackers") and cost 11 % of nDCG@10 on `eval recommend`.
-NEAR_COPY_FROM = 0.6
-# And each result already chosen from the same provider costs this much, so the top ten show the
-# providers side by side: 3.3 providers in a top ten instead of 2.4, nDCG@10 unchanged (0.0980
-# against 0.0990 for the old penalty; 0.1114 without this term). Measured on 263 occupations as goals.
-PROVIDER_REPEAT_PENALTY = 0.01
+# The stack starts from the best-ranked credential when it closes at least this share of the gap.
+STACK_CREDENTIAL_SHARE = 0.3
+STACK_CREDENTIALS = ("professional certificate", "specialization", "program")
 
 
 @dataclass(frozen=True)
 class Ranking:
-    results: list[dict]  # the top k, best first
+    results: list[dict]  # what is shown, best first, scores descending
     scores: np.ndarray  # every course's score; -inf where the filters exclude it
     weights: np.ndarray  # the skill gap as a weight per skill column
-    pool: np.ndarray  # the best-scored courses the stack may choose from
+    pool: np.ndarray  # the relevant courses in the goal's language the stack may choose from, best first
+    goal_language: str | None = None
+    cut_by_floor: int = 0  # candidates not shown because relevance ended before k results
+    language_fallback: bool = False  # no course in the goal's language matched: other languages shown
 
 
 STACK_POOL = 100
@@ -115,6 +114,9 @@ class Engine:
     skill_by_label: dict[str, str]  # lower-cased preferred and alternative labels -> uri
     occupation_tools: dict[str, list[str]]  # ESCO occupation -> O*NET technology examples, hot first
     meta: dict[str, str]
+    accepted: sparse.csr_matrix  # `links` with the entries a reader would not accept set to 0 (same layout)
+    specificity: np.ndarray  # per skill column: inverse frequency over the catalogue, transversal near 0
+    languages: np.ndarray  # per course row: primary language subtag, or None
 
     # ------------------------------------------------------------------ loading
 
@@ -170,7 +172,13 @@ class Engine:
             """
         ).fetchall():
             tools.setdefault(uri, []).append(example)
+        transversal = (skills["reuse_level"] == "transversal").to_numpy()
+        accepted = _accepted_links(course_side.links, course_side.link_evidence, course_side.evidence_texts)
+        languages = courses["in_language"].astype(object).where(courses["in_language"].notna(), None)
         return cls(
+            accepted=accepted,
+            specificity=_specificity(accepted, transversal),
+            languages=np.array([v.split("-")[0] if v else None for v in languages], dtype=object),
             path=path,
             course_row=dict(zip(courses["id"].tolist(), range(len(courses)), strict=True)),
             courses=courses,
@@ -183,7 +191,7 @@ class Engine:
             skill_uris=skills["uri"].tolist(),
             skill_index=skill_index,
             skill_labels=skills["label"].tolist(),
-            skill_transversal=(skills["reuse_level"] == "transversal").to_numpy(),
+            skill_transversal=transversal,
             goals=goal_resolver,
             occupation_skills=occupation_skills,
             skill_vector_uris=skill_vector_uris,
@@ -269,81 +277,140 @@ class Engine:
 
     # ------------------------------------------------------------------ ranking
 
-    def rank(self, goal: str, occupation: OccupationHit | None, required: dict[str, float], filters, *, k: int) -> list:
+    def rank(
+        self,
+        goal: str,
+        occupation: OccupationHit | None,
+        required: dict[str, float],
+        filters,
+        *,
+        k: int,
+        config: RankConfig | None = None,
+    ) -> Ranking:
+        """The courses to show for a goal (see `recommender.ranking` for how they are scored and chosen)."""
+        config = config or RankConfig()
         if self.courses.empty:
             raise EmptyCatalogError("the catalogue has no courses: run `skillstack crawl` then `skillstack build`")
         text = clean_goal(goal)
         if not text:
             raise EmptyGoalError('the goal is empty: type a career goal, e.g. `skillstack recommend "data analyst"`')
-        query_texts = [text] if occupation is None else [text, occupation.label]
-        query = embed.encode_queries(query_texts).sum(axis=0)
+        query = embed.encode_queries([text])[0].astype(np.float32)
+        query_words = text
+        if occupation is not None and config.occupation_weight:
+            weight = ranking.query_weight(occupation.score, config)
+            if weight > 0:
+                query = query + weight * embed.encode_queries([occupation.label])[0]
+                query_words = f"{text} {occupation.label}"
         query /= np.linalg.norm(query) or 1.0
         semantic = self.course_matrix @ query
+        lexical = self.lexical.scores(query_words)
+        score = ranking.base_score(semantic, lexical, self.prior, config)
+        score = np.where(self.filter_mask(filters), score, -np.inf).astype(np.float32)
 
         weights = np.zeros(len(self.skill_uris), dtype=np.float32)
         for uri, weight in required.items():
             weights[self.skill_index[uri]] = weight
-        coverage = self.links @ weights if required else np.zeros(len(self.courses), dtype=np.float32)
-        top_coverage = float(coverage.max()) if len(coverage) else 0.0
-        coverage_share = coverage / top_coverage if top_coverage > 0 else coverage
-
-        lexical = self.lexical.scores(" ".join(query_texts))
-        score = (
-            SEMANTIC_WEIGHT * np.clip(semantic, 0, 1)
-            + LEXICAL_WEIGHT * lexical
-            + COVERAGE_WEIGHT * coverage_share
-            + self.prior
+        goal_language = detect_text_language(text)
+        in_language = self.language_mask(
+            goal_language if config.prefer_goal_language and not filters.languages else None
         )
-        mask = self.filter_mask(filters)
-        score = np.where(mask, score, -np.inf).astype(np.float32)
-        pool = _top(score, max(k, STACK_POOL, MMR_POOL))
-        chosen = self._diversify(pool[: max(MMR_POOL, k)], score, k)
-        results = [self.result_row(int(i), float(score[i]), weights) for i in chosen]
-        return Ranking(results=results, scores=score, weights=weights, pool=pool)
+        candidates = _top(score, max(k, ranking.CANDIDATE_POOL))
+        rerank = candidates[in_language[candidates]][: ranking.RERANK_POOL]
+        if config.coverage and required:
+            coverage = ranking.coverage_scores(self.accepted, rerank, weights, self.specificity)
+            score[rerank] += config.coverage * coverage
+        if config.title:
+            titles = self.courses["name"].to_numpy()[rerank].tolist()
+            named = ranking.title_overlap(ranking.content_words(text), titles)
+            if occupation is not None and config.occupation_weight:
+                by_occupation = ranking.title_overlap(ranking.content_words(occupation.label), titles)
+                named = np.maximum(named, by_occupation * float(np.clip(occupation.score, 0, 1)))
+            score[rerank] += config.title * named
+        candidates = candidates[np.argsort(-score[candidates], kind="stable")]
+        relevant = semantic >= config.floor_semantic
+        weak = candidates[(semantic[candidates] >= config.floor_weak) & ~relevant[candidates]]
+        if len(weak):
+            titles = self.courses["name"].to_numpy()[weak].tolist()
+            witnessed = ranking.title_overlap(ranking.content_words(text), titles) > 0
+            if required:
+                witnessed |= np.asarray(self.accepted[weak] @ (weights > 0).astype(np.float32)).ravel() > 0
+            relevant[weak[witnessed]] = True
+        choice = ranking.choose(
+            candidates,
+            score,
+            k=k,
+            in_language=in_language,
+            relevant=relevant,
+            vectors=self.course_matrix,
+            providers=self.courses["provider"].to_numpy(),
+            institutions=self._institutions,
+            credentials=self._credentials,
+            languages=self.languages,
+            titles=self.courses["name"].to_numpy(),
+            config=config,
+        )
+        results = [self.result_row(s.row, s.score, weights, editions=s.editions) for s in choice.shown]
+        keep = in_language[candidates] | choice.language_fallback
+        if config.floor:
+            keep &= relevant[candidates]
+        return Ranking(
+            results=results,
+            scores=score,
+            weights=weights,
+            pool=candidates[keep][:STACK_POOL],
+            goal_language=goal_language,
+            cut_by_floor=choice.cut_by_floor,
+            language_fallback=choice.language_fallback,
+        )
 
-    def _diversify(self, pool: np.ndarray, score: np.ndarray, k: int) -> list[int]:
-        """Maximal marginal relevance: each next result trades its score against its likeness (cosine)
-        to the closest result already chosen, counted from `NEAR_COPY_FROM` up, and against the
-        results already chosen from its provider. The top ten are not near-copies of one course, and
-        not all from one provider, while courses on the same subject still rank by their score."""
-        if len(pool) <= 1:
-            return [int(i) for i in pool[:k]]
-        vectors = self.course_matrix[pool]
-        likeness = vectors @ vectors.T
-        relevance = score[pool]
-        providers = self.courses["provider"].to_numpy()[pool]
-        chosen: list[int] = []
-        closest = np.zeros(len(pool), dtype=np.float32)
-        same_provider = np.zeros(len(pool), dtype=np.float32)
-        available = np.ones(len(pool), dtype=bool)
-        for _ in range(min(k, len(pool))):
-            near_copy = np.clip((closest - NEAR_COPY_FROM) / (1 - NEAR_COPY_FROM), 0, 1)
-            penalty = (1 - MMR_LAMBDA) * near_copy + PROVIDER_REPEAT_PENALTY * same_provider
-            mmr = np.where(available, MMR_LAMBDA * relevance - penalty, -np.inf)
-            pick = int(np.argmax(mmr))
-            chosen.append(int(pool[pick]))
-            available[pick] = False
-            closest = np.maximum(closest, likeness[pick])
-            same_provider += providers == providers[pick]
-        return chosen
+    def language_mask(self, language: str | None) -> np.ndarray:
+        """Courses in `language` or of unknown language; every course when `language` is None."""
+        if language is None:
+            return np.ones(len(self.courses), dtype=bool)
+        return np.array([lang is None or lang == language for lang in self.languages], dtype=bool)
+
+    @property
+    def _institutions(self) -> np.ndarray:
+        return self.courses["institution"].astype(object).where(self.courses["institution"].notna(), None).to_numpy()
+
+    @property
+    def _credentials(self) -> np.ndarray:
+        return self.courses["credential"].astype(object).where(self.courses["credential"].notna(), None).to_numpy()
 
     def stack(self, ranking: Ranking, gap: dict[str, float]) -> tuple[list, tuple[str, ...], tuple[str, ...]]:
-        """Greedy skill stack over the ranking's pool: [(course row, closes labels)], covered, uncovered."""
+        """Skill stack over the ranking's pool: [(course row, closes labels)], covered, uncovered.
+
+        It starts from the best-ranked credential (professional certificate, specialization,
+        program) when that closes at least `STACK_CREDENTIAL_SHARE` of the gap, then covers what it
+        leaves open greedily. Only accepted links count: a step claims what its evidence shows."""
         columns = {self.skill_index[uri]: w for uri, w in gap.items() if uri in self.skill_index}
+        total = sum(columns.values())
         closing = []
         for i in ranking.pool:
-            start, end = self.links.indptr[i], self.links.indptr[i + 1]
-            skills = frozenset(int(s) for s in self.links.indices[start:end] if int(s) in columns)
+            start, end = self.accepted.indptr[i], self.accepted.indptr[i + 1]
+            cols, data = self.accepted.indices[start:end], self.accepted.data[start:end]
+            skills = frozenset(int(s) for s, d in zip(cols, data, strict=True) if d > 0 and int(s) in columns)
             if skills:
                 closing.append((int(i), skills))
         # The candidates' hours and levels in one take: a row lookup each cost 40 ms over a pool of 100.
         picked = self.courses.iloc[[i for i, _ in closing]]
         pool_hours, pool_levels = picked["hours"].tolist(), picked["level"].tolist()
+        pool_credentials = picked["credential"].tolist()
         candidates = [
             Candidate(i, _none(hours), _none(level), skills)
             for (i, skills), hours, level in zip(closing, pool_hours, pool_levels, strict=True)
         ]
-        steps = greedy_stack(candidates, columns)
+        first = next(
+            (
+                c
+                for c, credential in zip(candidates, pool_credentials, strict=True)
+                if credential in STACK_CREDENTIALS
+                and total > 0
+                and sum(columns[s] for s in c.skills) >= STACK_CREDENTIAL_SHARE * total
+            ),
+            None,
+        )
+        steps = greedy_stack(candidates, columns, first=first)
         covered_cols = {s for step in steps for s in step.closes}
         heaviest = sorted(columns, key=lambda s: -columns[s])
         return (
@@ -371,12 +438,16 @@ class Engine:
             mask &= c["provider"].isin(filters.providers).to_numpy()
         return mask
 
-    def result_row(self, i: int, score: float, weights: np.ndarray) -> dict:
+    def result_row(self, i: int, score: float, weights: np.ndarray, *, editions: tuple[int, ...] = ()) -> dict:
         # Each column's value, not `iloc[i]`: building a mixed-type row Series cost 4x as much.
         row = {name: self.courses[name].array[i] for name in _RESULT_COLUMNS}
-        start, end = self.links.indptr[i], self.links.indptr[i + 1]
-        skill_cols = self.links.indices[start:end]
-        covered = sorted((int(s) for s in skill_cols if weights[s] > 0), key=lambda s: -weights[s])
+        start, end = self.accepted.indptr[i], self.accepted.indptr[i + 1]
+        skill_cols = self.accepted.indices[start:end]
+        accepted = self.accepted.data[start:end] > 0
+        covered = sorted(
+            (int(s) for s, ok in zip(skill_cols, accepted, strict=True) if ok and weights[s] > 0),
+            key=lambda s: -weights[s],
+        )
         entry = {int(s): start + j for j, s in enumerate(skill_cols)}
         return {
             "course_id": row["id"],
@@ -396,6 +467,15 @@ class Engine:
             "rating_count": int(row["rating_count"]) if _none(row["rating_count"]) is not None else None,
             "matched_skills": tuple(self.skill_labels[s] for s in covered),
             "evidence": tuple(self.evidence_texts[self.link_evidence[entry[s]]] for s in covered),
+            "also_in": tuple(
+                (
+                    self.languages[e],
+                    self.courses["id"].array[e],
+                    self.courses["name"].array[e],
+                    self.courses["url"].array[e],
+                )
+                for e in editions
+            ),
         }
 
     # ------------------------------------------------------------------ providers, one course, sources
@@ -414,7 +494,9 @@ class Engine:
             hours = group["hours"].dropna()
             coverage = None
             if len(columns):
-                covered = np.asarray(self.links[group.index.to_numpy()][:, columns].max(axis=0).todense()).ravel() > 0
+                covered = (
+                    np.asarray(self.accepted[group.index.to_numpy()][:, columns].max(axis=0).todense()).ravel() > 0
+                )
                 coverage = float(weights[covered].sum() / weights.sum()) if weights.sum() else None
             stats.append(
                 {
@@ -553,6 +635,32 @@ def _prior_scores(courses: pd.DataFrame) -> np.ndarray:
     age_days = (last_seen.max() - last_seen).dt.days.fillna(365).to_numpy(dtype=np.float32)
     freshness = np.power(0.5, age_days / FRESHNESS_HALF_LIFE_DAYS).astype(np.float32)
     return CREDENTIAL_WEIGHT * credential + QUALITY_WEIGHT * quality + FRESHNESS_WEIGHT * freshness
+
+
+def _accepted_links(
+    links: sparse.csr_matrix, link_evidence: np.ndarray, evidence_texts: list[str]
+) -> sparse.csr_matrix:
+    """The links a reader would accept as what a course teaches: a declared tag (the build gives
+    no weight to tags that disagree with the course's own text), or a skill the extractor found in the
+    title or a description sentence with a score of at least `ACCEPTED_EXTRACTED_SCORE`."""
+    declared = np.array([text.startswith("declared") for text in evidence_texts], dtype=bool)
+    accepted = links.copy()
+    if accepted.nnz:
+        ok = declared[link_evidence] | (accepted.data >= ACCEPTED_EXTRACTED_SCORE)
+        accepted.data = np.where(ok, accepted.data, 0).astype(np.float32)
+    return accepted
+
+
+def _specificity(accepted: sparse.csr_matrix, transversal: np.ndarray) -> np.ndarray:
+    """Inverse document frequency of each skill over the courses' accepted links, in [0, 1]; a
+    transversal skill counts `TRANSVERSAL_FACTOR` of it."""
+    n = accepted.shape[0]
+    frequency = np.bincount(accepted.indices[accepted.data > 0], minlength=accepted.shape[1]).astype(np.float32)
+    specificity = np.log((n + 1) / (frequency + 1)) / np.log(n + 1) if n else np.zeros(accepted.shape[1])
+    specificity = np.clip(specificity, 0, 1).astype(np.float32)
+    if len(transversal) == len(specificity):
+        specificity[transversal] *= TRANSVERSAL_FACTOR
+    return specificity
 
 
 def _quantile(values: pd.Series, q: float) -> float | None:
@@ -712,10 +820,10 @@ def _build_course_indexes(con: duckdb.DuckDBPyConnection, skill_uris: list[str])
     # Arrow, not a DataFrame, for the vectors: 250k FLOAT[384] lists become one float32 buffer instead
     # of 250k small arrays to stack (4 s at 250k).
     table = con.execute(
-        """
+        f"""
         SELECT c.id, c.name, c.provider, c.institution, c.url, c.credential, c.hours, c.price, c.currency,
                c.access_model, c.level, c.in_language, c.rating, c.rating_count, c.last_seen,
-               concat_ws(' ', c.name, array_to_string(c.skills_declared, ', '), left(c.description, 400))
+               concat_ws(' ', c.name, array_to_string({TRUSTED_TAGS_SQL}, ', '), left(c.description, 400))
                    AS lexical_text,
                e.vector
         FROM courses c JOIN course_embeddings e ON e.content_hash = c.content_hash AND e.model = ?

@@ -4,7 +4,9 @@ the fewest hours.
 Greedy weighted set cover (the classic ln n approximation): each step takes the candidate whose
 newly covered skill weight per hour is highest, until nothing adds coverage or the stack is full.
 The chosen courses are then ordered beginner → advanced, keeping the greedy order within a level,
-so the path starts where a newcomer can start.
+so the path starts where a newcomer can start. A `first` candidate (the engine passes the best-ranked
+credential that closes much of the gap) is taken before the greedy steps and stays first: a learner
+who takes a professional certificate starts with it and adds what it leaves open.
 """
 
 from __future__ import annotations
@@ -35,11 +37,21 @@ class Step:
 
 
 def greedy_stack(
-    candidates: Sequence[Candidate], weights: dict[int, float], *, max_steps: int = MAX_STEPS
+    candidates: Sequence[Candidate],
+    weights: dict[int, float],
+    *,
+    max_steps: int = MAX_STEPS,
+    first: Candidate | None = None,
 ) -> list[Step]:
     uncovered = {s for s, w in weights.items() if w > 0}
+    remaining = [c for c in candidates if c is not first]
+    head: list[Step] = []
+    if first is not None and first.skills & uncovered:
+        gain = tuple(sorted(first.skills & uncovered, key=lambda s: -weights[s]))
+        head = [Step(first.index, gain)]
+        uncovered -= set(gain)
+        max_steps -= 1
     chosen: list[tuple[Candidate, tuple[int, ...]]] = []
-    remaining = list(candidates)
     while uncovered and remaining and len(chosen) < max_steps:
         best, best_ratio, best_gain = None, 0.0, ()
         for candidate in remaining:
@@ -56,4 +68,4 @@ def greedy_stack(
         uncovered -= set(best_gain)
         remaining.remove(best)
     ordered = sorted(enumerate(chosen), key=lambda pair: (LEVEL_ORDER.get(pair[1][0].level, 1), pair[0]))
-    return [Step(candidate.index, closes) for _, (candidate, closes) in ordered]
+    return head + [Step(candidate.index, closes) for _, (candidate, closes) in ordered]

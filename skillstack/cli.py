@@ -120,6 +120,7 @@ def _filters(args: argparse.Namespace):
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
+    from pipeline.language import language_name
     from recommender import api
 
     goals = _read_inputs(args.goal, args.goals_file, "goal")
@@ -132,8 +133,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             continue
         chosen = rec.chosen.label if rec.chosen else "no occupation"
         others = ", ".join(o.label for o in rec.occupations[1:4])
-        print(f"Goal: {goal}  →  {chosen}" + (f"  (also: {others})" if others else ""))
-        if not rec.results:
+        print(f"Goal: {goal}  →  {chosen}" + (f"  (also: {others})" if others and rec.chosen else ""))
+        for note in rec.notes:
+            print(f"  note: {note}")
+        if not rec.results and any(
+            getattr(args, name)
+            for name in ("free", "certificate", "level", "language", "max_hours", "max_price", "provider")
+        ):
             print("  no course matches these filters; loosen them (e.g. drop --free or --max-hours)")
         for rank, r in enumerate(rec.results, 1):
             price = "free" if r.price == 0 else (f"{r.price:g} {r.currency or ''}".strip() if r.price else "price ?")
@@ -144,13 +150,19 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             print(f"    {r.url}")
             if r.matched_skills:
                 print(f"    covers: {', '.join(r.matched_skills[:6])}")
+            if r.also_in:
+                print(f"    also in: {', '.join(language_name(e.in_language) for e in r.also_in)}")
         if rec.have:
             print("You have: " + ", ".join(h.label for h in rec.have))
         if rec.stack and rec.stack.steps:
             stack = rec.stack
-            cost = f"{stack.total_cost:g} {stack.currency or ''}".strip() if stack.total_cost else "free"
-            if stack.unknown_price:
-                cost += f" + {stack.unknown_price} of unstated price"
+            if stack.total_cost is None:
+                cost = "cost not stated"
+            elif stack.unknown_price:
+                cost = f"at least {stack.total_cost:g} {stack.currency or ''}".strip()
+                cost += f" ({stack.unknown_price} of {len(stack.steps)} steps state no price)"
+            else:
+                cost = f"{stack.total_cost:g} {stack.currency or ''}".strip() if stack.total_cost else "free"
             at_least = "≥ " if stack.unknown_hours else ""  # steps of unstated length count 0 in the total
             print(f"Skill stack: {len(stack.steps)} steps, {at_least}{api.round_hours(stack.total_hours):g} h, {cost}")
             for number, step in enumerate(stack.steps, 1):
@@ -346,6 +358,16 @@ def cmd_eval_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_relevance(args: argparse.Namespace) -> int:
+    from evaluation.relevance import evaluate, format_report
+
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit must be at least 1, not {args.limit}")
+    report = evaluate(limit=args.limit, ablations=not args.no_ablations)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
 def cmd_eval_goals(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -478,6 +500,14 @@ def build_parser() -> argparse.ArgumentParser:
     eval_recommend.add_argument("--limit", type=int, help="evaluate the first N goals only")
     eval_recommend.add_argument("--json", action="store_true")
     eval_recommend.set_defaults(func=cmd_eval_recommend)
+    eval_relevance = eval_sub.add_parser(
+        "relevance",
+        help="nDCG@10 and Recall@10 on goals judged from providers' role-named credentials, vs BM25 and MiniLM",
+    )
+    eval_relevance.add_argument("--limit", type=int, help="the first N goals only")
+    eval_relevance.add_argument("--no-ablations", action="store_true", help="the system and baselines only")
+    eval_relevance.add_argument("--json", action="store_true")
+    eval_relevance.set_defaults(func=cmd_eval_relevance)
     eval_skills = eval_sub.add_parser(
         "skills", help="RP@5, RP@10 and MRR on the TECH and HOUSE skill-extraction sets vs a MiniLM baseline"
     )

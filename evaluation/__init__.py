@@ -1,0 +1,1 @@
+"""Quality evaluations that judge the recommender on data it does not read when it answers."""
