@@ -28,7 +28,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["LANGUAGE_NAMES", "detect_language", "detect_text_language", "language_name", "normalise_language"]
+__all__ = [
+    "FUNCTION_WORDS",
+    "LANGUAGE_NAMES",
+    "detect_language",
+    "detect_text_language",
+    "language_name",
+    "normalise_language",
+]
 
 # ISO 639-1 codes, plus the few languages that only have a three-letter code in BCP 47.
 # fmt: off
@@ -145,6 +152,8 @@ _FUNCTION_WORDS = {
     "ca": "de la i per amb els les",
 }
 _FUNCTION_WORD_SETS = {code: frozenset(words.split()) for code, words in _FUNCTION_WORDS.items()}
+# Every language's function words: what a goal's content words leave out whatever its language.
+FUNCTION_WORDS = frozenset().union(*_FUNCTION_WORD_SETS.values())
 _ENGLISH_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 # A language code in parentheses at the end of a title: "Google Project Management (PT)".
 _TITLE_CODE = re.compile(r"\((?P<code>[A-Za-z]{2})\)\s*$")

@@ -199,7 +199,7 @@ class Recommendation:
     goal_language: str | None = None
     # Fewer than k results because the catalogue has nothing more that fits (see `recommender.ranking`).
     little_more: bool = False
-    language_fallback: bool = False  # nothing in the goal's language matched: other languages shown
+    language_fallback: bool = False  # the catalogue has no course in the goal's language: all are shown
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -216,7 +216,7 @@ class Recommendation:
         elif self.little_more:
             notes.append(f"the catalogue has little more for this goal than these {len(self.results)}")
         if self.language_fallback:
-            notes.append("no course in the goal's language fits it: courses in other languages are shown")
+            notes.append("the catalogue has no course in the goal's language: courses in other languages are shown")
         return tuple(notes)
 
     @property

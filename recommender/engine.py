@@ -68,8 +68,9 @@ UNKNOWN_CREDENTIAL_FIT = 0.3
 # extra ratings, so 5.0 from 3 ratings does not beat 4.7 from 30,000.
 RATING_PRIOR_COUNT = 50
 FRESHNESS_HALF_LIFE_DAYS = 180
-# The stack starts from the best-ranked credential when it closes at least this share of the gap.
-STACK_CREDENTIAL_SHARE = 0.3
+# The stack starts from the best-ranked credential when it closes at least this share of what the
+# most covering course of the pool closes: "much of the gap" as far as this catalogue can close it.
+STACK_CREDENTIAL_SHARE = 0.6
 STACK_CREDENTIALS = ("professional certificate", "specialization", "program")
 
 
@@ -81,10 +82,12 @@ class Ranking:
     pool: np.ndarray  # the relevant courses in the goal's language the stack may choose from, best first
     goal_language: str | None = None
     cut_by_floor: int = 0  # candidates not shown because relevance ended before k results
-    language_fallback: bool = False  # no course in the goal's language matched: other languages shown
+    language_fallback: bool = False  # the catalogue has no course in the goal's language: all are shown
 
 
 STACK_POOL = 100
+# all-MiniLM-L6-v2 was trained on English text.
+MODEL_LANGUAGE = "en"
 _RESULT_COLUMNS = (
     "id", "name", "provider", "institution", "url", "credential", "hours", "price", "currency", "access_model", "level",
     "in_language", "rating", "rating_count",
@@ -117,6 +120,8 @@ class Engine:
     accepted: sparse.csr_matrix  # `links` with the entries a reader would not accept set to 0 (same layout)
     specificity: np.ndarray  # per skill column: inverse frequency over the catalogue, transversal near 0
     languages: np.ndarray  # per course row: primary language subtag, or None
+    language_codes: np.ndarray  # per course row: index into language_index, -1 when unknown
+    language_index: dict[str, int]
 
     # ------------------------------------------------------------------ loading
 
@@ -175,10 +180,14 @@ class Engine:
         transversal = (skills["reuse_level"] == "transversal").to_numpy()
         accepted = _accepted_links(course_side.links, course_side.link_evidence, course_side.evidence_texts)
         languages = courses["in_language"].astype(object).where(courses["in_language"].notna(), None)
+        primary = np.array([v.split("-")[0] if v else None for v in languages], dtype=object)
+        codes, names = pd.factorize(primary, use_na_sentinel=True)
         return cls(
             accepted=accepted,
             specificity=_specificity(accepted, transversal),
-            languages=np.array([v.split("-")[0] if v else None for v in languages], dtype=object),
+            languages=primary,
+            language_codes=codes.astype(np.int32),
+            language_index={name: i for i, name in enumerate(names)},
             path=path,
             course_row=dict(zip(courses["id"].tolist(), range(len(courses)), strict=True)),
             courses=courses,
@@ -311,9 +320,13 @@ class Engine:
         for uri, weight in required.items():
             weights[self.skill_index[uri]] = weight
         goal_language = detect_text_language(text)
-        in_language = self.language_mask(
-            goal_language if config.prefer_goal_language and not filters.languages else None
-        )
+        preferred = goal_language if config.prefer_goal_language and not filters.languages else None
+        in_language = self.language_mask(preferred)
+        # A goal in a language the catalogue has no course in (a Spanish goal over English listings)
+        # is answered in every language, and says so.
+        language_fallback = preferred is not None and preferred not in self.language_index
+        if language_fallback:
+            in_language = np.ones(len(self.courses), dtype=bool)
         candidates = _top(score, max(k, ranking.CANDIDATE_POOL))
         rerank = candidates[in_language[candidates]][: ranking.RERANK_POOL]
         if config.coverage and required:
@@ -328,12 +341,14 @@ class Engine:
             score[rerank] += config.title * named
         candidates = candidates[np.argsort(-score[candidates], kind="stable")]
         relevant = semantic >= config.floor_semantic
+        if goal_language not in (None, MODEL_LANGUAGE):
+            # The model reads English: between texts in another language its cosine is no evidence,
+            # so every result needs the title witness ("ayudante de cocina" is no branding course).
+            relevant[:] = False
         weak = candidates[(semantic[candidates] >= config.floor_weak) & ~relevant[candidates]]
         if len(weak):
             titles = self.courses["name"].to_numpy()[weak].tolist()
             witnessed = ranking.title_overlap(ranking.content_words(text), titles) > 0
-            if required:
-                witnessed |= np.asarray(self.accepted[weak] @ (weights > 0).astype(np.float32)).ravel() > 0
             relevant[weak[witnessed]] = True
         choice = ranking.choose(
             candidates,
@@ -350,7 +365,7 @@ class Engine:
             config=config,
         )
         results = [self.result_row(s.row, s.score, weights, editions=s.editions) for s in choice.shown]
-        keep = in_language[candidates] | choice.language_fallback
+        keep = in_language[candidates]
         if config.floor:
             keep &= relevant[candidates]
         return Ranking(
@@ -360,14 +375,14 @@ class Engine:
             pool=candidates[keep][:STACK_POOL],
             goal_language=goal_language,
             cut_by_floor=choice.cut_by_floor,
-            language_fallback=choice.language_fallback,
+            language_fallback=language_fallback,
         )
 
     def language_mask(self, language: str | None) -> np.ndarray:
         """Courses in `language` or of unknown language; every course when `language` is None."""
         if language is None:
             return np.ones(len(self.courses), dtype=bool)
-        return np.array([lang is None or lang == language for lang in self.languages], dtype=bool)
+        return (self.language_codes == self.language_index.get(language, -2)) | (self.language_codes == -1)
 
     @property
     def _institutions(self) -> np.ndarray:
@@ -384,7 +399,6 @@ class Engine:
         program) when that closes at least `STACK_CREDENTIAL_SHARE` of the gap, then covers what it
         leaves open greedily. Only accepted links count: a step claims what its evidence shows."""
         columns = {self.skill_index[uri]: w for uri, w in gap.items() if uri in self.skill_index}
-        total = sum(columns.values())
         closing = []
         for i in ranking.pool:
             start, end = self.accepted.indptr[i], self.accepted.indptr[i + 1]
@@ -400,13 +414,14 @@ class Engine:
             Candidate(i, _none(hours), _none(level), skills)
             for (i, skills), hours, level in zip(closing, pool_hours, pool_levels, strict=True)
         ]
+        most = max((sum(columns[s] for s in c.skills) for c in candidates), default=0.0)
         first = next(
             (
                 c
                 for c, credential in zip(candidates, pool_credentials, strict=True)
                 if credential in STACK_CREDENTIALS
-                and total > 0
-                and sum(columns[s] for s in c.skills) >= STACK_CREDENTIAL_SHARE * total
+                and most > 0
+                and sum(columns[s] for s in c.skills) >= STACK_CREDENTIAL_SHARE * most
             ),
             None,
         )

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.language import FUNCTION_WORDS
+
 SEMANTIC_WEIGHT = 0.55
 LEXICAL_WEIGHT = 0.2
 COVERAGE_WEIGHT = 0.0
@@ -35,9 +37,11 @@ OCCUPATION_QUERY_WEIGHT = 0.5
 RERANK_POOL = 50
 CANDIDATE_POOL = 200
 # Where the list ends: a result this close to the goal (the query vector's cosine) is shown; one
-# between FLOOR_WEAK and it only with a second witness (its title shares a word of the goal's own, or
-# it teaches a skill the occupation needs), and none below FLOOR_WEAK. "Corporate & Commercial Law"
-# at 0.33 for "pilot" has neither witness; "Bookkeeping Basics" for "bookkeeper" clears the floor.
+# between FLOOR_WEAK and it only when its title shares a word of the goal's own, and none below
+# FLOOR_WEAK. "Corporate & Commercial Law" at 0.33 for "pilot" is cut; a long lay goal's relevant
+# courses sit near 0.3 and name its words. A skill the occupation needs was measured as a second
+# witness too: no gain, and one broad skill ("automation technology") let AI courses through for
+# "electrician".
 # Scaled BM25 cannot say this: its best match always scores 1.
 FLOOR_SEMANTIC = 0.36
 FLOOR_WEAK = 0.2
@@ -76,7 +80,6 @@ class Shown:
 class Choice:
     shown: list[Shown] = field(default_factory=list)
     cut_by_floor: int = 0  # candidates left out because relevance ended
-    language_fallback: bool = False  # nothing in the goal's language matched: other languages shown
 
 
 _TITLE_KEY = re.compile(r"[^\w]+")
@@ -99,7 +102,7 @@ def base_score(semantic: np.ndarray, lexical: np.ndarray, prior: np.ndarray, con
 
 
 _WORDS = re.compile(r"[^\W_]+")
-_STOP = frozenset(
+_STOP = FUNCTION_WORDS | frozenset(
     "a an and the of for in on to with at by from or as i want become be work job career".split()  # noqa: SIM905
 )
 
@@ -165,8 +168,6 @@ def choose(
     editions: dict[int, list[int]] = {}
     keys = {}
     passing = order[in_language[order]] if config.prefer_goal_language else order
-    if config.prefer_goal_language and config.floor and not relevant[passing].any() and relevant[order].any():
-        passing, choice.language_fallback = order, True
     for row in passing:
         row = int(row)
         if len(shown_rows) >= k:
@@ -191,7 +192,7 @@ def choose(
             if row in editions:
                 continue
             home = _edition_of(row, shown_rows, vectors, providers, institutions, credentials, languages)
-            if home is not None and len(editions[home]) < 8:
+            if home is not None and languages[row] not in {languages[e] for e in editions[home]}:
                 editions[home].append(row)
     choice.shown = [Shown(r, float(score[r]), tuple(editions[r])) for r in shown_rows]
     return choice

@@ -9,11 +9,10 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pytest
 
 from recommender.api import Filters
-from recommender.engine import Engine, _top
+from recommender.engine import Engine
 from tests.conftest import CATALOG_LIMIT, CATALOG_SOURCES, run_skillstack
 
 pytestmark = pytest.mark.slow
@@ -77,8 +76,9 @@ def test_recommend_data_analyst_returns_data_analysis_courses(built_home: Path):
     titles = [r["title"].lower() for r in results]
     assert any("data analy" in t for t in titles), titles
     assert any(r["matched_skills"] for r in results), "no result names a required skill it covers"
-    # MMR diversifies the order after the first result, which is always the best-scored course.
-    assert results[0]["score"] == max(r["score"] for r in results)
+    # The order shown is the order of the scores shown.
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_readable_list_shows_hours_without_false_precision(built_home: Path):
@@ -97,30 +97,29 @@ def test_readable_list_shows_hours_without_false_precision(built_home: Path):
             assert f" {round(result['hours'])} h " in line, line
 
 
-def _top_ten_profile(eng: Engine, rows: list[int]) -> tuple[int, int]:
-    """(pairs of near-copies, i.e. cosine above 0.85, among the rows; their distinct providers)."""
-    vectors = eng.course_matrix[rows]
-    likeness = (vectors @ vectors.T)[np.triu_indices(len(rows), 1)]
-    return int((likeness > 0.85).sum()), eng.courses["provider"].iloc[rows].nunique()
-
-
-def test_the_top_ten_hold_no_near_copies_and_more_than_one_provider(built_home: Path):
+def test_the_top_ten_show_each_course_once(built_home: Path):
     eng = Engine.open(built_home / "catalog.duckdb")
-    profiles = {}
     for goal in ("project manager", "software developer", "data analyst"):
         [occupation] = eng.resolve_goal(goal, k=1)
         ranking = eng.rank(goal, occupation, eng.required_skills(occupation.uri), Filters(), k=10)
-        by_score = [int(i) for i in _top(ranking.scores, 10)]  # the same scores, undiversified
         shown = [eng.course_row[result["course_id"]] for result in ranking.results]
-        assert shown[0] == by_score[0]
-        profiles[goal] = (_top_ten_profile(eng, by_score), _top_ten_profile(eng, shown))
-    # By score alone, two goals' top tens hold near-copies (the same course under two titles or
-    # editions) and the data analyst's all come from one provider; shown, none and three.
-    assert profiles["project manager"][0][0] >= 2, profiles
-    assert profiles["software developer"][0][0] >= 2, profiles
-    assert all(shown[0] == 0 for _, shown in profiles.values()), profiles
-    assert profiles["data analyst"][0][1] == 1, profiles
-    assert profiles["data analyst"][1][1] >= 3, profiles
+        # One provider's course under two titles or as a near-identical text is one result.
+        assert _copies(eng, shown) == 0, goal
+        scores = [result["score"] for result in ranking.results]
+        assert scores == sorted(scores, reverse=True), goal
+
+
+def _copies(eng: Engine, rows: list[int]) -> int:
+    """Pairs of rows that are one provider's same course: the same folded title, or cosine >= 0.95."""
+    providers = eng.courses["provider"].to_numpy()
+    titles = [" ".join(re.findall(r"\w+", t.casefold())) for t in eng.courses["name"].to_numpy()[rows]]
+    vectors = eng.course_matrix[rows]
+    pairs = 0
+    for a in range(len(rows)):
+        for b in range(a + 1, len(rows)):
+            same = titles[a] == titles[b] or float(vectors[a] @ vectors[b]) >= 0.95
+            pairs += bool(same and providers[rows[a]] == providers[rows[b]])
+    return pairs
 
 
 def test_goals_file_gives_one_json_line_per_goal(built_home: Path, tmp_path: Path):
@@ -130,7 +129,9 @@ def test_goals_file_gives_one_json_line_per_goal(built_home: Path, tmp_path: Pat
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["goal"] for line in lines] == ["data analyst", "welder", "protect companies from hackers"]
     assert lines[1]["occupations"][0]["label"] == "welder"
-    assert all(len(line["results"]) == 3 for line in lines)
+    # A goal the catalogue has fewer fitting courses for says so instead of padding the list.
+    assert len(lines[0]["results"]) == 3
+    assert all(len(line["results"]) == 3 or line["notes"] for line in lines)
 
 
 def test_skills_extract_and_goals_resolve_follow_the_contract(built_home: Path):
@@ -195,7 +196,9 @@ def test_the_catalogue_holds_each_course_once_with_every_source_record(built_hom
 
 def test_injection_goal_returns_normally_and_leaves_the_catalogue_intact(built_home: Path):
     result = run_skillstack(built_home, "recommend", "'; DROP TABLE courses; --", "--json", "--k", "3")
-    assert len(json.loads(result.stdout)["results"]) == 3
+    answer = json.loads(result.stdout)
+    assert answer["goal"] == "'; DROP TABLE courses; --"
+    assert len(answer["results"]) <= 3
     con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM course_records").fetchone()[0] == len(CATALOG_SOURCES) * CATALOG_LIMIT

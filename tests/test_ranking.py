@@ -89,13 +89,6 @@ def test_the_list_ends_where_relevance_ends():
     assert [s.row for s in chosen(SCORES, relevant=relevant, config=RankConfig(floor=False)).shown] == [0, 3, 5]
 
 
-def test_other_languages_are_shown_only_when_nothing_in_the_goal_language_fits():
-    relevant = np.array([False, True, False, False, True, False])
-    choice = chosen(SCORES, relevant=relevant)
-    assert choice.language_fallback
-    assert [s.row for s in choice.shown] == [1, 4]
-
-
 def test_coverage_prefers_the_course_about_the_gap_over_a_broad_one():
     # Skills: 0 data analysis (needed, specific), 1 SQL (needed), 2 leadership (broad), 3 budgeting, 4 hiring.
     links = sparse.csr_matrix(
