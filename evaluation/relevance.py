@@ -307,8 +307,13 @@ def evaluate(
     for name in variants:
         runs[name] = []
     vectors = embed.encode([g.text for g in goals]) if goals else np.zeros((0, embed.DIMENSIONS))
+    claims: Counter = Counter()  # what backs each skill a stack step claims: title, description, declared tag
     for goal, vector in zip(goals, vectors, strict=True):
-        runs["system"].append((goal, [r.course_id for r in api.recommend(goal.text, k=K).results]))
+        rec = api.recommend(goal.text, k=K)
+        runs["system"].append((goal, [r.course_id for r in rec.results]))
+        for step in rec.stack.steps if rec.stack else ():
+            evidence = dict(zip(step.course.matched_skills, step.course.evidence, strict=True))
+            claims.update(evidence[skill].split(":")[0].rstrip("~") for skill in step.closes)
         lexical = eng.lexical.scores(goal.text)
         runs["BM25"].append((goal, list(ids[np.argsort(-lexical, kind="stable")[:K]])))
         runs["MiniLM cosine"].append((goal, list(ids[np.argsort(-(eng.course_matrix @ vector), kind="stable")[:K]])))
@@ -323,6 +328,8 @@ def evaluate(
         "k": K,
         "forms": dict(Counter(g.form for g in goals)),
         "relevant_per_goal": round(float(np.mean([len(g.relevance) for g in goals])), 1) if goals else 0,
+        # Of the skills the system's stacks claim, the share each kind of evidence backs.
+        "stack claims": {kind: round(n / sum(claims.values()), 3) for kind, n in claims.most_common()},
     }
     for part in ("tune", "held-out", "all"):
         figures = {}
@@ -359,7 +366,8 @@ def _figures(rows: list[tuple[Goal, list[str]]], language_of: dict) -> dict:
 def format_report(report: dict) -> str:
     lines = [
         f"{report['goals']} goals from {report['roles']} roles ({report['forms']}), "
-        f"{report['relevant_per_goal']} judged courses per goal, k={report['k']}"
+        f"{report['relevant_per_goal']} judged courses per goal, k={report['k']}",
+        f"skills the stacks claim, by evidence: {report['stack claims']}",
     ]
     for part in ("tune", "held-out", "all"):
         figures = report[part]

@@ -372,7 +372,7 @@ class Engine:
             results=results,
             scores=score,
             weights=weights,
-            pool=candidates[keep][:STACK_POOL],
+            pool=candidates[keep][: max(k, STACK_POOL)],
             goal_language=goal_language,
             cut_by_floor=choice.cut_by_floor,
             language_fallback=language_fallback,
