@@ -8,7 +8,7 @@ from scrapy.http import TextResponse
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawlers.dataset_spider import CsvDatasetSpider, slugify, to_number
+from crawlers.dataset_spider import CsvDatasetSpider, XlsxDatasetSpider, slugify, to_number
 from crawlers.items import Course
 from crawlers.spiders.classcentral_data_science import ClasscentralDataScienceSpider
 from crawlers.spiders.coursera_kaggle_2020 import CourseraKaggle2020Spider
@@ -260,3 +260,82 @@ def test_slugify(text, expected):
 )
 def test_to_number(text, kind, expected):
     assert to_number(text, kind) == expected
+
+
+def test_base_drops_a_byte_order_mark_before_the_first_header():
+    text = "\ufeff" + TINY_CSV
+    response = TextResponse(TinyDatasetSpider.start_urls[0], body=text.encode("utf-8"), encoding="latin-1")
+    items, _ = run_spider(TinyDatasetSpider, response)
+    assert items[0]["provider_ref"] == "1"
+
+
+def test_base_applies_defaults_without_overriding_a_row():
+    class WithDefaultsSpider(TinyDatasetSpider):
+        name = "with_defaults"
+        defaults = {"credential": "none", "rating": 1.0}
+
+    items, _ = run_spider(WithDefaultsSpider, tiny_response())
+    assert (items[0]["credential"], items[0]["rating"]) == ("none", 4.5)
+    assert items[1]["rating"] == 1.0
+
+
+class TinyWorkbookSpider(XlsxDatasetSpider):
+    name = "tiny_workbook"
+    start_urls = ["https://example.org/tiny.xlsx"]
+    url_list = "https://example.org/tiny-urls.txt"
+    column_map = {"name": "Title", "hours": "Hours", "url": "url"}
+
+
+def tiny_workbook(rows: list[list]) -> bytes:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_base_reads_a_worksheet_with_the_rows_urls(caplog):
+    from scrapy.http import Response
+
+    body = tiny_workbook(
+        [
+            ["Title", "Hours"],
+            ["Intro to SQL ", 2],
+            [None, None],
+            ["Python", "3.5"],
+            ["Extra", 1, "stray"],
+            ["No URL", 1],
+        ]
+    )
+    crawler = get_crawler(TinyWorkbookSpider)
+    spider = TinyWorkbookSpider.from_crawler(crawler)
+    urls = TextResponse(TinyWorkbookSpider.url_list, body=b"https://example.org/1\nhttps://example.org/2\n\n")
+    [request] = spider.parse_url_list(urls, dataset_url=TinyWorkbookSpider.start_urls[0])
+    items = list(spider.parse(Response(request.url, body=body), **request.cb_kwargs))
+    by_name = {item["name"]: item for item in items}
+    assert by_name["Intro to SQL"] == {
+        "name": "Intro to SQL",
+        "hours": 2,
+        "url": "https://example.org/1",
+        "provider_ref": "intro-to-sql",
+    }
+    assert by_name["Python"]["hours"] == 3.5
+    # A row past the end of the URL list has no URL (the validation pipeline drops and counts it).
+    assert "url" not in by_name["No URL"]
+    # A value in a column without a header is kept under its position, as in a CSV.
+    assert by_name["Extra"]["extras"] == {"column_3": "stray"}
+    assert crawler.stats.get_value("skillstack/rows/read") == 4
+    assert f"has 4 rows but its URL list {TinyWorkbookSpider.url_list} has 2 lines" in caplog.text
+
+
+def test_xlsx_base_on_a_file_that_is_not_a_workbook(caplog):
+    from scrapy.http import Response
+
+    items, _ = run_spider(TinyWorkbookSpider, Response(TinyWorkbookSpider.start_urls[0], body=b"id,title\n1,x\n"))
+    assert items == []
+    assert "is not a readable workbook" in caplog.text
