@@ -337,3 +337,26 @@ class XlsxDatasetSpider(CsvDatasetSpider):
                 yield dict(zip(names, cells, strict=True))
         finally:
             workbook.close()
+
+
+SKILLSHARE_CLASS_ID = re.compile(r"/(\d+)/?$")
+
+
+class SkillshareDatasetSpider(CsvDatasetSpider):
+    """Skillshare classes from a dataset of class pages (`skillshare.com/en/classes/<slug>/<id>`).
+
+    The `provider_ref` is the numeric class id ending the URL, so the datasets of different years
+    name a class alike. A class is watched with a Skillshare membership and earns no certificate:
+    every item says so (`credential` "none", `price` "Skillshare membership", which the normaliser
+    reads as the subscription access model with no stated price). The instructor is the
+    `institution`.
+    """
+
+    provider = "Skillshare"
+    defaults = {"credential": "none", "price": "Skillshare membership"}
+
+    def parse_row(self, row: dict[str, str], item: Course) -> Course | None:
+        match = SKILLSHARE_CLASS_ID.search(item.get("url", ""))
+        if match:
+            item["provider_ref"] = match.group(1)
+        return item

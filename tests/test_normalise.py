@@ -17,11 +17,14 @@ import pandas as pd
 import pytest
 
 from crawlers.items import Course
+from crawlers.spiders.alison import AlisonSpider
 from crawlers.spiders.edx_catalog import EdxCatalogSpider
 from crawlers.spiders.futurelearn import FuturelearnSpider
+from crawlers.spiders.futurelearn_2020 import Futurelearn2020Spider
 from crawlers.spiders.iversity import IversitySpider
 from crawlers.spiders.mitxonline import MitxonlineSpider
 from crawlers.spiders.mslearn import MslearnSpider
+from crawlers.spiders.skillshare_2024 import Skillshare2024Spider
 from crawlers.spiders.udacity import UdacitySpider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
 from pipeline.normalise import (
@@ -46,6 +49,7 @@ from pipeline.normalise import (
     title_case,
 )
 from tests.test_api_spiders import crawl_capture
+from tests.test_dataset_spiders import crawl_mirror_file, linkedin_learning_items
 from tests.test_structured_data import B2B, MELODY, POWER_BI, parse_one
 
 MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
@@ -908,3 +912,36 @@ def test_only_titles_that_lost_their_case_are_cased():
     assert normalise_item({"name": "comptia cloud advanced"})["name"] == "CompTIA Cloud Advanced"
     assert normalise_item({"name": "iPhone Photography"})["name"] == "iPhone Photography"  # its author's case
     assert normalise_item({"name": "数据结构与算法"})["name"] == "数据结构与算法"  # no case at all
+
+
+def test_every_alison_row(mirror_response):
+    courses, _ = crawl_mirror_file(AlisonSpider, mirror_response)
+    alison = [normalise_item(item) for item in courses.values()]
+    assert len(alison) == 4940
+    for key in ("name", "url", "institution", "credential", "access_model", "description"):
+        assert share(alison, key) == 1.0, key
+    assert not [item["name"] for item in alison if item["name"] == item["name"].lower()]
+    assert counts(alison, "access_model") == {"free": 4940}
+    assert collections.Counter(item["credential_raw"] for item in alison) == {
+        "Certification course": 4437, "Diploma course": 503,
+    }  # fmt: skip
+    assert counts(alison, "credential") == {"certificate": 4940}
+    learners = [item["extras"]["enrollments"] for item in alison]
+    assert None not in learners
+    assert max(learners) == 686_652  # "6,86,652": lakh grouping read whole, not cut at a comma
+
+
+def test_every_skillshare_2024_linkedin_learning_and_futurelearn_2020_row(mirror_response):
+    skillshare = [normalise_item(item) for item in crawl_mirror_file(Skillshare2024Spider, mirror_response)[0].values()]
+    assert sum(item["hours"] is None for item in skillshare) == 8  # "0m": no length to go by
+    assert counts(skillshare, "access_model") == {"subscription": 14235}
+    assert counts(skillshare, "credential") == {"none": 14235}
+    assert all(item["extras"]["enrollments"] is not None for item in skillshare)
+    linkedin = [normalise_item(item) for item in linkedin_learning_items(mirror_response)[0]]
+    assert counts(linkedin, "level") == {"beginner": 19, "intermediate": 30, "mixed": 14, "advanced": 5}
+    assert share(linkedin, "hours") == share(linkedin, "institution") == 1.0
+    futurelearn = [
+        normalise_item(item) for item in crawl_mirror_file(Futurelearn2020Spider, mirror_response)[0].values()
+    ]
+    assert sum(item["hours"] is not None for item in futurelearn) == 735  # one course: "0 hrs/week"
+    assert counts(futurelearn, "access_model") == {None: 736}
