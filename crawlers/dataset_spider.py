@@ -213,8 +213,8 @@ class CsvDatasetSpider(scrapy.Spider):
             row[self.url_list_column] = row_urls[position] if position < len(row_urls) else ""
             yield row
         if position + 1 != len(row_urls):
-            self.logger.error("%s has %d rows but its URL list %s has %d lines", url, position + 1, self.url_list,
-                              len(row_urls))  # fmt: skip
+            rows_read, lines = position + 1, len(row_urls)
+            self.logger.error("%s has %d rows but its URL list %s has %d lines", url, rows_read, self.url_list, lines)
 
     def _read_rows(self, text: str, url: str) -> Iterator[dict[str, str]]:
         reader = csv.reader(io.StringIO(text, newline=""))
@@ -310,7 +310,7 @@ class XlsxDatasetSpider(CsvDatasetSpider):
     The first row is the header; every row is as wide as the sheet, so a column with values but no
     header is `column_<position>` as in a CSV. Cells are given as text (numbers as Excel stores
     them: 134 → "134"); empty cells are "". Rows with no value at all are passed over. A file
-    openpyxl cannot open is logged as an error and yields nothing.
+    openpyxl cannot open, or without the `sheet`, is logged as an error and yields nothing.
     """
 
     sheet: ClassVar[str | None] = None
@@ -322,6 +322,9 @@ class XlsxDatasetSpider(CsvDatasetSpider):
             self.logger.error("dataset %s is not a readable workbook: %s", response.url, exc)
             return
         try:
+            if self.sheet and self.sheet not in workbook.sheetnames:
+                self.logger.error("dataset %s has no sheet %r: %s", response.url, self.sheet, workbook.sheetnames)
+                return
             worksheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
             rows = worksheet.iter_rows(values_only=True)
             header = next(rows, None)

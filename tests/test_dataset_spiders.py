@@ -495,3 +495,11 @@ def test_xlsx_base_on_a_file_that_is_not_a_workbook(caplog):
     items, _ = run_spider(TinyWorkbookSpider, Response(TinyWorkbookSpider.start_urls[0], body=b"id,title\n1,x\n"))
     assert items == []
     assert "is not a readable workbook" in caplog.text
+
+    class OtherSheetSpider(TinyWorkbookSpider):
+        name = "other_sheet"
+        sheet = "Courses"
+
+    body = tiny_workbook([["Title", "Hours"], ["Intro to SQL", 2]])
+    assert run_spider(OtherSheetSpider, Response(OtherSheetSpider.start_urls[0], body=body))[0] == []
+    assert "has no sheet 'Courses': ['Sheet']" in caplog.text
