@@ -51,6 +51,7 @@ class AlisonSpider(CsvDatasetSpider):
     """
 
     name = "alison"
+    allowed_domains = ["raw.githubusercontent.com"]
     provider = "Alison"
     start_urls = [
         "https://raw.githubusercontent.com/Gugan-23/Cloud-computing-certificate-recommendation-system/"

@@ -20,6 +20,7 @@ class Futurelearn2020Spider(JsonApiSpider):
     """
 
     name = "futurelearn_2020"
+    allowed_domains = ["raw.githubusercontent.com"]
     provider = "FutureLearn"
     start_urls = [
         "https://raw.githubusercontent.com/shuyttr/FutureLearnCourseNetwork/"

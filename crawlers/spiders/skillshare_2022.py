@@ -22,6 +22,7 @@ class Skillshare2022Spider(SkillshareDatasetSpider):
     """
 
     name = "skillshare_2022"
+    allowed_domains = ["raw.githubusercontent.com"]
     start_urls = [
         "https://raw.githubusercontent.com/harshachaitanya27/PersonalisedCourseRecommender/"
         "b8680a863755140fa2f8bf1edfd5f2161135a3b1/data/skillshare.csv"
