@@ -935,9 +935,11 @@ def is_lowercased_title(title: str) -> bool:
 def title_case(title: str) -> str:
     """A lowercased title cased as a title: "comptia cloud advanced" → "CompTIA Cloud Advanced".
 
-    Words in TITLE_WORD_CASING take that spelling; small words ("and", "of", "the"...) stay lower
-    case except at the start; every other word gets a capital first letter, each part of a hyphenated
-    word too. Only for titles that lost their case: a title with any capital is its author's.
+    Words in TITLE_WORD_CASING take that spelling; a word spelling the initials of the words before
+    it is an acronym ("person centred care pcc" → "... PCC", "general data protection regulation
+    gdpr"); small words ("and", "of", "the"...) stay lower case except at the start; every other
+    word gets a capital first letter, each part of a hyphenated word too. Only for titles that lost
+    their case: a title with any capital is its author's.
     """
     words = title.split(" ")
     cased = []
@@ -945,12 +947,22 @@ def title_case(title: str) -> str:
         known = TITLE_WORD_CASING.get(word.casefold())
         if known is not None:
             cased.append(known)
+        elif _spells_initials(word, words[:position]):
+            cased.append(word.upper())
         elif position > 0 and word in _TITLE_SMALL_WORDS:
             cased.append(word)
         else:
             parts = (TITLE_WORD_CASING.get(part.casefold(), part[:1].upper() + part[1:]) for part in word.split("-"))
             cased.append("-".join(parts))
     return " ".join(cased)
+
+
+def _spells_initials(word: str, before: list[str]) -> bool:
+    """Whether `word` (2–6 letters) is the initials of the words just before it, small words skipped."""
+    if not 2 <= len(word) <= 6 or not word.isalpha():
+        return False
+    initials = [w[0] for w in before if w and w not in _TITLE_SMALL_WORDS]
+    return "".join(initials[-len(word) :]) == word
 
 
 # ---------------------------------------------------------------------------------------- counts

@@ -902,6 +902,11 @@ def test_every_coursera_2024_row(normalised):
         ("introduction to the electrical trade revised", "Introduction to the Electrical Trade Revised"),
         ("the basics of wordpress and html5", "The Basics of WordPress and HTML5"),
         ("e-commerce with chatgpt", "E-Commerce with ChatGPT"),
+        # An acronym after the words it abbreviates.
+        ("person centred care pcc in nursing", "Person Centred Care PCC in Nursing"),
+        ("advanced cardiac life support acls", "Advanced Cardiac Life Support ACLS"),
+        ("bendrasis duomenu apsaugos reglamentas bdar", "Bendrasis Duomenu Apsaugos Reglamentas BDAR"),
+        ("go to the zoo", "Go to the Zoo"),
     ],
 )
 def test_title_case(lowercased, expected):
