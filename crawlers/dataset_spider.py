@@ -6,10 +6,13 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import quote_plus
 
+import openpyxl
 import scrapy
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
@@ -69,8 +72,17 @@ class CsvDatasetSpider(scrapy.Spider):
       slugs of these item fields joined by `--` (default: the name). It must be stable across
       crawls and unique within the source, so pick fields that tell same-named courses apart.
 
+    - `defaults`: values for fields a row leaves unset, for what the platform states once for all
+      its courses (its credential term, its access: "Skillshare membership").
+    - `url_list`: the URL of a second file holding the rows' URLs, one per line in the rows' order,
+      for datasets that keep them apart (LinkedIn Learning's scrape). It is requested through
+      Scrapy before the dataset; each row gets its line as the column `url_list_column` (default
+      `url`), which `column_map` maps like any other. A count that differs from the rows' is
+      logged as an error; rows past the end of the list get no URL (and are dropped, counted, by
+      the validation pipeline).
+
     Every column not in `column_map` is kept in `extras` under its header (a blank header becomes
-    `column_<position>`).
+    `column_<position>`; a byte-order mark before the first header is dropped).
 
     One optional hook:
 
@@ -78,10 +90,12 @@ class CsvDatasetSpider(scrapy.Spider):
       with the raw row (`{header: cell}`); fix or add fields, or return None to skip the row
       (counted as `skillstack/rows/skipped`).
 
-    Rows are read with the csv module. A row whose cell count differs from the header's, or that
-    the csv module cannot parse, is skipped and counted (`skillstack/rows/malformed`). Rows that
-    repeat a `provider_ref` are merged into the first one — list fields gain the new values,
-    everything else keeps the first row's — and counted (`skillstack/rows/duplicate`).
+    Rows are read with the csv module (`read_rows`; `XlsxDatasetSpider` reads a worksheet). A row
+    whose cell count differs from the header's, or that the csv module cannot parse, is skipped and
+    counted (`skillstack/rows/malformed`). Rows that repeat a `provider_ref` are merged into the
+    first one — list fields gain the new values, everything else keeps the first row's — and
+    counted (`skillstack/rows/duplicate`). Every row read is thus a course, a repeat, a skip or a
+    malformed row; one log line per file gives the four counts.
 
     Spider argument `limit`: yield at most that many items. A dataset that cannot be downloaded
     (404, network error) is logged as an error and closes the spider with reason
@@ -93,6 +107,9 @@ class CsvDatasetSpider(scrapy.Spider):
     list_fields: ClassVar[tuple[str, ...]] = ()
     ref_fields: ClassVar[tuple[str, ...]] = ("name",)
     null_values: ClassVar[frozenset[str]] = frozenset({"", "NA", "N/A", "n/a", "nan", "NaN", "None", "null"})
+    defaults: ClassVar[dict[str, Any]] = {}
+    url_list: ClassVar[str | None] = None
+    url_list_column: ClassVar[str] = "url"
 
     def __init__(self, *args: Any, limit: int | str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -100,7 +117,27 @@ class CsvDatasetSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse, errback=self.source_unavailable)
+            if self.url_list:
+                yield scrapy.Request(
+                    self.url_list,
+                    callback=self.parse_url_list,
+                    errback=self.source_unavailable,
+                    cb_kwargs={"dataset_url": url},
+                )
+            else:
+                yield scrapy.Request(url, callback=self.parse, errback=self.source_unavailable)
+
+    def parse_url_list(self, response: Response, dataset_url: str) -> Iterator[scrapy.Request]:
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8-sig")
+        lines = text.splitlines()
+        while lines and not lines[-1].strip():
+            lines.pop()
+        yield scrapy.Request(
+            dataset_url,
+            callback=self.parse,
+            errback=self.source_unavailable,
+            cb_kwargs={"row_urls": [line.strip() for line in lines]},
+        )
 
     def source_unavailable(self, failure: Failure) -> None:
         response = getattr(failure.value, "response", None)
@@ -108,25 +145,43 @@ class CsvDatasetSpider(scrapy.Spider):
         self.logger.error("dataset %s is unavailable: %s", failure.request.url, why)
         raise CloseSpider("source_unavailable")
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Course]:
-        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8-sig")
+    def parse(self, response: Response, row_urls: list[str] | None = None, **kwargs: Any) -> Iterator[Course]:
         courses: dict[str, Course] = {}
         unreferenced: list[Course] = []
-        for row in self._read_rows(text, response.url):
+        rows = self.read_rows(response)
+        if row_urls is not None:
+            rows = self._with_row_urls(rows, row_urls, response.url)
+        counts = Counter()
+        for row in rows:
+            counts["rows"] += 1
             item = self.parse_row(row, self._item_from_row(row))
             if item is None:
+                counts["skipped"] += 1
                 self._count("skillstack/rows/skipped")
                 continue
+            for field, value in self.defaults.items():
+                item.setdefault(field, value)
             if not item.get("provider_ref"):
                 item["provider_ref"] = self._ref_from_fields(item)
             ref = item.get("provider_ref")
             if not ref:
                 unreferenced.append(item)  # dropped and counted by the validation pipeline
             elif ref in courses:
+                counts["repeats"] += 1
                 self._count("skillstack/rows/duplicate")
                 self._merge_lists(courses[ref], item)
             else:
                 courses[ref] = item
+        malformed = self.crawler.stats.get_value("skillstack/rows/malformed", 0)
+        self.logger.info(
+            "%s: %d rows read: %d courses, %d repeating a course (merged), %d skipped; %d malformed rows in all",
+            response.url,
+            counts["rows"],
+            len(courses) + len(unreferenced),
+            counts["repeats"],
+            counts["skipped"],
+            malformed,
+        )
         for count, item in enumerate([*courses.values(), *unreferenced]):
             if self.limit is not None and count >= self.limit:
                 return
@@ -135,15 +190,39 @@ class CsvDatasetSpider(scrapy.Spider):
     def parse_row(self, row: dict[str, str], item: Course) -> Course | None:
         return item
 
+    def read_rows(self, response: Response) -> Iterator[dict[str, str]]:
+        """The file's rows as `{header: cell}`, counting each (`skillstack/rows/read`)."""
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8-sig")
+        return self._read_rows(text, response.url)
+
+    def read_header(self, header: list[Any], url: str) -> list[str]:
+        """Header names stripped (of a byte-order mark too), blanks named by position; a mapped
+        column the header lacks is logged as an error."""
+        names = [
+            str(name if name is not None else "").lstrip("\ufeff").strip() or f"column_{position}"
+            for position, name in enumerate(header, start=1)
+        ]
+        given = {*names, self.url_list_column} if self.url_list else set(names)
+        for column in set(self.column_map.values()) - given:
+            self.logger.error("column %r is not in the header of %s: %s", column, url, names)
+        return names
+
+    def _with_row_urls(self, rows: Iterator[dict[str, str]], row_urls: list[str], url: str) -> Iterator[dict[str, str]]:
+        position = -1
+        for position, row in enumerate(rows):
+            row[self.url_list_column] = row_urls[position] if position < len(row_urls) else ""
+            yield row
+        if position + 1 != len(row_urls):
+            rows_read, lines = position + 1, len(row_urls)
+            self.logger.error("%s has %d rows but its URL list %s has %d lines", url, rows_read, self.url_list, lines)
+
     def _read_rows(self, text: str, url: str) -> Iterator[dict[str, str]]:
         reader = csv.reader(io.StringIO(text, newline=""))
         header = next(reader, None)
         if header is None:
             self.logger.error("dataset %s is empty", url)
             return
-        header = [name.strip() or f"column_{position}" for position, name in enumerate(header, start=1)]
-        for column in set(self.column_map.values()) - set(header):
-            self.logger.error("column %r is not in the header of %s: %s", column, url, header)
+        header = self.read_header(header, url)
         while True:
             try:
                 cells = next(reader)
@@ -222,3 +301,65 @@ class CourseraDatasetSpider(CsvDatasetSpider):
 
 def coursera_search_url(title: str) -> str:
     return f"https://www.coursera.org/search?query={quote_plus(title)}"
+
+
+class XlsxDatasetSpider(CsvDatasetSpider):
+    """A dataset published as an Excel workbook: the same declarations as `CsvDatasetSpider`, the
+    rows read from one worksheet (`sheet`, default the first) with openpyxl.
+
+    The first row is the header; every row is as wide as the sheet, so a column with values but no
+    header is `column_<position>` as in a CSV. Cells are given as text (numbers as Excel stores
+    them: 134 → "134"); empty cells are "". Rows with no value at all are passed over. A file
+    openpyxl cannot open, or without the `sheet`, is logged as an error and yields nothing.
+    """
+
+    sheet: ClassVar[str | None] = None
+
+    def read_rows(self, response: Response) -> Iterator[dict[str, str]]:
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(response.body), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            self.logger.error("dataset %s is not a readable workbook: %s", response.url, exc)
+            return
+        try:
+            if self.sheet and self.sheet not in workbook.sheetnames:
+                self.logger.error("dataset %s has no sheet %r: %s", response.url, self.sheet, workbook.sheetnames)
+                return
+            worksheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
+            rows = worksheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                self.logger.error("dataset %s is empty", response.url)
+                return
+            names = self.read_header(list(header), response.url)
+            for values in rows:
+                cells = ["" if value is None else str(value) for value in values]
+                if not any(cell.strip() for cell in cells):
+                    continue
+                self._count("skillstack/rows/read")
+                yield dict(zip(names, cells, strict=True))
+        finally:
+            workbook.close()
+
+
+SKILLSHARE_CLASS_ID = re.compile(r"/(\d+)/?$")
+
+
+class SkillshareDatasetSpider(CsvDatasetSpider):
+    """Skillshare classes from a dataset of class pages (`skillshare.com/en/classes/<slug>/<id>`).
+
+    The `provider_ref` is the numeric class id ending the URL, so the datasets of different years
+    name a class alike. A class is watched with a Skillshare membership and earns no certificate:
+    every item says so (`credential` "none", `price` "Skillshare membership", which the normaliser
+    reads as the subscription access model with no stated price). The instructor is the
+    `institution`.
+    """
+
+    provider = "Skillshare"
+    defaults = {"credential": "none", "price": "Skillshare membership"}
+
+    def parse_row(self, row: dict[str, str], item: Course) -> Course | None:
+        match = SKILLSHARE_CLASS_ID.search(item.get("url", ""))
+        if match:
+            item["provider_ref"] = match.group(1)
+        return item

@@ -4,7 +4,17 @@ The same course is listed by its provider's API, its pages, the public datasets 
 (Class Central); the two Coursera datasets share about 390 titles. Records are grouped by
 
 - the **provider** (never across providers: "Python for Everybody" on Coursera and on edX are two
-  courses), and
+  courses), and then
+- the **course page** when a record's URL is one already seen for that provider: the same page is
+  one course whatever the titles and institutions say (Skillshare's datasets of 2022 and 2023–24
+  name four classes' instructors differently: "Sprouht" / "William Rossy"). URLs are compared
+  through `page_key`: scheme, "www.", case, a trailing slash and the fragment do not count, nor
+  the slug before a numeric id ending the path (Skillshare's class 1888082231 is
+  `.../Procreate-Animation-Make-Fun-GIFs-Videos/1888082231` in 2022 and `...-Videos-Original/
+  1888082231` in 2023–24); a URL with a query is a search, not a page, and never matches (the
+  Coursera datasets' search URLs name a title, not a course). Pages with different numeric ids
+  are different courses whatever else agrees (Rich Armstrong's remake of that class, 2144866209,
+  has the 2022 title, his name and 3 h instead of 1.2 h). Otherwise by
 - the **title**, compared through `title_key`: case, accents' forms, punctuation, "&"/"and", a few
   stop words and plural endings do not count; numbers and every other word do, so "Excel Skills
   for Business: Intermediate I" and "... Intermediate II" stay apart, and
@@ -46,6 +56,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -71,11 +82,11 @@ SOURCE_PRIORITY: dict[str, int] = {
     ),  # fmt: skip
     # the provider's own pages
     **dict.fromkeys(("coursera_pages", "udemy_pages", "edx_rss", "linkedin_learning", "skillshare"), 10),
-    # public datasets, the newest first
-    "coursera_skills_2024": 20,
-    "coursera_kaggle_2020": 21,
-    "edx_kaggle_2020": 21,
-    "udemy_kaggle_2017": 22,
+    # public datasets, the newest first (Alison's is undated; it lists courses on ISO/IEC 42001:2023)
+    **dict.fromkeys(("coursera_skills_2024", "skillshare_2024", "alison"), 20),
+    **dict.fromkeys(("skillshare_2022", "linkedin_learning_2021"), 21),
+    **dict.fromkeys(("coursera_kaggle_2020", "edx_kaggle_2020", "futurelearn_2020"), 22),
+    "udemy_kaggle_2017": 23,
     # listing sites: they describe other providers' courses
     "classcentral_data_science": 40,
     "jsonld_generic": 40,
@@ -102,6 +113,30 @@ _WORD = re.compile(r"\w+")
 
 def source_priority(source: str) -> int:
     return SOURCE_PRIORITY.get(source, UNLISTED_SOURCE_PRIORITY)
+
+
+_PAGE_ID = re.compile(r"/(\d+)$")
+
+
+def page_key(url: str | None) -> str | None:
+    """A course page's URL as compared (see the module docstring); None when it names no page."""
+    if not url:
+        return None
+    parts = urlsplit(str(url).strip())
+    path = parts.path.rstrip("/")
+    if parts.query or not parts.netloc or not path:
+        return None
+    host = parts.netloc.casefold().removeprefix("www.")
+    if match := _PAGE_ID.search(path):
+        return f"{host}/{match.group(1)}"  # the id names the page; the slug before it may change
+    return f"{host}{path}".casefold()
+
+
+def page_id(url: str | None) -> str | None:
+    """The `page_key` of a page named by the numeric id ending its path (Skillshare's
+    `/classes/<slug>/1888082231` → "skillshare.com/1888082231"); None for other URLs."""
+    page = page_key(url)
+    return page if page and _PAGE_ID.search(page) else None
 
 
 def _words(text: str | None) -> list[str]:
@@ -150,12 +185,24 @@ class Group:
     records: list[dict] = field(default_factory=list)
     sources: set[str] = field(default_factory=set)
     institution: frozenset[str] = frozenset()
+    page_id: str | None = None  # its records' page, when a numeric id names it
 
     def add(self, record: dict) -> None:
         self.records.append(record)
         self.sources.add(record["source"])
         if not self.institution:
             self.institution = institution_key(record.get("institution"))
+        if self.page_id is None:
+            self.page_id = page_id(record.get("url"))
+
+    def may_take(self, record: dict, institution: frozenset[str], record_page_id: str | None) -> bool:
+        """Whether `record` (of a title this group has) may join: a source not in it yet, an
+        institution that may be the same, and no other page id."""
+        return (
+            record["source"] not in self.sources
+            and same_institution(institution, self.institution)
+            and (record_page_id is None or self.page_id is None or record_page_id == self.page_id)
+        )
 
     @property
     def best(self) -> dict:
@@ -182,29 +229,36 @@ def group_records(records: Sequence[dict], vectors_for: VectorsFor) -> Grouping:
     `institution`) into courses; `vectors_for` embeds records for the tie-breaker, only when needed."""
     ordered = sorted(records, key=_rank)
     by_key: dict[tuple, list[Group]] = {}
+    by_page: dict[tuple[str, str], Group] = {}
     groups: list[Group] = []
     ties: list[tuple[dict, list[Group]]] = []
     for record in ordered:
-        key = (str(record.get("provider") or "").casefold(), title_key(record.get("name")))
+        provider = str(record.get("provider") or "").casefold()
+        page = page_key(record.get("url"))
+        same_page = by_page.get((provider, page)) if page else None
+        if same_page is not None and record["source"] not in same_page.sources:
+            same_page.add(record)
+            continue
+        key = (provider, title_key(record.get("name")))
         institution = institution_key(record.get("institution"))
-        candidates = [
-            group
-            for group in by_key.get(key, ())
-            if record["source"] not in group.sources and same_institution(institution, group.institution)
-        ]
+        record_page_id = page_id(record.get("url"))
+        candidates = [group for group in by_key.get(key, ()) if group.may_take(record, institution, record_page_id)]
+        placed: Group | None = None
         if len(candidates) == 1:
-            candidates[0].add(record)
+            placed = candidates[0]
         elif len(candidates) > 1 and institution:
             # Named institution: the group naming the same one, else one still without any.
-            same = [g for g in candidates if g.institution == institution] or candidates
-            same[0].add(record)
+            placed = next((g for g in candidates if g.institution == institution), candidates[0])
         elif candidates:
             ties.append((record, candidates))  # decided after every record has found its group
         else:
-            group = Group()
-            group.add(record)
-            by_key.setdefault(key, []).append(group)
-            groups.append(group)
+            placed = Group()
+            by_key.setdefault(key, []).append(placed)
+            groups.append(placed)
+        if placed is not None:
+            placed.add(record)
+            if page:
+                by_page.setdefault((provider, page), placed)
     grouping = Grouping(groups=[])
     _break_ties(ties, vectors_for, grouping, groups)
     for group in groups:

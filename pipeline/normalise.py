@@ -54,6 +54,7 @@ __all__ = [
     "Offer",
     "clean_text",
     "detect_language",
+    "is_lowercased_title",
     "normalise_course_mode",
     "normalise_credential",
     "normalise_item",
@@ -63,6 +64,7 @@ __all__ = [
     "parse_duration",
     "parse_offer",
     "parse_rating",
+    "title_case",
 ]
 
 ACCESS_MODELS = ("free", "free-audit+paid-certificate", "paid", "subscription")
@@ -142,6 +144,8 @@ def _short(value: Any, limit: int = _SCAN_CHARS) -> str | None:
 
 
 _NUMBER_GROUP_SEPARATORS = str.maketrans("", "", "\u00a0\u202f' ")
+# Indian digit grouping: thousands, then lakhs and crores in pairs ("1,67,409" is 167,409).
+_LAKH_GROUPED = re.compile(r"\d{1,2}(?:,\d{2})+,\d{3}")
 
 
 def _parse_number(token: str, *, integer: bool = False) -> float | None:
@@ -149,8 +153,9 @@ def _parse_number(token: str, *, integer: bool = False) -> float | None:
 
     With both separators the last one is the decimal mark. Groups of exactly three digits after ","
     ("1,234", "1,234,567") are thousands; after "." only when repeated ("1.234.567") or when
-    `integer` is set (counts are whole numbers). Otherwise a lone "," is a decimal comma ("49,99")
-    and a lone "." a decimal point.
+    `integer` is set (counts are whole numbers). Indian grouping ("1,67,409", "12,34,567") is
+    read as one number. Otherwise a lone "," is a decimal comma ("49,99") and a lone "." a
+    decimal point.
     """
     token = token.strip().strip(".,'").translate(_NUMBER_GROUP_SEPARATORS)
     if not token or not token[0].isdigit():
@@ -160,6 +165,8 @@ def _parse_number(token: str, *, integer: bool = False) -> float | None:
         group_mark = "." if decimal_mark == "," else ","
         whole, _, fraction = token.replace(group_mark, "").rpartition(decimal_mark)
         token = f"{whole}.{fraction}"
+    elif _LAKH_GROUPED.fullmatch(token):
+        token = token.replace(",", "")
     elif "," in token or "." in token:
         mark = "," if "," in token else "."
         grouped = re.fullmatch(rf"\d{{1,3}}(?:\{mark}\d{{3}})+", token)
@@ -652,7 +659,12 @@ def parse_duration(duration: Any = None, weeks: Any = None, hours: Any = None, m
 # ----------------------------------------------------------------------------------------- level
 
 _LEVEL_WORDS = (
-    ("mixed", r"all\s+levels?|mixed|any\s+level|every\s+level|everyone|todos\s+los\s+niveles|tous\s+niveaux"),
+    # LinkedIn Learning's "General" (for every learner) only when it is the whole term: a level
+    # field never says "general" otherwise, and a course title may ("General Chemistry").
+    (
+        "mixed",
+        r"all\s+levels?|mixed|any\s+level|every\s+level|everyone|todos\s+los\s+niveles|tous\s+niveaux|^general$",
+    ),
     (
         "beginner",
         r"beginners?|introductory|intro|introduction|basic|basics|elementary|novice|foundational|foundation|"
@@ -676,8 +688,9 @@ def normalise_level(raw: Any) -> str | None:
     """beginner | intermediate | advanced | mixed, or None when the term is unknown.
 
     "Introductory", "Beginner Level", "Beginner" → beginner; "Intermediate Level" → intermediate;
-    "Expert Level", "Advanced" → advanced; "All Levels", "Mixed" → mixed. A span of levels
-    ("beginner-intermediate", "Intermediate/Advanced", MS Learn ["beginner", "intermediate"]) → mixed:
+    "Expert Level", "Advanced" → advanced; "All Levels", "Mixed", LinkedIn Learning's "General" →
+    mixed. A span of levels ("beginner-intermediate", "Intermediate/Advanced", LinkedIn Learning's
+    "Beginner + Intermediate", MS Learn ["beginner", "intermediate"]) → mixed:
     the course addresses more than one level, which is what Coursera's "Mixed" and Udemy's
     "All Levels" say too. MIT OpenCourseWare's school levels map to the nearest: "High School" →
     beginner, "Undergraduate" → intermediate, "Graduate" → advanced.
@@ -883,6 +896,75 @@ def _clean_line(raw: Any, max_chars: int) -> str | None:
     return " ".join(clean_text(raw, max_chars).split()) or None
 
 
+# ------------------------------------------------------------------------------------ title case
+
+# How the catalogue spells words that are not simply capitalised, for titles that reach it all in
+# lower case (Alison's dataset lowercased every title). Most are the spellings the other sources'
+# titles on the mirror use for the words of those titles (the most frequent form, "JavaScript" 175
+# times against "Javascript" 43); the rest are vocational and certification acronyms. Words that
+# are also ordinary English words ("mean", "rest", "stem", "aids", "net") are not listed.
+# fmt: off
+TITLE_WORD_CASING: dict[str, str] = {word.casefold(): word for word in (
+    "2D", "3D", "ACCA", "ADHD", "AI", "AJAX", "API", "AWS", "B2B", "B2C", "BI", "CAD", "CBT", "CC", "CCNA", "CEH",
+    "CEO", "CFA", "CISSP", "CLEP", "CMS", "CNC", "COBIT", "COSHH", "COVID", "CPA", "CPR", "CRM", "CRUD", "CS6",
+    "CSS", "CSS3", "DIY", "DNA", "DOM", "ECG", "EDM", "ERP", "ES6", "ESG", "ESL", "ETF", "ETFs", "EU", "GAAP",
+    "GDPR", "GED", "GIS", "GMAT", "GPT", "HACCP", "HIV", "HR", "HSE", "HSK", "HTML", "HTML5", "HVAC", "IBM",
+    "ICND1", "ICND2", "ICU", "IEC", "IELTS", "IFRS", "II", "III", "IoT", "IP", "IPv4", "IPv6", "ISMS", "ISO", "IT",
+    "ITIL", "ITSM", "JSON", "KDP", "KPI", "KPIs", "LAN", "LGBT", "MBA", "MS", "MVC", "MySQL", "NEBOSH", "NFT",
+    "NFTs", "NHS", "NLP", "OBS", "OCD", "OSHA", "PC", "PHP", "PLC", "PMP", "PPE", "PR", "PTSD", "QA", "ROI", "RNA",
+    "RPG", "SAP", "SAS", "SCADA", "SEO", "SME", "SMEs", "SOC", "SPSS", "SQL", "SSL", "TCP", "TEFL", "TESOL",
+    "TOEFL", "TQM", "TV", "UI", "UK", "USA", "UX", "VAT", "VBA", "VFX", "VPN", "WAN", "XML",
+    "AutoCAD", "ChatGPT", "CompTIA", "CorelDRAW", "DaVinci", "DeFi", "DevOps", "eBay", "eCommerce", "FinTech",
+    "GitHub", "iMovie", "InDesign", "iOS", "iPad", "iPhone", "JavaScript", "jQuery", "LinkedIn", "macOS",
+    "MATLAB", "MetaTrader", "MicroStrategy", "MongoDB", "NumPy", "OneNote", "PayPal", "PivotTables",
+    "PowerPoint", "QuickBooks", "RESTful", "SharePoint", "SOLIDWORKS", "TikTok", "VideoScribe", "WordPress",
+    "YouTube",
+)}
+_TITLE_SMALL_WORDS = frozenset({
+    "a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "nor", "of", "on", "or", "per", "the",
+    "to", "via", "vs", "with",
+})
+# fmt: on
+
+
+def is_lowercased_title(title: str) -> bool:
+    """Whether a title has cased letters and none of them is a capital ("comptia cloud advanced")."""
+    return title == title.lower() and title != title.upper()
+
+
+def title_case(title: str) -> str:
+    """A lowercased title cased as a title: "comptia cloud advanced" → "CompTIA Cloud Advanced".
+
+    Words in TITLE_WORD_CASING take that spelling; a word spelling the initials of the words before
+    it is an acronym ("person centred care pcc" → "... PCC", "general data protection regulation
+    gdpr"); small words ("and", "of", "the"...) stay lower case except at the start; every other
+    word gets a capital first letter, each part of a hyphenated word too. Only for titles that lost
+    their case: a title with any capital is its author's.
+    """
+    words = title.split(" ")
+    cased = []
+    for position, word in enumerate(words):
+        known = TITLE_WORD_CASING.get(word.casefold())
+        if known is not None:
+            cased.append(known)
+        elif _spells_initials(word, words[:position]):
+            cased.append(word.upper())
+        elif position > 0 and word in _TITLE_SMALL_WORDS:
+            cased.append(word)
+        else:
+            parts = (TITLE_WORD_CASING.get(part.casefold(), part[:1].upper() + part[1:]) for part in word.split("-"))
+            cased.append("-".join(parts))
+    return " ".join(cased)
+
+
+def _spells_initials(word: str, before: list[str]) -> bool:
+    """Whether `word` (2–6 letters) is the initials of the words just before it, small words skipped."""
+    if not 2 <= len(word) <= 6 or not word.isalpha():
+        return False
+    initials = [w[0] for w in before if w and w not in _TITLE_SMALL_WORDS]
+    return "".join(initials[-len(word) :]) == word
+
+
 # ---------------------------------------------------------------------------------------- counts
 
 _COUNT = re.compile(
@@ -893,7 +975,8 @@ _COUNT_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "mio"
 
 
 def parse_count(raw: Any) -> int | None:
-    """A non-negative count: 6100.0, "124,980", "5.3k" → 5300, "1.2m" → 1,200,000, "12K+ students".
+    """A non-negative count: 6100.0, "124,980", "5.3k" → 5300, "1.2m" → 1,200,000, "12K+ students",
+    "1,67,409" (Indian grouping: 167,409).
 
     A "," or "." before exactly three digits is a thousands separator ("1.234" → 1234: counts are
     whole numbers); with a suffix it is a decimal mark ("1,2k" → 1200). Fractions are rounded;
@@ -1043,9 +1126,10 @@ def normalise_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
     Returns exactly ITEM_KEYS. Never raises on bad values: a value that cannot be read becomes None
     (an empty list for skills_declared, {} for extras). name is cleaned to one line of at most
-    NAME_MAX_CHARS, description with clean_text; in_language falls back to detection on name +
-    description. When the source names no credential but prices a certificate (edX "FREE-Add a
-    Verified Certificate for $49 USD"), credential is "certificate" with credential_raw None.
+    NAME_MAX_CHARS (and title-cased when it came all in lower case), description with clean_text;
+    in_language falls back to detection on name + description. When the source names no credential
+    but prices a certificate (edX "FREE-Add a Verified Certificate for $49 USD"), credential is
+    "certificate" with credential_raw None.
 
     extras is the spider's own extras (made JSON-safe) plus, where the spider did not set them:
     weekly_hours, certificate_price, enrollments (parsed), subjects (cleaned), date_modified.
@@ -1053,6 +1137,8 @@ def normalise_item(item: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(item, Mapping):
         item = {}
     name = _clean_line(item.get("name"), NAME_MAX_CHARS)
+    if name and is_lowercased_title(name):
+        name = title_case(name)
     description = clean_text(item.get("description")) or None
     duration = parse_duration(item.get("duration"), item.get("weeks"), item.get("hours"))
     offer = parse_offer(item.get("price"), item.get("currency"), item.get("is_free"))

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from scrapy import Spider
 from scrapy.http import TextResponse
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawlers.dataset_spider import CsvDatasetSpider, slugify, to_number
+from crawlers.dataset_spider import CsvDatasetSpider, XlsxDatasetSpider, slugify, to_number
 from crawlers.items import Course
+from crawlers.spiders.alison import AlisonSpider
 from crawlers.spiders.classcentral_data_science import ClasscentralDataScienceSpider
 from crawlers.spiders.coursera_kaggle_2020 import CourseraKaggle2020Spider
 from crawlers.spiders.coursera_skills_2024 import CourseraSkills2024Spider
 from crawlers.spiders.edx_kaggle_2020 import EdxKaggle2020Spider
+from crawlers.spiders.futurelearn_2020 import Futurelearn2020Spider
+from crawlers.spiders.linkedin_learning_2021 import LinkedinLearning2021Spider, instructor_name
+from crawlers.spiders.skillshare_2022 import Skillshare2022Spider
+from crawlers.spiders.skillshare_2024 import Skillshare2024Spider
 from crawlers.spiders.udemy_kaggle_2017 import UdemyKaggle2017Spider
+from pipeline.normalise import normalise_item
 
 
 def run_spider(spider_cls: type[Spider], response: TextResponse, **spider_args) -> tuple[list[Course], StatsCollector]:
@@ -151,6 +159,154 @@ def test_classcentral_data_science(mirror_response):
     assert {course["provider"] for course in courses.values()} >= {"Coursera", "Udemy", "edX", "Pluralsight"}
 
 
+def test_skillshare_2024(mirror_response):
+    classes, stats = crawl_mirror_file(Skillshare2024Spider, mirror_response)
+    assert stats.get_value("skillstack/rows/read") == 14250
+    assert stats.get_value("skillstack/rows/duplicate") == 15
+    assert len(classes) == 14235
+    dslr = classes["1111783378"]
+    assert dslr["name"] == "Fundamentals of DSLR Photography"
+    assert dslr["url"] == "https://www.skillshare.com/en/classes/Fundamentals-of-DSLR-Photography/1111783378"
+    assert dslr["duration"] == "1h 19m"
+    assert dslr["institution"] == "Photo Essentials x Justin Bridges"
+    assert dslr["enrollments"] == "133,422 students"
+    assert (dslr["credential"], dslr["price"]) == ("none", "Skillshare membership")
+    record = normalise_item(dslr)
+    assert (record["hours"], record["extras"]["enrollments"]) == (1.32, 133422)
+    assert (record["provider"], record["institution"]) == (None, "Photo Essentials x Justin Bridges")
+    assert (record["credential"], record["access_model"], record["price"]) == ("none", "subscription", None)
+
+
+def test_skillshare_2022_reads_past_the_byte_order_mark_and_the_whitespace(mirror_response):
+    response = mirror_response(Skillshare2022Spider.start_urls[0])
+    assert response.body.startswith(b"\xef\xbb\xbfTitle,URL")
+    classes, stats = crawl_mirror_file(Skillshare2022Spider, mirror_response)
+    assert (stats.get_value("skillstack/rows/read"), len(classes)) == (1080, 1080)
+    youtube = classes["1956780612"]
+    assert youtube["name"] == "YouTube for Beginners - How to Start & Grow Your YouTube Channel"
+    assert youtube["enrollments"] == "18,899 students"
+    assert (youtube["duration"], youtube["institution"]) == ("4h 9m", "Ali Abdaal")
+    # Cells holding a count and a label among lines of page whitespace.
+    assert youtube["extras"]["lessons"] == 28
+    assert youtube["extras"]["lessions count"] == "28 Lessons (4h 9m)"
+    assert youtube["extras"]["student_projects"] == 238
+    assert youtube["extras"]["review_tags"] == {
+        "Engaging Teacher": 239,
+        "Clarity of Instruction": 220,
+        "Audio & Video Quality": 214,
+    }
+    # The column headed "quality" holds whichever tag came third.
+    assert "Helpful Examples" in classes["647318269"]["extras"]["review_tags"]
+    # "Beginner level" on every row, advanced classes too: not taken as the level.
+    assert "level" not in youtube
+    assert youtube["extras"]["level"] == "Beginner level"
+    assert normalise_item(youtube)["hours"] == 4.15
+
+
+def linkedin_learning_items(mirror_response) -> tuple[list[Course], StatsCollector]:
+    """The spider's two requests as Scrapy makes them: the URL list, then the workbook with its lines."""
+    crawler = get_crawler(LinkedinLearning2021Spider)
+    spider = LinkedinLearning2021Spider.from_crawler(crawler)
+    [first] = asyncio.run(collect(spider.start()))
+    assert first.url == LinkedinLearning2021Spider.url_list
+    [dataset_request] = spider.parse_url_list(mirror_response(first.url), **first.cb_kwargs)
+    assert dataset_request.url == LinkedinLearning2021Spider.start_urls[0]
+    items = list(dataset_request.callback(mirror_response(dataset_request.url), **dataset_request.cb_kwargs))
+    return items, crawler.stats
+
+
+async def collect(requests):
+    return [request async for request in requests]
+
+
+def test_linkedin_learning_2021_reads_the_workbook_and_its_url_list(mirror_response):
+    items, stats = linkedin_learning_items(mirror_response)
+    # 91 rows, 23 of them a course already read: the 68 courses, each with its URL.
+    assert stats.get_value("skillstack/rows/read") == 91
+    assert stats.get_value("skillstack/rows/duplicate") == 23
+    courses = {item["provider_ref"]: item for item in items}
+    assert len(courses) == len(items) == 68
+    assert all(item["url"].startswith("https://www.linkedin.com/learning/") for item in items)
+    management = courses["database-foundations-database-management"]
+    assert management["name"] == "Database Foundations: Database Management"  # "... Management " in the cell
+    assert management["url"] == "https://www.linkedin.com/learning/database-foundations-database-management"
+    assert (management["duration"], management["level"]) == ("134m", "Beginner")
+    assert management["institution"] == "Adam Wilbert"
+    assert management["description"].startswith("In the realm of relational databases, the table is the main event")
+    assert management["extras"]["TOC"].startswith("Introduction Introduction Managing database performance 1m 2s")
+    assert management["extras"]["Instructer"].startswith("Instructor Adam Wilbert LinkedIn Learning Instructor")
+    record = normalise_item(management)
+    assert (record["hours"], record["level"]) == (2.23, "beginner")
+    assert (record["credential"], record["credential_raw"]) == ("certificate", "Certificate of completion")
+    assert record["access_model"] == "subscription"
+    roi = courses["predictive-analytics-essential-training-estimating-and-ensuring-roi"]
+    assert (roi["level"], normalise_item(roi)["level"]) == ("Beginner + Intermediate", "mixed")
+    highlights = courses["linkedin-learning-highlights-data-science-and-analytics"]
+    assert (highlights["level"], normalise_item(highlights)["level"]) == ("General", "mixed")
+
+
+def test_linkedin_learning_instructor_cards():
+    card = "Instructor Adam Wilbert LinkedIn Learning Instructor and Lynda.com Author Adam Wilbert is a data"
+    assert instructor_name(card) == "Adam Wilbert"
+    assert instructor_name("Instructor John Johnson John H. Johnson is a professional economist") == "John Johnson"
+    card = "Instructor Microsoft General Technical Skills The Microsoft General Technical Skills programs teach"
+    assert instructor_name(card) == "Microsoft General Technical Skills"
+    assert instructor_name("Instructors Jim Stice Accounting Professor at Brigham Young University Jim Stice is") == (
+        "Jim Stice"
+    )
+    assert instructor_name("") is None
+
+
+def test_alison(mirror_response):
+    courses, stats = crawl_mirror_file(AlisonSpider, mirror_response)
+    # A course listed under several categories repeats: 5,725 rows, 4,940 courses.
+    assert stats.get_value("skillstack/rows/read") == 5725
+    assert stats.get_value("skillstack/rows/duplicate") == 785
+    assert len(courses) == 4940
+    cloud = courses["comptia-cloud-advanced"]
+    assert cloud["name"] == "comptia cloud advanced"
+    assert cloud["institution"] == "Workforce Academy Partnership"
+    assert cloud["enrollments"] == 23385
+    assert cloud["url"] == "https://alison.com/course/comptia-cloud-advanced"
+    assert cloud["credential"] == "Certification course"
+    assert cloud["subjects"] == ["Information Technology"]
+    record = normalise_item(cloud)
+    assert record["name"] == "CompTIA Cloud Advanced"
+    assert (record["credential"], record["access_model"], record["price"]) == ("certificate", "free", 0.0)
+    # The course type written over "diploma" and "certificate" in titles and links, repaired.
+    management = courses["diploma-in-information-technology-management-revised-2017"]
+    assert management["name"] == "diploma in information technology management revised 2017"
+    assert management["url"] == "https://alison.com/course/diploma-in-information-technology-management-revised-2017"
+    assert management["enrollments"] == "1,76,709"  # Indian digit grouping
+    record = normalise_item(management)
+    assert record["name"] == "Diploma in Information Technology Management Revised 2017"
+    assert record["extras"]["enrollments"] == 176709
+    assert (record["credential"], record["credential_raw"]) == ("certificate", "Diploma course")
+    leaving = courses["leaving-certificate-project-maths-higher-level"]
+    assert normalise_item(leaving)["name"] == "Leaving Certificate Project Maths Higher Level"
+    encrypt = courses["exploring-and-installing-let-s-encrypt-using-ssl-certificate"]
+    assert normalise_item(encrypt)["name"] == "Exploring and Installing Let's Encrypt Using SSL Certificate"
+    caregiving = courses["introduction-to-caregiving-revised"]
+    assert (caregiving["enrollments"], caregiving["subjects"]) == ("2,17,998", ["health"])
+
+
+def test_futurelearn_2020(mirror_response):
+    courses, stats = crawl_mirror_file(Futurelearn2020Spider, mirror_response)
+    assert (stats.get_value("skillstack/records/read"), len(courses)) == (736, 736)
+    english = courses["basic-english-1-elementary"]
+    assert english["name"] == "Basic English 1: Elementary"
+    assert english["institution"] == "King's College London"
+    assert english["url"] == "https://www.futurelearn.com/search?q=Basic+English+1%3A+Elementary"
+    assert (english["duration"], english["weeks"]) == ("4 hrs/week", "4 weeks")
+    record = normalise_item(english)
+    assert (record["hours"], record["extras"]["weekly_hours"]) == (16.0, 4.0)
+    assert (record["credential"], record["credential_raw"]) == ("certificate", "Certificate of Achievement")
+    assert record["access_model"] is None  # the data states no price
+    care = courses["covid-19-critical-care-understanding-and-application"]
+    assert care["institution"] == "The University of Edinburgh & Royal College of Physicians of Edinburgh"
+    assert normalise_item(care)["hours"] == 6.0  # 6 weeks at 1 hrs/week
+
+
 def test_limit_stops_after_that_many_items(mirror_response):
     items, _ = run_spider(UdemyKaggle2017Spider, mirror_response(UdemyKaggle2017Spider.start_urls[0]), limit="20")
     assert [item["provider_ref"] for item in items[:2]] == ["1070968", "1113822"]
@@ -260,3 +416,90 @@ def test_slugify(text, expected):
 )
 def test_to_number(text, kind, expected):
     assert to_number(text, kind) == expected
+
+
+def test_base_drops_a_byte_order_mark_before_the_first_header():
+    text = "\ufeff" + TINY_CSV
+    response = TextResponse(TinyDatasetSpider.start_urls[0], body=text.encode("utf-8"), encoding="latin-1")
+    items, _ = run_spider(TinyDatasetSpider, response)
+    assert items[0]["provider_ref"] == "1"
+
+
+def test_base_applies_defaults_without_overriding_a_row():
+    class WithDefaultsSpider(TinyDatasetSpider):
+        name = "with_defaults"
+        defaults = {"credential": "none", "rating": 1.0}
+
+    items, _ = run_spider(WithDefaultsSpider, tiny_response())
+    assert (items[0]["credential"], items[0]["rating"]) == ("none", 4.5)
+    assert items[1]["rating"] == 1.0
+
+
+class TinyWorkbookSpider(XlsxDatasetSpider):
+    name = "tiny_workbook"
+    start_urls = ["https://example.org/tiny.xlsx"]
+    url_list = "https://example.org/tiny-urls.txt"
+    column_map = {"name": "Title", "hours": "Hours", "url": "url"}
+
+
+def tiny_workbook(rows: list[list]) -> bytes:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_base_reads_a_worksheet_with_the_rows_urls(caplog):
+    from scrapy.http import Response
+
+    body = tiny_workbook(
+        [
+            ["Title", "Hours"],
+            ["Intro to SQL ", 2],
+            [None, None],
+            ["Python", "3.5"],
+            ["Extra", 1, "stray"],
+            ["No URL", 1],
+        ]
+    )
+    crawler = get_crawler(TinyWorkbookSpider)
+    spider = TinyWorkbookSpider.from_crawler(crawler)
+    urls = TextResponse(TinyWorkbookSpider.url_list, body=b"https://example.org/1\nhttps://example.org/2\n\n")
+    [request] = spider.parse_url_list(urls, dataset_url=TinyWorkbookSpider.start_urls[0])
+    items = list(spider.parse(Response(request.url, body=body), **request.cb_kwargs))
+    by_name = {item["name"]: item for item in items}
+    assert by_name["Intro to SQL"] == {
+        "name": "Intro to SQL",
+        "hours": 2,
+        "url": "https://example.org/1",
+        "provider_ref": "intro-to-sql",
+    }
+    assert by_name["Python"]["hours"] == 3.5
+    # A row past the end of the URL list has no URL (the validation pipeline drops and counts it).
+    assert "url" not in by_name["No URL"]
+    # A value in a column without a header is kept under its position, as in a CSV.
+    assert by_name["Extra"]["extras"] == {"column_3": "stray"}
+    assert crawler.stats.get_value("skillstack/rows/read") == 4
+    assert f"has 4 rows but its URL list {TinyWorkbookSpider.url_list} has 2 lines" in caplog.text
+
+
+def test_xlsx_base_on_a_file_that_is_not_a_workbook(caplog):
+    from scrapy.http import Response
+
+    items, _ = run_spider(TinyWorkbookSpider, Response(TinyWorkbookSpider.start_urls[0], body=b"id,title\n1,x\n"))
+    assert items == []
+    assert "is not a readable workbook" in caplog.text
+
+    class OtherSheetSpider(TinyWorkbookSpider):
+        name = "other_sheet"
+        sheet = "Courses"
+
+    body = tiny_workbook([["Title", "Hours"], ["Intro to SQL", 2]])
+    assert run_spider(OtherSheetSpider, Response(OtherSheetSpider.start_urls[0], body=body))[0] == []
+    assert "has no sheet 'Courses': ['Sheet']" in caplog.text

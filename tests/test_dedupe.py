@@ -19,6 +19,11 @@ from crawlers.spiders.classcentral_data_science import ClasscentralDataScienceSp
 from crawlers.spiders.coursera_kaggle_2020 import CourseraKaggle2020Spider
 from crawlers.spiders.coursera_skills_2024 import CourseraSkills2024Spider
 from crawlers.spiders.edx_kaggle_2020 import EdxKaggle2020Spider
+from crawlers.spiders.futurelearn import FuturelearnSpider
+from crawlers.spiders.futurelearn_2020 import Futurelearn2020Spider
+from crawlers.spiders.linkedin_learning_2021 import LinkedinLearning2021Spider
+from crawlers.spiders.skillshare_2022 import Skillshare2022Spider
+from crawlers.spiders.skillshare_2024 import Skillshare2024Spider
 from pipeline import dedupe, embed
 from pipeline.build import embedding_text
 from pipeline.normalise import normalise_item
@@ -26,6 +31,14 @@ from tests.conftest import mirror_response_for
 
 SEEN = datetime(2026, 11, 1)
 SPIDERS = (CourseraKaggle2020Spider, CourseraSkills2024Spider, ClasscentralDataScienceSpider, EdxKaggle2020Spider)
+# The sources Class Central's LinkedIn Learning, Skillshare and FutureLearn listings may join.
+PLATFORM_SPIDERS = (
+    Skillshare2024Spider,
+    Skillshare2022Spider,
+    LinkedinLearning2021Spider,
+    Futurelearn2020Spider,
+    FuturelearnSpider,
+)
 
 
 def records_of(spider_cls) -> list[dict]:
@@ -33,7 +46,7 @@ def records_of(spider_cls) -> list[dict]:
     crawler.spider = spider_cls.from_crawler(crawler)
     defaults = ApplySpiderDefaultsPipeline(crawler)
     records = []
-    for item in crawler.spider.parse(mirror_response_for(spider_cls.start_urls[0])):
+    for item in items_of(crawler.spider):
         raw = dict(defaults.process_item(item))
         record = normalise_item(raw)
         record.update(id=raw["id"], source=raw["source"], provider=record.get("provider") or raw["source"])
@@ -42,9 +55,23 @@ def records_of(spider_cls) -> list[dict]:
     return records
 
 
+def items_of(spider):
+    """The spider's items from its captures, its URL list first when it has one (LinkedIn Learning's)."""
+    dataset = mirror_response_for(spider.start_urls[0])
+    if not getattr(spider, "url_list", None):
+        return spider.parse(dataset)
+    [request] = spider.parse_url_list(mirror_response_for(spider.url_list), dataset_url=dataset.url)
+    return spider.parse(dataset, **request.cb_kwargs)
+
+
 @pytest.fixture(scope="module")
 def records() -> dict[str, list[dict]]:
     return {spider.name: records_of(spider) for spider in SPIDERS}
+
+
+@pytest.fixture(scope="module")
+def platform_records() -> dict[str, list[dict]]:
+    return {spider.name: records_of(spider) for spider in PLATFORM_SPIDERS}
 
 
 class CountingVectors:
@@ -202,3 +229,76 @@ def test_a_split_course_keeps_its_id_on_one_part_only():
     # record b/1 was not): a numbered id, still unique.
     groups = [[{"id": "a/1"}], [{"id": "b/1"}], [{"id": "c/1"}]]
     assert dedupe.course_ids(groups, {"a/1": "b/1", "c/1": "b/1"}) == ["b/1", "b/1~2", "c/1"]
+
+
+def test_the_two_skillshare_datasets_are_one_class_per_url_with_the_newer_counts(platform_records):
+    both = platform_records["skillshare_2022"] + platform_records["skillshare_2024"]
+    grouping = dedupe.group_records(both, CountingVectors())
+    # 867 URLs of 2022 are in the 2023–24 file; 54 more classes changed the slug before their id.
+    assert dict(grouping.merged_pairs) == {"skillshare_2022 + skillshare_2024": 921}
+    assert len(grouping.groups) == 14235 + 1080 - 921 == 14394
+    productivity = group_of(grouping, "skillshare_2022/647318269")
+    assert [r["source"] for r in productivity] == ["skillshare_2024", "skillshare_2022"]
+    assert [r["extras"]["enrollments"] for r in productivity] == [109681, 92927]
+    merged = dedupe.merge_group(productivity)
+    assert merged["name"] == "Productivity Masterclass - Principles and Tools to Boost Your Productivity"
+    assert merged["id"] == "skillshare_2024/647318269"
+    assert merged["extras"]["enrollments"] == 109681  # "109,681 students" (2023–24), not "92,927 students" (2022)
+    # The same class page under two instructor names: the URL decides.
+    notion = group_of(grouping, "skillshare_2022/454465449")
+    assert [r["institution"] for r in notion] == ["Sprouht", "William Rossy"]
+    assert dedupe.merge_group(notion)["extras"]["enrollments"] == 1889
+    # A class renamed since 2022 (same id, new slug): one class under its newer title.
+    procreate = group_of(grouping, "skillshare_2022/1888082231")
+    assert [r["name"] for r in procreate] == [
+        "Procreate Animation: Make Fun GIFs & Videos (Original)",
+        "Procreate Animation: Make Fun GIFs & Videos",
+    ]
+    # Its remake under the old title, by the same instructor, is another class.
+    remake = group_of(grouping, "skillshare_2024/2144866209")
+    assert [(r["name"], r["institution"], r["hours"]) for r in remake] == [
+        ("Procreate Animation: Make Fun Gifs & Videos", "Rich Armstrong", 2.97)
+    ]
+
+
+def test_page_keys():
+    slash_and_case = (
+        "https://www.skillshare.com/en/classes/X/647318269/",
+        "http://skillshare.com/en/classes/x/647318269",
+    )
+    assert dedupe.page_key(slash_and_case[0]) == dedupe.page_key(slash_and_case[1] + "#about")
+    # The slug before the class id changed between the two Skillshare datasets; the id did not.
+    renamed = (
+        "https://www.skillshare.com/en/classes/Procreate-Animation-Make-Fun-GIFs-Videos/1888082231",
+        "https://www.skillshare.com/en/classes/Procreate-Animation-Make-Fun-GIFs-Videos-Original/1888082231",
+    )
+    assert dedupe.page_key(renamed[0]) == dedupe.page_key(renamed[1]) == "skillshare.com/1888082231"
+    assert dedupe.page_id(renamed[0]) == "skillshare.com/1888082231"
+    assert dedupe.page_id("https://www.linkedin.com/learning/database-foundations-administration-8375189") is None
+    # A search names a title, not a page.
+    assert dedupe.page_key("https://www.coursera.org/search?query=Business+Analytics") is None
+    assert dedupe.page_key("https://www.futurelearn.com/") is None
+
+
+def test_class_central_listings_join_the_platforms_courses(records, platform_records):
+    everything = [r for source_records in platform_records.values() for r in source_records]
+    everything += records["classcentral_data_science"]
+    grouping = dedupe.group_records(everything, CountingVectors())
+    assert dict(grouping.merged_pairs) == {
+        "skillshare_2022 + skillshare_2024": 921,
+        "classcentral_data_science + linkedin_learning_2021": 9,
+        "classcentral_data_science + skillshare_2024": 9,
+        "classcentral_data_science + futurelearn_2020": 14,
+        "futurelearn + futurelearn_2020": 1,
+    }
+    mining = group_of(grouping, "classcentral_data_science/76128")
+    assert [r["source"] for r in mining] == ["linkedin_learning_2021", "classcentral_data_science"]
+    merged = dedupe.merge_group(mining)
+    assert merged["name"] == "Data Science Foundations: Data Mining"
+    # The listing site's page stays its record's; the course takes the platform's values.
+    assert merged["url"] == "https://www.linkedin.com/learning/data-science-foundations-data-mining"
+    assert (merged["institution"], merged["hours"], merged["access_model"]) == ("Barton Poulson", 4.68, "subscription")
+    # The FutureLearn feed's course and the 2020 dataset's: one course, the feed's values first.
+    programming = group_of(grouping, "futurelearn_2020/begin-programming-build-your-first-mobile-game")
+    assert [r["source"] for r in programming] == ["futurelearn", "futurelearn_2020"]
+    assert dedupe.merge_group(programming)["institution"] == "University of Reading"

@@ -17,11 +17,14 @@ import pandas as pd
 import pytest
 
 from crawlers.items import Course
+from crawlers.spiders.alison import AlisonSpider
 from crawlers.spiders.edx_catalog import EdxCatalogSpider
 from crawlers.spiders.futurelearn import FuturelearnSpider
+from crawlers.spiders.futurelearn_2020 import Futurelearn2020Spider
 from crawlers.spiders.iversity import IversitySpider
 from crawlers.spiders.mitxonline import MitxonlineSpider
 from crawlers.spiders.mslearn import MslearnSpider
+from crawlers.spiders.skillshare_2024 import Skillshare2024Spider
 from crawlers.spiders.udacity import UdacitySpider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
 from pipeline.normalise import (
@@ -43,8 +46,10 @@ from pipeline.normalise import (
     parse_duration,
     parse_offer,
     parse_rating,
+    title_case,
 )
 from tests.test_api_spiders import crawl_capture
+from tests.test_dataset_spiders import crawl_mirror_file, linkedin_learning_items
 from tests.test_structured_data import B2B, MELODY, POWER_BI, parse_one
 
 MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
@@ -212,6 +217,14 @@ def test_every_edx_price_text_is_free_audit_with_a_paid_certificate():
         ({"hours": "72"}, 72.0, None),
         ({"duration": "45 minutes"}, 0.75, None),
         ({"duration": "1h 30m"}, 1.5, None),
+        # Skillshare datasets, LinkedIn Learning 2021, FutureLearn 2020.
+        ({"duration": "1h 19m"}, 1.32, None),
+        ({"duration": "55m"}, 0.92, None),
+        ({"duration": "12h 5m"}, 12.08, None),
+        ({"duration": "134m"}, 2.23, None),
+        ({"duration": "4 hrs/week", "weeks": "4 weeks"}, 16.0, 4.0),
+        ({"duration": "1 hrs/week", "weeks": "6 weeks"}, 6.0, 1.0),
+        ({"duration": "0 hrs/week", "weeks": "2 weeks"}, None, None),  # one FutureLearn 2020 course
         ({"duration": "P2W"}, 20.0, None),  # a calendar length, like "2 weeks"
         ({"duration": "3 weeks at 6 hours a week"}, 18.0, 6.0),
         ({"duration": "more than 10 hours"}, 12.5, None),
@@ -278,6 +291,11 @@ def test_every_edx_effort_and_length_gives_hours():
         ("Undergraduate", "intermediate"),  # MIT OpenCourseWare
         ("Graduate", "advanced"),
         ("Undergraduate, High School", "mixed"),
+        ("Beginner ", "beginner"),  # LinkedIn Learning 2021, with the cells' trailing space
+        ("Beginner + Intermediate ", "mixed"),
+        ("General ", "mixed"),
+        ("Advanced ", "advanced"),
+        ("General Chemistry", None),
         ("", None),
         (None, None),
         (float("nan"), None),
@@ -522,6 +540,12 @@ def test_clean_text_on_10mb_is_fast_and_capped(big):
         ("1.5m", 1_500_000),
         ("2.5m", 2_500_000),
         ("124,980", 124_980),  # edX n_enrolled
+        ("133,422 students", 133_422),  # Skillshare
+        ("815", 815),  # Alison, Indian digit grouping from a lakh on
+        ("23,385", 23_385),
+        ("1,67,409", 167_409),
+        ("2,17,998", 217_998),
+        ("12,34,567", 1_234_567),
         (6100, 6100),  # Coursera 2024 Reviews
         (6100.0, 6100),
         ("6100.0", 6100),
@@ -852,3 +876,77 @@ def test_every_coursera_2024_row(normalised):
     assert counts(coursera, "in_language") == {
         "en": 3220, "es": 81, "fr": 41, "pt": 27, "zh": 15, "ru": 5, "ar": 5, "de": 4, None: 3, "ja": 3,
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------- titles that lost their case
+
+
+@pytest.mark.parametrize(
+    ("lowercased", "expected"),
+    [
+        # Alison's titles, as its dataset gives them.
+        ("comptia cloud advanced", "CompTIA Cloud Advanced"),
+        (
+            "itil 4 fundamentals essentials of it service management",
+            "ITIL 4 Fundamentals Essentials of IT Service Management",
+        ),
+        (
+            "interconnecting cisco networking devices part 2 icnd2 v3 ccna",
+            "Interconnecting Cisco Networking Devices Part 2 ICND2 V3 CCNA",
+        ),
+        (
+            "anti money laundering and customer verification training",
+            "Anti Money Laundering and Customer Verification Training",
+        ),
+        ("caregiving skills dementia care revised", "Caregiving Skills Dementia Care Revised"),
+        ("introduction to the electrical trade revised", "Introduction to the Electrical Trade Revised"),
+        ("the basics of wordpress and html5", "The Basics of WordPress and HTML5"),
+        ("e-commerce with chatgpt", "E-Commerce with ChatGPT"),
+        # An acronym after the words it abbreviates.
+        ("person centred care pcc in nursing", "Person Centred Care PCC in Nursing"),
+        ("advanced cardiac life support acls", "Advanced Cardiac Life Support ACLS"),
+        ("bendrasis duomenu apsaugos reglamentas bdar", "Bendrasis Duomenu Apsaugos Reglamentas BDAR"),
+        ("go to the zoo", "Go to the Zoo"),
+    ],
+)
+def test_title_case(lowercased, expected):
+    assert title_case(lowercased) == expected
+
+
+def test_only_titles_that_lost_their_case_are_cased():
+    assert normalise_item({"name": "comptia cloud advanced"})["name"] == "CompTIA Cloud Advanced"
+    assert normalise_item({"name": "iPhone Photography"})["name"] == "iPhone Photography"  # its author's case
+    assert normalise_item({"name": "数据结构与算法"})["name"] == "数据结构与算法"  # no case at all
+
+
+def test_every_alison_row(mirror_response):
+    courses, _ = crawl_mirror_file(AlisonSpider, mirror_response)
+    alison = [normalise_item(item) for item in courses.values()]
+    assert len(alison) == 4940
+    for key in ("name", "url", "institution", "credential", "access_model", "description"):
+        assert share(alison, key) == 1.0, key
+    assert not [item["name"] for item in alison if item["name"] == item["name"].lower()]
+    assert counts(alison, "access_model") == {"free": 4940}
+    assert collections.Counter(item["credential_raw"] for item in alison) == {
+        "Certification course": 4437, "Diploma course": 503,
+    }  # fmt: skip
+    assert counts(alison, "credential") == {"certificate": 4940}
+    learners = [item["extras"]["enrollments"] for item in alison]
+    assert None not in learners
+    assert max(learners) == 686_652  # "6,86,652": lakh grouping read whole, not cut at a comma
+
+
+def test_every_skillshare_2024_linkedin_learning_and_futurelearn_2020_row(mirror_response):
+    skillshare = [normalise_item(item) for item in crawl_mirror_file(Skillshare2024Spider, mirror_response)[0].values()]
+    assert sum(item["hours"] is None for item in skillshare) == 8  # "0m": no length to go by
+    assert counts(skillshare, "access_model") == {"subscription": 14235}
+    assert counts(skillshare, "credential") == {"none": 14235}
+    assert all(item["extras"]["enrollments"] is not None for item in skillshare)
+    linkedin = [normalise_item(item) for item in linkedin_learning_items(mirror_response)[0]]
+    assert counts(linkedin, "level") == {"beginner": 19, "intermediate": 30, "mixed": 14, "advanced": 5}
+    assert share(linkedin, "hours") == share(linkedin, "institution") == 1.0
+    futurelearn = [
+        normalise_item(item) for item in crawl_mirror_file(Futurelearn2020Spider, mirror_response)[0].values()
+    ]
+    assert sum(item["hours"] is not None for item in futurelearn) == 735  # one course: "0 hrs/week"
+    assert counts(futurelearn, "access_model") == {None: 736}

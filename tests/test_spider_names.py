@@ -15,6 +15,11 @@ DATASET_SOURCES = {
     "edx_kaggle_2020",
     "udemy_kaggle_2017",
     "classcentral_data_science",
+    "skillshare_2024",
+    "skillshare_2022",
+    "linkedin_learning_2021",
+    "alison",
+    "futurelearn_2020",
 }
 
 
