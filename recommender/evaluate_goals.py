@@ -1,6 +1,6 @@
 """The goal resolver on the job-title benchmark, with the plain dense baseline in the same run.
 
-Benchmark: ../shared/benchmarks/job_titles/titles.validation.csv.gz — real vacancy titles, each
+Benchmark: benchmarks/job_titles/titles.validation.csv.gz — real vacancy titles, each
 with the ESCO occupation it was labelled with (JobBERT, Decorte et al. 2021). Protocol: every
 title ranks all ESCO occupations; MRR and Recall@1/5/10 of the labelled one. Tied scores count
 half (the expected rank under a random tie-break), so a ranking full of ties earns no credit it
@@ -53,10 +53,9 @@ import pandas as pd
 
 from pipeline import embed
 from recommender.goals import LABEL_ORIGINS, GoalResolver
+from skillstack.settings import BENCHMARKS_DIR
 
-DEFAULT_BENCHMARK = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "job_titles" / "titles.validation.csv.gz"
-)
+DEFAULT_BENCHMARK = BENCHMARKS_DIR / "job_titles" / "titles.validation.csv.gz"
 TUNE_HALF = "tune"
 HELD_OUT_HALF = "held_out"
 CUTOFFS = (1, 5, 10)
