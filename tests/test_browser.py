@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from recommender import api
-from tests.test_dashboard import IMG, SCRIPT, XSS_DESCRIPTION, make_xss_home
+from tests.helpers import IMG, SCRIPT, XSS_DESCRIPTION, make_xss_home
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

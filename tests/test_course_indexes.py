@@ -20,7 +20,7 @@ import pytest
 from recommender import engine as engine_module
 from recommender.api import Filters
 from recommender.engine import Engine
-from tests.conftest import run_skillstack
+from tests.helpers import run_skillstack
 
 pytestmark = pytest.mark.slow
 

@@ -24,8 +24,7 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from tests.conftest import CATALOG_LIMIT, MIRROR_DIR, run_skillstack
-from tests.test_nightly import copy_home, env_for, reports, wait_for
+from tests.helpers import CATALOG_LIMIT, MIRROR_DIR, copy_home, env_for, reports, run_skillstack, wait_for
 
 pytestmark = pytest.mark.slow
 

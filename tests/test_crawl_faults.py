@@ -40,7 +40,7 @@ from crawlers.runner import crawler_settings
 from crawlers.spiders.udemy_kaggle_2017 import UdemyKaggle2017Spider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
 from skillstack.settings import mirror_file_for
-from tests.conftest import MIRROR_DIR
+from tests.helpers import MIRROR_DIR
 from tests.local_server import Exchange, LocalServer
 from tests.local_spiders import SERVER_ENV
 

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.common import md
 from recommender import api
-from tests.conftest import CATALOG_SOURCES
+from tests.helpers import CATALOG_SOURCES, XSS_DESCRIPTION, make_xss_home
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +27,6 @@ PAGES = ("find", "compare", "course", "gap", "sources")
 GOAL = "data analyst"
 # Loading the catalogue and the model the first time takes a while on two shared cores.
 TIMEOUT = 180
-
-SCRIPT = "<script>window.__xss=1</script>"
-IMG = '<img src=x onerror="window.__xss=1">'
-XSS_DESCRIPTION = f"Learn {IMG} and {SCRIPT} :red[not red] $x$ [a](javascript:window.__xss=1)"
 
 
 def run_page(page: str, **query: str | list[str]) -> AppTest:
@@ -66,27 +62,6 @@ def catalog_rows(home: Path, sql: str, parameters: list | None = None) -> list[t
         return con.execute(sql, parameters or []).fetchall()
     finally:
         con.close()
-
-
-def make_xss_home(built_home: Path, home: Path, course_id: str) -> str:
-    """A copy of the built catalogue in `home` where one course's title, description and URL carry markup
-    and script; the rest of the course (its vector, skills, offers) stays, so it ranks as before.
-    Returns the new title."""
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(built_home / "catalog.duckdb", home / "catalog.duckdb")
-    con = duckdb.connect(str(home / "catalog.duckdb"))
-    try:
-        ((name,),) = con.execute("SELECT name FROM courses WHERE id = ?", [course_id]).fetchall()
-        title = f"{SCRIPT} {name} {IMG}"
-        con.execute(
-            "UPDATE courses SET name = ?, description = ? || ' ' || coalesce(description, ''), url = ? WHERE id = ?",
-            [title, XSS_DESCRIPTION, "javascript:window.__xss=1", course_id],
-        )
-        # As a build publishes it: a new build time, which is what readers key their kept indexes on.
-        con.execute("UPDATE catalog_meta SET value = '2099-01-01T00:00:00' WHERE key = 'built_at'")
-    finally:
-        con.close()
-    return title
 
 
 # ---------------------------------------------------------------- Find

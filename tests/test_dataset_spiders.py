@@ -1,4 +1,4 @@
-"""The dataset spiders on their real CSV files from ../shared/mirror, and the CSV base they share."""
+"""The dataset spiders on their real CSV files from tests/captures, and the CSV base they share."""
 
 from __future__ import annotations
 

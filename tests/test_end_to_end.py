@@ -13,7 +13,7 @@ import pytest
 
 from recommender.api import Filters
 from recommender.engine import Engine
-from tests.conftest import CATALOG_LIMIT, CATALOG_SOURCES, run_skillstack
+from tests.helpers import CATALOG_LIMIT, CATALOG_SOURCES, run_skillstack
 
 pytestmark = pytest.mark.slow
 

@@ -1,8 +1,6 @@
-"""Goal resolution on the real ESCO + O*NET taxonomy of ../shared/mirror, embedded with the real model."""
+"""Goal resolution on the real ESCO + O*NET taxonomy of tests/captures, embedded with the real model."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -14,10 +12,10 @@ from pipeline.surfaces import ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX, ensur
 from pipeline.taxonomy import load_taxonomy
 from recommender.evaluate_goals import DEFAULT_BENCHMARK, evaluate_goals, read_benchmark
 from recommender.goals import ChannelWeights, GoalResolver, clean_goal, strip_vacancy_noise
+from tests.helpers import MIRROR_DIR as MIRROR
 
 pytestmark = pytest.mark.slow
 
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
 
 DATA_ANALYST = "http://data.europa.eu/esco/occupation/d3edb8f8-3a06-47a0-8fb9-9b212c006aa2"
 WELDER = "http://data.europa.eu/esco/occupation/7aedaa07-3884-4c5b-88f9-80997b2aa54b"

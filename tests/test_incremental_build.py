@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipeline import build
-from tests.conftest import CATALOG_LIMIT
+from tests.helpers import CATALOG_LIMIT
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The offline mirror download handler answers every HTTP(S) request from ../shared/mirror."""
+"""The offline mirror download handler answers every HTTP(S) request from tests/captures."""
 
 from __future__ import annotations
 

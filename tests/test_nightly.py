@@ -8,8 +8,6 @@ run (an `fcntl` lock dies with its process) and exit 0 with its report. The sour
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import shutil
 import signal
@@ -25,7 +23,7 @@ import pytest
 from recommender import engine
 from skillstack.nightly import run_nightly
 from skillstack.settings import Paths
-from tests.conftest import MIRROR_DIR
+from tests.helpers import MIRROR_DIR, copy_home, env_for, reports, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -33,19 +31,6 @@ SOURCES = ("udemy_kaggle_2017", "edx_kaggle_2020")
 LIMIT = 30
 UDEMY_CSV = "raw.githubusercontent.com/KopecT/udemy-vs-edx/fb76bf4c2a3a4edd2901751246fa61f12e0e3b64/udemy_courses.csv"
 EXIT_LOCKED = 75
-RUNTIME_STATE = ("catalog.duckdb", "crawl.duckdb")
-
-
-def copy_home(source: Path, target: Path) -> Path:
-    """A SKILLSTACK_HOME holding copies of another's databases (runtime state, fine to copy)."""
-    target.mkdir(parents=True)
-    for name in RUNTIME_STATE:
-        shutil.copy2(source / name, target / name)
-    return target
-
-
-def env_for(home: Path, mirror: Path = MIRROR_DIR) -> dict[str, str]:
-    return {**os.environ, "SKILLSTACK_HOME": str(home), "SKILLSTACK_MIRROR": str(mirror), "HF_HUB_OFFLINE": "1"}
 
 
 def nightly_args(*sources: str, limit: int = LIMIT) -> list[str]:
@@ -61,18 +46,6 @@ def nightly(home: Path, *args: str, mirror: Path = MIRROR_DIR, timeout: float = 
         timeout=timeout,
         check=False,
     )
-
-
-def reports(home: Path) -> list[dict]:
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted((home / "reports").glob("*.json"))]
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """pipeline.normalise on the real raw values of the mirror's sources, and on hostile ones.
 
-Strings quoted here are copied exactly from the captured files in ../shared/mirror (edX, Udemy and
+Strings quoted here are copied exactly from the captured files in tests/captures (edX, Udemy and
 Coursera dataset CSVs, the API captures, the Udemy JSON-LD pages); the last tests run
 normalise_item over every row of three dataset CSVs and check the coverage measured on them.
 """
@@ -44,10 +44,9 @@ from pipeline.normalise import (
     parse_offer,
     parse_rating,
 )
-from tests.test_api_spiders import crawl_capture
-from tests.test_structured_data import B2B, MELODY, POWER_BI, parse_one
+from tests.helpers import B2B, MELODY, MIRROR_DIR, POWER_BI, crawl_capture, parse_one
 
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
+MIRROR = MIRROR_DIR
 GITHUB = MIRROR / "raw.githubusercontent.com"
 EDX_CSV = GITHUB / "KopecT/udemy-vs-edx/fb76bf4c2a3a4edd2901751246fa61f12e0e3b64/edx_courses.csv"
 UDEMY_CSV = GITHUB / "KopecT/udemy-vs-edx/fb76bf4c2a3a4edd2901751246fa61f12e0e3b64/udemy_courses.csv"

@@ -20,7 +20,7 @@ from crawlers.spiders.edx_kaggle_2020 import EdxKaggle2020Spider
 from pipeline import embed, skill_extract
 from pipeline.skills import CourseDocument
 from skillstack.settings import embedding_model_path, mirror_file_for
-from tests.conftest import MIRROR_DIR
+from tests.helpers import MIRROR_DIR
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 

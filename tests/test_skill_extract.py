@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 import pytest
@@ -15,10 +13,10 @@ from pipeline.skills import EVIDENCE_MAX_CHARS, CourseDocument, _description_lin
 from pipeline.store import apply_schema
 from pipeline.surfaces import insert_vectors
 from pipeline.taxonomy import load_taxonomy
+from tests.helpers import MIRROR_DIR as MIRROR
 
 pytestmark = pytest.mark.slow
 
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
 
 # (benchmark set, sentence): every gold label the file gives the sentence must be in the top 5.
 SENTENCES = [

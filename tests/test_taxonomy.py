@@ -1,4 +1,4 @@
-"""The taxonomy loader on the real ESCO, O*NET and crosswalk files of ../shared/mirror."""
+"""The taxonomy loader on the real ESCO, O*NET and crosswalk files of tests/captures."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from pipeline.taxonomy import (
     taxonomy_loaded,
 )
 from skillstack.settings import mirror_file_for
+from tests.helpers import MIRROR_DIR as MIRROR
 
 pytestmark = pytest.mark.slow
 
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
 
 # Row counts of the official files (PROVENANCE.md), except onet_titles: see test_onet_titles.
 EXPECTED_COUNTS = {
