@@ -27,6 +27,14 @@ def pytest_report_header(config: pytest.Config) -> str:
     return header
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on the built catalogue is slow (the build runs the model), marked or not: a test added
+    without its mark never turns `make check` into a catalogue build."""
+    for item in items:
+        if "built_home" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip a `redis` test where Debian's redis-server is missing, with the reason in the summary."""
     if item.get_closest_marker("redis") and not (

@@ -20,8 +20,6 @@ from dashboard.common import md
 from recommender import api
 from tests.helpers import CATALOG_SOURCES, XSS_DESCRIPTION, make_xss_home
 
-pytestmark = pytest.mark.slow
-
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 PAGES = ("find", "compare", "course", "gap", "sources")
 GOAL = "data analyst"
@@ -67,6 +65,7 @@ def catalog_rows(home: Path, sql: str, parameters: list | None = None) -> list[t
 # ---------------------------------------------------------------- Find
 
 
+@pytest.mark.slow
 def test_app_routes_to_find_with_the_attribution(catalog_home: Path):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     assert not at.exception
@@ -75,6 +74,7 @@ def test_app_routes_to_find_with_the_attribution(catalog_home: Path):
     assert "O\\*NET 29\\.2 Database" in shown(at)
 
 
+@pytest.mark.slow
 def test_find_shows_the_occupation_the_stack_and_the_api_ranking(catalog_home: Path):
     at = run_page("find")
     at.text_input(key="find_goal").input(GOAL).run()
@@ -101,6 +101,7 @@ def test_find_shows_the_occupation_the_stack_and_the_api_ranking(catalog_home: P
     assert at.query_params["goal"] == GOAL
 
 
+@pytest.mark.slow
 def test_free_only_removes_the_paid_courses(catalog_home: Path):
     goal = "accountant"  # its best courses include paid Udemy ones
     at = run_page("find", goal=goal)
@@ -118,6 +119,7 @@ def test_free_only_removes_the_paid_courses(catalog_home: Path):
     assert at.query_params["free"] == "1"
 
 
+@pytest.mark.slow
 def test_a_shared_link_opens_the_same_view(catalog_home: Path):
     rec = api.recommend(GOAL, k=5)
     alternative = rec.occupations[1]
@@ -139,6 +141,7 @@ def test_a_shared_link_opens_the_same_view(catalog_home: Path):
     assert "You already have" in shown(at)
 
 
+@pytest.mark.slow
 def test_picking_another_occupation_updates_the_results_and_the_url(catalog_home: Path):
     at = run_page("find", goal=GOAL)
     picker = at.selectbox(key=f"find_occupation::{GOAL}")
@@ -152,6 +155,7 @@ def test_picking_another_occupation_updates_the_results_and_the_url(catalog_home
 # ---------------------------------------------------------------- Compare providers
 
 
+@pytest.mark.slow
 def test_compare_the_whole_catalogue_counts_every_provider(catalog_home: Path):
     at = run_page("compare")
     assert_no_html(at)
@@ -187,6 +191,7 @@ def test_compare_the_whole_catalogue_counts_every_provider(catalog_home: Path):
     assert at.get("download_button")
 
 
+@pytest.mark.slow
 def test_compare_for_a_goal_matches_the_api(catalog_home: Path):
     at = run_page("compare", goal=GOAL)
     assert_no_html(at)
@@ -208,6 +213,7 @@ def test_compare_for_a_goal_matches_the_api(catalog_home: Path):
 # ---------------------------------------------------------------- Course
 
 
+@pytest.mark.slow
 def test_course_page_shows_a_known_course(catalog_home: Path):
     ((course_id, title, price),) = catalog_rows(
         catalog_home,
@@ -226,6 +232,7 @@ def test_course_page_shows_a_known_course(catalog_home: Path):
     assert at.get("link_button")[0].proto.url.startswith("http")
 
 
+@pytest.mark.slow
 def test_course_page_lists_every_source_of_a_merged_course(catalog_home: Path):
     ((course_id, sources, urls),) = catalog_rows(
         catalog_home,
@@ -245,6 +252,7 @@ def test_course_page_lists_every_source_of_a_merged_course(catalog_home: Path):
     assert listed["source"].iloc[0] == api.course_detail(course_id).source
 
 
+@pytest.mark.slow
 def test_unknown_course_says_so(catalog_home: Path):
     at = run_page("course", course="no_such_source/nothing")
     assert not at.exception
@@ -254,6 +262,7 @@ def test_unknown_course_says_so(catalog_home: Path):
 # ---------------------------------------------------------------- Skill gap
 
 
+@pytest.mark.slow
 def test_skill_gap_splits_the_required_skills(catalog_home: Path):
     had = api.recommend(GOAL, k=1).required[0].label
     at = run_page("gap", goal=GOAL, have=had)
@@ -275,6 +284,7 @@ def test_skill_gap_splits_the_required_skills(catalog_home: Path):
 # ---------------------------------------------------------------- Sources
 
 
+@pytest.mark.slow
 def test_sources_show_each_crawled_source_finished(catalog_home: Path):
     at = run_page("sources")
     assert_no_html(at)
@@ -305,6 +315,7 @@ def test_a_missing_catalogue_names_the_commands_that_fill_it(
     assert "O\\*NET" in shown(at)  # the footer still shows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["find", "compare", "gap"])
 def test_a_catalogue_without_courses_says_to_crawl_and_build(
     page: str, catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -325,6 +336,7 @@ def test_a_catalogue_without_courses_says_to_crawl_and_build(
     assert sorted(at.dataframe[0].value["source"]) == sorted(CATALOG_SOURCES)
 
 
+@pytest.mark.slow
 def test_scraped_markup_is_shown_as_text(catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     target = api.recommend(GOAL, k=1).results[0]
     title = make_xss_home(catalog_home, tmp_path / "xss", target.course_id)
@@ -344,6 +356,7 @@ def test_scraped_markup_is_shown_as_text(catalog_home: Path, tmp_path: Path, mon
     assert all(b.proto.url.startswith("http") for b in at.get("link_button"))  # only the similar courses'
 
 
+@pytest.mark.slow
 def test_a_newly_published_catalogue_shows_without_a_restart(
     catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

@@ -25,8 +25,6 @@ from skillstack.nightly import run_nightly
 from skillstack.settings import Paths
 from tests.helpers import MIRROR_DIR, copy_home, env_for, reports, wait_for
 
-pytestmark = pytest.mark.slow
-
 SOURCES = ("udemy_kaggle_2017", "edx_kaggle_2020")
 LIMIT = 30
 UDEMY_CSV = "raw.githubusercontent.com/KopecT/udemy-vs-edx/fb76bf4c2a3a4edd2901751246fa61f12e0e3b64/udemy_courses.csv"
@@ -85,6 +83,7 @@ def lock_story(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Si
     )
 
 
+@pytest.mark.slow
 def test_a_second_nightly_while_one_runs_exits_at_once_with_75(lock_story):
     second = lock_story.second
     assert second.returncode == EXIT_LOCKED, second.stderr[-2000:]
@@ -95,6 +94,7 @@ def test_a_second_nightly_while_one_runs_exits_at_once_with_75(lock_story):
     assert second.stdout == ""
 
 
+@pytest.mark.slow
 def test_the_lock_of_a_sigkilled_nightly_does_not_block_the_next(lock_story):
     assert lock_story.killed_while_running, "the first nightly ended before it could be killed"
     assert lock_story.first.returncode == -signal.SIGKILL
@@ -106,6 +106,7 @@ def test_the_lock_of_a_sigkilled_nightly_does_not_block_the_next(lock_story):
     assert report["exit_code"] == 0
 
 
+@pytest.mark.slow
 def test_the_report_has_each_source_the_catalogue_and_no_failure(lock_story):
     [report] = reports(lock_story.home)
     assert report["published"] is True
@@ -131,6 +132,7 @@ def test_the_report_has_each_source_the_catalogue_and_no_failure(lock_story):
     assert report["warnings"] == []
 
 
+@pytest.mark.slow
 def test_the_published_catalogue_is_warmed_so_the_next_open_reads_its_indexes(lock_story, monkeypatch):
     # The nightly opened the catalogue it published: the course indexes of that build are kept...
     [kept] = (lock_story.home / "cache").glob("course-indexes-*")
@@ -165,6 +167,7 @@ def test_a_failed_warm_is_a_warning_and_keeps_the_exit_code(tmp_path: Path):
     assert f"warning: {warning}" in summary.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_the_human_summary_is_printed_and_kept_beside_the_json(lock_story):
     [summary_file] = sorted((lock_story.home / "reports").glob("*.txt"))
     summary = summary_file.read_text(encoding="utf-8")
@@ -188,6 +191,7 @@ def mirror_with_one_source_broken(tmp_path: Path) -> Path:
     return mirror
 
 
+@pytest.mark.slow
 def test_a_failed_source_exits_3_publishes_the_rest_and_says_why(
     built_home: Path, tmp_path: Path, mirror_with_one_source_broken: Path
 ):
