@@ -218,11 +218,8 @@ def crawl(home: Path, server: LocalServer, *sources: str) -> subprocess.Complete
 def faults_run(server, tmp_path_factory):
     """Every fault source and two good ones in one run; (summaries by source, crawl.duckdb, stderr)."""
     home = tmp_path_factory.mktemp("faults")
-    started = time.monotonic()
     result = crawl(home, server, *FAULT_SOURCES)
-    elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr[-4000:]
-    assert elapsed < 60, f"the fault crawl took {elapsed:.0f}s"
     summaries = {summary["source"]: summary for summary in json.loads(result.stdout.splitlines()[-1])}
     return summaries, home, result.stderr
 
