@@ -552,18 +552,3 @@ def _record_offer_changes(con: duckdb.DuckDBPyConnection, observed_at: datetime)
 def _write_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:
     con.execute("DELETE FROM catalog_meta")
     con.executemany("INSERT INTO catalog_meta VALUES (?, ?)", list(values.items()))
-
-
-def course_vectors(con: duckdb.DuckDBPyConnection) -> tuple[list[str], np.ndarray]:
-    """Ids and vectors of the active courses, in one matrix for exact search."""
-    frame = con.execute(
-        """
-        SELECT c.id, e.vector FROM courses c
-        JOIN course_embeddings e ON e.content_hash = c.content_hash AND e.model = ?
-        WHERE c.status = 'active' ORDER BY c.id
-        """,
-        [embed.MODEL_KEY],
-    ).df()
-    if frame.empty:
-        return [], np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
-    return frame["id"].tolist(), np.vstack(frame["vector"].to_numpy()).astype(np.float32)

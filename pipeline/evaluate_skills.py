@@ -1,6 +1,6 @@
 """`skillstack eval skills`: the skill extractor on the TECH and HOUSE validation sets, beside a baseline.
 
-Protocol (Decorte et al. 2022/2023, ../shared/README.md): every sentence ranks all ESCO skills;
+Protocol (Decorte et al. 2022/2023, benchmarks/PROVENANCE.md): every sentence ranks all ESCO skills;
 RP@K = |gold ∩ top K| / min(K, |gold|); MRR is the reciprocal rank of the first gold skill. Rows
 labelled `LABEL NOT PRESENT` or `UNDERSPECIFIED` are dropped; `label` is the ESCO preferred label.
 
@@ -36,11 +36,11 @@ from pipeline import embed
 from pipeline.skill_extract import ORIGIN_PREFERRED, SkillExtractor, ensure_skill_vectors
 from pipeline.skills import skill_matrix
 from pipeline.taxonomy import taxonomy_loaded
+from skillstack.settings import BENCHMARKS_DIR
 
 log = logging.getLogger(__name__)
 
-# The validation splits live beside the repository, never inside it (../shared/PROVENANCE.md).
-BENCHMARK_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "skill_extraction"
+BENCHMARK_DIR = BENCHMARKS_DIR / "skill_extraction"
 SETS = {"tech": "tech_validation_annotations.csv", "house": "house_validation_annotations.csv"}
 NO_LABEL = ("LABEL NOT PRESENT", "UNDERSPECIFIED")
 KS = (5, 10)
@@ -69,7 +69,7 @@ def half_of(sentence: str) -> str:
 def load_benchmark(con: duckdb.DuckDBPyConnection, name: str, path: Path, limit: int | None = None) -> Benchmark:
     """One validation set as sentences with their gold skill URIs (sentences in a fixed order)."""
     if not path.is_file():
-        raise EvaluationError(f"benchmark file missing: {path} (it lives in ../shared/benchmarks)")
+        raise EvaluationError(f"benchmark file missing: {path}; pass --benchmark-dir")
     frame = pd.read_csv(path, usecols=["sentence", "label"], dtype=str).dropna()
     frame = frame[~frame["label"].isin(NO_LABEL)]
     by_label = dict(con.execute("SELECT label, uri FROM skills").fetchall())

@@ -108,10 +108,6 @@ def sql_string(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def has_previous(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0])
-
-
 def previous_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The tables of the attached previous catalogue (none when there is no previous one)."""
     return _tables(con, "prev")

@@ -33,7 +33,6 @@ ESCO_ONET_CROSSWALK_URL = (
     "https://raw.githubusercontent.com/Avature/melo-benchmark/59a5753ac136dd829fe53bbe29c90f8431d8f4b3/"
     "data/raw/crosswalks_original/onet_vs_esco/crosswalk_esco_onet.csv"
 )
-TAXONOMY_URLS = (ESCO_CLASSIFICATION_URL, ESCO_RELATIONS_URL, ONET_DATABASE_URL, ESCO_ONET_CROSSWALK_URL)
 
 ESCO_ATTRIBUTION = "This service uses the ESCO classification of the European Commission (ESCO v1.1.1)."
 ONET_ATTRIBUTION = (

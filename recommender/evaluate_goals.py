@@ -1,6 +1,6 @@
 """The goal resolver on the job-title benchmark, with the plain dense baseline in the same run.
 
-Benchmark: ../shared/benchmarks/job_titles/titles.validation.csv.gz — real vacancy titles, each
+Benchmark: benchmarks/job_titles/titles.validation.csv.gz — real vacancy titles, each
 with the ESCO occupation it was labelled with (JobBERT, Decorte et al. 2021). Protocol: every
 title ranks all ESCO occupations; MRR and Recall@1/5/10 of the labelled one. Tied scores count
 half (the expected rank under a random tie-break), so a ranking full of ties earns no credit it
@@ -13,31 +13,8 @@ figure to quote.
 The baseline is what the resolver started as: all-MiniLM-L6-v2 over ESCO preferred and
 alternative labels, each occupation scored by its best label, on the raw title.
 
-Measured and left out (MRR tune / held-out; the resolver before them scored 0.4029 / 0.4015):
-reciprocal-rank fusion of the channels (k=10: 0.397 / 0.399; k=60: 0.387 / 0.390); word-level
-TF-IDF overlap over the labels as a further channel (0.403 / 0.405); a head-noun match bonus
-(0.401 / 0.400); a residual linear projection of the query toward the occupation centroids, trained
-on ESCO and O*NET titles (0.404 / 0.404); a harsher title clean-up that also drops parentheses,
-"lead", "head", "intern", "trainee" and "associate" (0.399 / 0.400), with the parts of "A / B",
-"A cum B" titles scored apart on top of it (0.401 / 0.403); adding the mean score of the
-occupation's ISCO unit group (0.408 / 0.408 against 0.408 / 0.406 without: within noise, and it put
-"industrial designer" above "user interface designer" for "UX designer"). O*NET task statements through
-the crosswalk as a channel at full weight on every title (weights 0.05–0.5: tune 0.4073 down to
-0.3901 against 0.4076 without); it is kept, gated to goals no label matches well (tune 0.4082 /
-held-out 0.4061 against 0.4076 / 0.4058), for the lay descriptions it is there for. Fine-tuning the
-model's top two layers on the 143k ESCO alternative labels and crosswalked O*NET titles, each
-against its occupation's preferred label (in-batch negatives, 400 steps of 128): best-label MRR on
-the prepared titles 0.3617 → 0.3609 tune, 0.3615 → 0.3617 held-out; the labels already say what
-they can, and the vacancy titles' own conventions are not in them. Pseudo-relevance feedback (the
-goal vector moved toward the centroids of its k best occupations, weighted by score; k=1, β=0.1:
-0.4080 / 0.4062; β=0.25: 0.4069 / 0.4053; β=0.5: 0.4043 / 0.4023; k=3, β=0.1: 0.4074 / 0.4058).
-Priors from ESCO's own structure added to the fused score (standardised, weights 0.005–0.04): a
-shallower occupation code (best 0.4086 / 0.4062), more alternative labels (best 0.4085 / 0.4066 at
-0.005, 0.4081 / 0.4072 at 0.01), more narrower occupations (0.4032 / 0.4026 down to 0.359 / 0.359).
-Of the tune titles not ranked first, 11 % have their best occupation in the gold's ISCO unit group
-and 24 % rank the gold below 100: the misses are not near-misses. Most remaining misses are the
-benchmark's own labelling conventions ("sales and marketing executive" → promotion assistant), not
-reachable from ESCO and O*NET text alone.
+The variants measured and not kept (channel fusions, clean-ups, priors, feedback, fine-tuning) and
+what the remaining misses are: docs/evaluation.md.
 """
 
 from __future__ import annotations
@@ -53,10 +30,9 @@ import pandas as pd
 
 from pipeline import embed
 from recommender.goals import LABEL_ORIGINS, GoalResolver
+from skillstack.settings import BENCHMARKS_DIR
 
-DEFAULT_BENCHMARK = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "job_titles" / "titles.validation.csv.gz"
-)
+DEFAULT_BENCHMARK = BENCHMARKS_DIR / "job_titles" / "titles.validation.csv.gz"
 TUNE_HALF = "tune"
 HELD_OUT_HALF = "held_out"
 CUTOFFS = (1, 5, 10)

@@ -377,9 +377,9 @@ def cmd_eval_goals(args: argparse.Namespace) -> int:
     catalog = settings.paths().catalog_db
     if not catalog.exists():
         raise UserError("no catalogue yet: run `skillstack taxonomy load`, then `skillstack build`")
-    benchmark = Path(args.file) if args.file else DEFAULT_BENCHMARK
+    benchmark = Path(args.titles) if args.titles else DEFAULT_BENCHMARK
     if not benchmark.is_file():
-        raise UserError(f"no benchmark file at {benchmark}; pass --file")
+        raise UserError(f"no benchmark file at {benchmark}; pass --titles")
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, not {args.limit}")
     con = open_catalog_read_only(catalog)
@@ -401,13 +401,22 @@ def cmd_eval_goals(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_skills(args: argparse.Namespace) -> int:
-    from pipeline.evaluate_skills import EvaluationError, catalogue_for_eval, evaluate_skills, format_report
+    from pathlib import Path
+
+    from pipeline.evaluate_skills import (
+        BENCHMARK_DIR,
+        EvaluationError,
+        catalogue_for_eval,
+        evaluate_skills,
+        format_report,
+    )
 
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, not {args.limit}")
+    benchmark_dir = Path(args.benchmark_dir) if args.benchmark_dir else BENCHMARK_DIR
     try:
         with catalogue_for_eval(settings.paths().catalog_db) as con:
-            report = evaluate_skills(con, limit=args.limit)
+            report = evaluate_skills(con, limit=args.limit, benchmark_dir=benchmark_dir)
     except EvaluationError as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(report, indent=2) if args.json else format_report(report))
@@ -511,11 +520,20 @@ def build_parser() -> argparse.ArgumentParser:
     eval_skills = eval_sub.add_parser(
         "skills", help="RP@5, RP@10 and MRR on the TECH and HOUSE skill-extraction sets vs a MiniLM baseline"
     )
+    eval_skills.add_argument(
+        "--benchmark-dir",
+        help="folder holding tech_validation_annotations.csv and house_validation_annotations.csv "
+        "(default: benchmarks/skill_extraction of the repository)",
+    )
     eval_skills.add_argument("--limit", type=int, help="the first N sentences of each set only")
     eval_skills.add_argument("--json", action="store_true")
     eval_skills.set_defaults(func=cmd_eval_skills)
     eval_goals = eval_sub.add_parser("goals", help="MRR and Recall@1/5/10 on the job-title benchmark vs a baseline")
-    eval_goals.add_argument("--file", help="benchmark CSV (default: the job-title benchmark in ../shared)")
+    eval_goals.add_argument(
+        "--titles",
+        "--file",
+        help="the job-title benchmark, CSV or .csv.gz (default: benchmarks/job_titles/titles.validation.csv.gz)",
+    )
     eval_goals.add_argument("--limit", type=int, help="an evenly spaced sample of N titles")
     eval_goals.add_argument("--json", action="store_true")
     eval_goals.set_defaults(func=cmd_eval_goals)

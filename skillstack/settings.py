@@ -14,6 +14,9 @@ from urllib.parse import unquote, urlsplit
 PROJECT_URL = "https://github.com/skillstack/skillstack"
 USER_AGENT = f"skillstack/0.1 (+{PROJECT_URL})"
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
+# The labelled validation sets the `eval` commands read unless given other paths
+# (benchmarks/PROVENANCE.md). They ship with the repository, not with the package.
+BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @dataclass(frozen=True)

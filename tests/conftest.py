@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from scrapy import Request
 from scrapy.http import Response
-from scrapy.responsetypes import responsetypes
 
-from skillstack.settings import mirror_file_for
-
-# The captured real responses live beside the repository, never inside it (PROVENANCE.md).
-MIRROR_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
+from tests.helpers import CATALOG_LIMIT, CATALOG_SOURCES, MIRROR_DIR, mirror_response_for, run_skillstack
 
 # A run holds the built catalogue plus a few copies of it at once (about 0.7 GB each); below this
 # the failures are "No space left on device" cascading through every later fixture.
@@ -34,10 +27,25 @@ def pytest_report_header(config: pytest.Config) -> str:
     return header
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on the built catalogue is slow (the build runs the model), marked or not: a test added
+    without its mark never turns `make check` into a catalogue build."""
+    for item in items:
+        if "built_home" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a `redis` test where Debian's redis-server is missing, with the reason in the summary."""
+    if item.get_closest_marker("redis") and not (
+        shutil.which("redis-server") or Path("/usr/bin/redis-server").exists()
+    ):
+        pytest.skip("redis-server is missing: `apt-get install -y redis-server` (as .ci/run does)")
+
+
 @pytest.fixture
 def mirror(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The shared mirror, with `SKILLSTACK_MIRROR` pointing at it so no request reaches the network."""
-    assert MIRROR_DIR.is_dir(), f"the shared mirror is missing: {MIRROR_DIR}"
+    """The captures (tests/captures), with `SKILLSTACK_MIRROR` pointing at them so no request reaches the network."""
     monkeypatch.setenv("SKILLSTACK_MIRROR", str(MIRROR_DIR))
     return MIRROR_DIR
 
@@ -62,42 +70,7 @@ def mirror_response(mirror: Path) -> Callable[[str], Response]:
     return lambda url: mirror_response_for(url, mirror)
 
 
-def mirror_response_for(url: str, mirror: Path = MIRROR_DIR) -> Response:
-    """The `mirror_response` of a URL, for fixtures broader than one test."""
-    path = mirror_file_for(url, mirror)
-    body = path.read_bytes()
-    response_class = responsetypes.from_args(filename=str(path), body=body, url=url)
-    return response_class(url=url, body=body, request=Request(url))
-
-
 # ---------------------------------------------------------------- a real catalogue, built once
-
-# The dataset sources of the mirror, each bounded: enough real courses for every layer's tests
-# while the whole build (taxonomy vectors included) stays a few minutes on two cores.
-CATALOG_SOURCES = (
-    "coursera_skills_2024",
-    "coursera_kaggle_2020",
-    "edx_kaggle_2020",
-    "udemy_kaggle_2017",
-    "classcentral_data_science",
-)
-CATALOG_LIMIT = 200
-
-
-def run_skillstack(home: Path, *args: str, check: bool = True, timeout: float = 3600) -> subprocess.CompletedProcess:
-    """Run the real `skillstack` command in a subprocess (Scrapy's reactor runs once per process)."""
-    env = {**os.environ, "SKILLSTACK_HOME": str(home), "SKILLSTACK_MIRROR": str(MIRROR_DIR), "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "skillstack.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"skillstack {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}")
-    return result
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The API and feed spiders on their real captures from ../shared/mirror, and the bases they share."""
+"""The API and feed spiders on their real captures from tests/captures, and the bases they share."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ import pytest
 from scrapy import Request, Spider
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
-from scrapy.statscollectors import StatsCollector
-from scrapy.utils.test import get_crawler
 
 from crawlers.api_spider import (
     JsonApiSpider,
@@ -44,6 +42,7 @@ from crawlers.spiders.mitxonline import MitxonlineSpider
 from crawlers.spiders.mitxpro import MitxproSpider
 from crawlers.spiders.mslearn import MslearnSpider
 from crawlers.spiders.udacity import UdacitySpider
+from tests.helpers import crawl_capture, new_spider
 
 API_SPIDERS = [
     CourseraApiSpider,
@@ -61,30 +60,9 @@ API_SPIDERS = [
 ]
 
 
-def new_spider(spider_cls: type[Spider], **spider_args: Any) -> tuple[Spider, StatsCollector]:
-    crawler = get_crawler(spider_cls)
-    return spider_cls.from_crawler(crawler, **spider_args), crawler.stats
-
-
 def parse(spider: Spider, response: Response) -> tuple[list[Course], list[Request]]:
     output = list(spider.parse(response))
     return [o for o in output if isinstance(o, Course)], [o for o in output if isinstance(o, Request)]
-
-
-def crawl_capture(
-    spider_cls, mirror_response, **spider_args
-) -> tuple[dict[str, Course], list[Request], StatsCollector]:
-    """Items by provider_ref and follow-up requests, from the spider's callback on each captured start URL."""
-    spider, stats = new_spider(spider_cls, **spider_args)
-    items: list[Course] = []
-    requests: list[Request] = []
-    for url in spider_cls.start_urls:
-        page_items, page_requests = parse(spider, mirror_response(url))
-        items += page_items
-        requests += page_requests
-    by_ref = {item["provider_ref"]: item for item in items}
-    assert len(by_ref) == len(items), "provider_ref must be unique within a source"
-    return by_ref, requests, stats
 
 
 def start_requests(spider: Spider) -> list[Request]:

@@ -25,9 +25,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from recommender import api
-from tests.test_dashboard import IMG, SCRIPT, XSS_DESCRIPTION, make_xss_home
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+from tests.helpers import IMG, SCRIPT, XSS_DESCRIPTION, make_xss_home
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -158,6 +156,8 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_goal_stack_compare_csv_course_gap_sources(browser: Browser, dashboard: str, catalog_home: Path):
     first = api.recommend(GOAL, k=10)
     second = api.recommend(SECOND_GOAL, k=10)
@@ -218,6 +218,8 @@ def test_goal_stack_compare_csv_course_gap_sources(browser: Browser, dashboard: 
     page.context.close()
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_a_shared_link_opens_the_same_results(browser: Browser, dashboard: str, catalog_home: Path):
     free = api.recommend(GOAL, k=10, filters=api.Filters(free_only=True))
     page = _open(browser, f"{dashboard}/?{urlencode({'goal': GOAL, 'free': '1'})}")
@@ -233,6 +235,8 @@ def test_a_shared_link_opens_the_same_results(browser: Browser, dashboard: str, 
     page.context.close()
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_scraped_markup_shows_as_text_and_runs_nothing(
     browser: Browser, built_home: Path, catalog_home: Path, tmp_path: Path
 ):

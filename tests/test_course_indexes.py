@@ -20,9 +20,7 @@ import pytest
 from recommender import engine as engine_module
 from recommender.api import Filters
 from recommender.engine import Engine
-from tests.conftest import run_skillstack
-
-pytestmark = pytest.mark.slow
+from tests.helpers import run_skillstack
 
 GOALS = ("data analyst", "I want to build websites", "project manager")
 
@@ -53,6 +51,7 @@ def _no_build(*_args):
     raise AssertionError("the course indexes were built again instead of read")
 
 
+@pytest.mark.slow
 def test_a_second_open_reads_the_kept_indexes_and_answers_as_a_cold_build(
     built_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -92,6 +91,7 @@ def test_a_second_open_reads_the_kept_indexes_and_answers_as_a_cold_build(
         assert warm.evidence_texts[warm.link_evidence[entry]] == text
 
 
+@pytest.mark.slow
 def test_a_republished_catalogue_is_never_served_the_old_indexes(built_home: Path, tmp_path: Path):
     home = tmp_path / "home"
     catalog = _copy_home(built_home, home)
@@ -125,6 +125,7 @@ def test_a_republished_catalogue_is_never_served_the_old_indexes(built_home: Pat
     assert rebuilt.meta["built_at"] not in (republished.meta["built_at"], "2099-01-01T00:00:00")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damaged", ["indexes.pickle", "vectors.npy"])
 def test_a_damaged_kept_index_is_rebuilt_with_a_warning_never_an_error(
     built_home: Path, tmp_path: Path, damaged: str, caplog: pytest.LogCaptureFixture
@@ -150,6 +151,7 @@ def test_a_damaged_kept_index_is_rebuilt_with_a_warning_never_an_error(
     assert not list((tmp_path / "home" / "cache").glob(".course-indexes-*"))  # no staging left behind
 
 
+@pytest.mark.slow
 def test_indexes_built_from_a_catalogue_replaced_meanwhile_are_served_but_not_kept(
     built_home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):

@@ -24,10 +24,7 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from tests.conftest import CATALOG_LIMIT, MIRROR_DIR, run_skillstack
-from tests.test_nightly import copy_home, env_for, reports, wait_for
-
-pytestmark = pytest.mark.slow
+from tests.helpers import CATALOG_LIMIT, MIRROR_DIR, copy_home, env_for, reports, run_skillstack, wait_for
 
 SEED = 20251129
 MAX_KILL_DELAY_S = 30.0
@@ -122,6 +119,7 @@ def kill_delay(rng: random.Random, measured_s: float) -> float:
 # ---------------------------------------------------------------- killed during the crawl
 
 
+@pytest.mark.slow
 def test_a_crawl_killed_midway_is_never_built_from_and_the_next_crawl_completes(built_home: Path, tmp_path: Path):
     rng = random.Random(SEED)
     # How long this crawl runs, from "Spider opened" to its close, measured on a throwaway copy.
@@ -272,6 +270,7 @@ def build_story(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> S
     )
 
 
+@pytest.mark.slow
 def test_a_build_killed_midway_leaves_the_previous_catalogue_serving(build_story):
     assert build_story.killed_while_running, "the build finished before the kill; the delay is too long"
     # the half-built catalogue is only ever a staging file beside the live one
@@ -284,6 +283,7 @@ def test_a_build_killed_midway_leaves_the_previous_catalogue_serving(build_story
         assert (answer.get("built_at"), len(answer.get("results", []))) == (published["built_at"], 3)
 
 
+@pytest.mark.slow
 def test_the_next_build_completes_and_clears_the_dead_builds_staging_files(build_story):
     assert build_story.last.returncode == 0, build_story.last.stderr[-3000:]
     assert build_story.left_after_last == []
@@ -297,6 +297,7 @@ def test_the_next_build_completes_and_clears_the_dead_builds_staging_files(build
     assert report["embedded"] > 0
 
 
+@pytest.mark.slow
 def test_the_dashboard_keeps_answering_through_the_publishes_and_the_kill(build_story):
     answers = build_story.answers
     assert [answer for answer in answers if "error" in answer] == []
@@ -320,6 +321,7 @@ def first_rows(csv_file: Path, rows: int) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_a_source_turned_to_garbage_fails_alone_and_keeps_its_courses(built_home: Path, tmp_path: Path):
     """A mirror where the Udemy dataset is now an error page served with 200 (a CDN's "502" in HTML)
     and the edX dataset has shrunk to 30 courses. A complete, clean crawl of edX removes the courses

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from crawlers.runner import list_sources
 from skillstack.settings import mirror_file_for
-from tests.conftest import MIRROR_DIR
+from tests.helpers import MIRROR_DIR, query, skillstack
 
 DATASET_SOURCES = [
     "classcentral_data_science",
@@ -29,26 +26,6 @@ COURSERA_2020_CSV = (
     "https://raw.githubusercontent.com/ShahPreksha1005/course-rating-prediction/"
     "5bc960f052e29d74aac12e9a63f1db50cf5a5f21/coursea_data.csv"
 )
-
-
-def skillstack(*args: str, home: Path, mirror: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SKILLSTACK_HOME": str(home), "SKILLSTACK_MIRROR": str(mirror)}
-    return subprocess.run(
-        [sys.executable, "-m", "skillstack.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def query(crawl_db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(crawl_db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

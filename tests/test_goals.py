@@ -1,8 +1,6 @@
-"""Goal resolution on the real ESCO + O*NET taxonomy of ../shared/mirror, embedded with the real model."""
+"""Goal resolution on the real ESCO + O*NET taxonomy of tests/captures, embedded with the real model."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -14,10 +12,7 @@ from pipeline.surfaces import ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX, ensur
 from pipeline.taxonomy import load_taxonomy
 from recommender.evaluate_goals import DEFAULT_BENCHMARK, evaluate_goals, read_benchmark
 from recommender.goals import ChannelWeights, GoalResolver, clean_goal, strip_vacancy_noise
-
-pytestmark = pytest.mark.slow
-
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
+from tests.helpers import MIRROR_DIR as MIRROR
 
 DATA_ANALYST = "http://data.europa.eu/esco/occupation/d3edb8f8-3a06-47a0-8fb9-9b212c006aa2"
 WELDER = "http://data.europa.eu/esco/occupation/7aedaa07-3884-4c5b-88f9-80997b2aa54b"
@@ -66,6 +61,7 @@ def top_uris(resolver: GoalResolver, goal: str, k: int) -> list[str]:
     return [hit.uri for hit in resolver.resolve(goal, k=k)]
 
 
+@pytest.mark.slow
 def test_surfaces_join_onet_titles_through_the_crosswalk(catalog):
     surfaces = taxonomy_surfaces(catalog)
     designer = surfaces[surfaces["uri"] == USER_INTERFACE_DESIGNER]
@@ -79,6 +75,7 @@ def test_surfaces_join_onet_titles_through_the_crosswalk(catalog):
     assert keys.is_unique
 
 
+@pytest.mark.slow
 def test_surfaces_join_onet_task_statements_through_the_crosswalk(catalog):
     surfaces = taxonomy_surfaces(catalog)
     welder = surfaces[(surfaces["uri"] == WELDER) & surfaces["origin"].str.startswith(ONET_TASK_ORIGIN_PREFIX)]
@@ -92,6 +89,7 @@ def test_surfaces_join_onet_task_statements_through_the_crosswalk(catalog):
     assert "Anneal finished workpieces to relieve internal stress." in set(welder["surface"])
 
 
+@pytest.mark.slow
 def test_tasks_count_only_for_goals_no_label_matches_well(resolver):
     without_tasks = ChannelWeights(tasks=0.0)
     goals = ["welder", "weld steel beams together on a building site"]
@@ -105,12 +103,14 @@ def test_tasks_count_only_for_goals_no_label_matches_well(resolver):
     assert WELDER in top_uris(resolver, goals[1], 3)
 
 
+@pytest.mark.slow
 def test_vectors_are_made_once_and_kept_in_step_with_the_surfaces(catalog):
     assert ensure_taxonomy_vectors(catalog) == 0
     rows = catalog.execute("SELECT count(*) FROM taxonomy_vectors WHERE kind <> 'tag'").fetchone()[0]
     assert rows == len(taxonomy_surfaces(catalog))
 
 
+@pytest.mark.slow
 def test_lay_phrasing_resolves_to_the_named_occupation(resolver):
     assert resolver.ready
     assert top_uris(resolver, "I want to become a data analyst", 1) == [DATA_ANALYST]
@@ -118,6 +118,7 @@ def test_lay_phrasing_resolves_to_the_named_occupation(resolver):
     assert resolver.labels[DATA_ANALYST] == "data analyst"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("goal", ["UX designer", "ux desinger"])
 def test_ux_designer_with_and_without_a_typo(resolver, goal):
     # ESCO v1.1.1 has no "UX designer"; its nearest occupations are "user interface designer"
@@ -125,16 +126,19 @@ def test_ux_designer_with_and_without_a_typo(resolver, goal):
     assert {USER_INTERFACE_DESIGNER, USER_EXPERIENCE_ANALYST} & set(top_uris(resolver, goal, 3))
 
 
+@pytest.mark.slow
 def test_nurse_resolves_to_a_nursing_occupation(resolver):
     best = resolver.resolve("nurse", k=1)[0]
     assert "nurs" in best.label
 
 
+@pytest.mark.slow
 def test_front_end_developer(resolver):
     # "front end developer" is an ESCO alternative label of user interface developer.
     assert top_uris(resolver, "front-end developer", 1) == [USER_INTERFACE_DEVELOPER]
 
 
+@pytest.mark.slow
 def test_descriptive_goal_reaches_ict_security(resolver):
     hits = resolver.resolve("protect companies from hackers", k=5)
     labels = [hit.label for hit in hits]
@@ -166,6 +170,7 @@ def test_vacancy_noise_is_stripped(title, expected):
     assert strip_vacancy_noise(title) == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("title", "expected"),
     [("Welder (m/w/d) @ Shah Alam", WELDER), ("URGENT HIRING: Senior Data Analyst", DATA_ANALYST)],
@@ -194,6 +199,7 @@ def test_lay_preamble_is_stripped_but_not_an_occupations_first_word(goal, expect
     assert clean_goal(goal) == expected
 
 
+@pytest.mark.slow
 def test_an_occupations_own_name_resolves_to_it(resolver, catalog):
     # Preferred labels that ESCO also lists as another occupation's alternative label: "welder" is
     # one of "laser beam welder"'s, "electrician" one of "domestic electrician"'s, which the other
@@ -211,18 +217,21 @@ def test_an_occupations_own_name_resolves_to_it(resolver, catalog):
     assert (hit.label, hit.score) == ("credit analyst", 1.0)
 
 
+@pytest.mark.slow
 def test_empty_goal_is_left_to_the_caller(resolver):
     assert clean_goal("") == ""
     assert clean_goal("   ") == ""
     assert resolver.resolve("", k=5) == []
 
 
+@pytest.mark.slow
 def test_hostile_text_is_just_text(resolver, catalog):
     hits = resolver.resolve("'; DROP TABLE occupations; --", k=3)
     assert len(hits) == 3
     assert catalog.execute("SELECT count(*) FROM occupations").fetchone()[0] > 0
 
 
+@pytest.mark.slow
 def test_resolve_many_matches_resolve(resolver):
     goals = ["welder", "", "data analyst"]
     many = resolver.resolve_many(goals, k=3)
@@ -234,6 +243,7 @@ def test_resolve_many_matches_resolve(resolver):
     assert all(0 < hit.score <= 1 for hits in many for hit in hits)
 
 
+@pytest.mark.slow
 def test_benchmark_evaluation_runs_system_and_baseline_together(catalog):
     report = evaluate_goals(catalog, DEFAULT_BENCHMARK, limit=200)
     assert set(report.system) == set(report.baseline) == {"tune", "held_out", "all"}
@@ -253,6 +263,7 @@ def test_benchmark_halves_are_fixed_and_disjoint_by_title():
     assert 0.4 < (bench["half"] == "tune").mean() < 0.6
 
 
+@pytest.mark.slow
 def test_query_encodes_are_remembered_and_equal_the_plain_encoder(monkeypatch):
     from pipeline import embed
 

@@ -12,9 +12,7 @@ import duckdb
 import pytest
 
 from pipeline import build
-from tests.conftest import CATALOG_LIMIT
-
-pytestmark = pytest.mark.slow
+from tests.helpers import CATALOG_LIMIT
 
 SOURCE = "udemy_kaggle_2017"
 
@@ -88,6 +86,7 @@ def _same_report(a: build.BuildReport, b: build.BuildReport) -> None:
         assert getattr(a, name) == getattr(b, name), name
 
 
+@pytest.mark.slow
 def test_an_unchanged_rebuild_carries_the_records_over_and_equals_the_full_path(built_home, tmp_path, monkeypatch):
     reports, tables, _ = _both_ways(built_home, tmp_path, monkeypatch)
     assert "carry_records" in reports["carried"].timings
@@ -99,6 +98,7 @@ def test_an_unchanged_rebuild_carries_the_records_over_and_equals_the_full_path(
     assert len(tables["carried"]["course_records"]) == reports["carried"].records
 
 
+@pytest.mark.slow
 def test_a_new_crawl_of_the_same_items_moves_last_seen_and_nothing_else(built_home, tmp_path, monkeypatch):
     reports, tables, later = _both_ways(built_home, tmp_path, monkeypatch, change=_crawl_again)
     assert "carry_records" in reports["carried"].timings
@@ -114,6 +114,7 @@ def test_a_new_crawl_of_the_same_items_moves_last_seen_and_nothing_else(built_ho
     assert course_last_seen == CATALOG_LIMIT  # no Udemy course is listed by another source
 
 
+@pytest.mark.slow
 def test_a_changed_item_takes_the_full_path(built_home, tmp_path, monkeypatch):
     with duckdb.connect(str(built_home / "crawl.duckdb"), read_only=True) as con:
         (course_id,) = con.execute(

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.language import detect_language, language_name, normalise_language
 from skillstack.settings import mirror_file_for
-from tests.conftest import MIRROR_DIR
+from tests.helpers import MIRROR_DIR
 
 COURSERA_2024 = (
     "https://raw.githubusercontent.com/clumsycoder42525/Learning_Management_System/"

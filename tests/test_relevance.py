@@ -11,9 +11,7 @@ import duckdb
 import pytest
 
 from recommender import api
-from tests.conftest import MIRROR_DIR, run_skillstack
-
-pytestmark = pytest.mark.slow
+from tests.helpers import MIRROR_DIR, run_skillstack
 
 
 @pytest.fixture(scope="session")
@@ -44,12 +42,14 @@ def _course(home: Path, title: str) -> tuple:
         con.close()
 
 
+@pytest.mark.slow
 def test_each_title_gets_its_language_with_no_description(coursera_home: Path):
     assert _course(coursera_home, "قيادة الفرق")[1] == "ar"
     assert _course(coursera_home, "Google Data Analytics (PT)")[1] == "pt"
     assert _course(coursera_home, "IBM Data Analyst")[1] == "en"
 
 
+@pytest.mark.slow
 def test_an_english_goal_leaves_the_arabic_marketing_course_out(coursera: Path):
     arabic, language, tags_trusted = _course(coursera, "قيادة الفرق")
     # Its fourteen marketing tags belong to another course: the build gives them no weight.
@@ -61,6 +61,7 @@ def test_an_english_goal_leaves_the_arabic_marketing_course_out(coursera: Path):
         assert {r.in_language for r in rec.results} <= {"en", None}, goal
 
 
+@pytest.mark.slow
 def test_tags_that_belong_to_another_course_are_not_claimed(coursera: Path, coursera_home: Path):
     payroll, _, tags_trusted = _course(coursera_home, "Exploring the Field of U.S. Payroll")
     assert tags_trusted is False  # tagged HTML, CSS and JavaScript in the dataset
@@ -74,6 +75,7 @@ def test_tags_that_belong_to_another_course_are_not_claimed(coursera: Path, cour
     assert 200 <= report["tags_disagree"] <= 350
 
 
+@pytest.mark.slow
 def test_a_certificate_and_its_other_language_editions_are_one_result(coursera: Path):
     rec = api.recommend("Google data analytics", k=10)
     google = [r for r in rec.results if r.title == "Google Data Analytics"]
@@ -84,6 +86,7 @@ def test_a_certificate_and_its_other_language_editions_are_one_result(coursera: 
     assert not any(r.title in ("Análisis de Datos de Google", "Google Data Analytics (PT)") for r in rec.results)
 
 
+@pytest.mark.slow
 def test_scores_fall_with_rank(coursera: Path):
     for goal in ("data analyst", "I want to become a UX designer", "help businesses keep their accounts"):
         scores = [r.score for r in api.recommend(goal, k=10).results]
@@ -91,6 +94,7 @@ def test_scores_fall_with_rank(coursera: Path):
         assert scores == sorted(scores, reverse=True), goal
 
 
+@pytest.mark.slow
 def test_a_stack_of_unpriced_steps_costs_not_stated(coursera: Path):
     rec = api.recommend("data analyst", k=10)
     stack = rec.stack
@@ -103,12 +107,14 @@ def test_a_stack_of_unpriced_steps_costs_not_stated(coursera: Path):
     assert "cost not stated" in readable
 
 
+@pytest.mark.slow
 def test_the_stack_starts_from_the_role_certificate(coursera: Path):
     rec = api.recommend("payroll specialist", k=10)
     assert rec.results[0].title == "ADP Entry-Level Payroll Specialist"
     assert rec.stack.steps[0].course.title == "ADP Entry-Level Payroll Specialist"
 
 
+@pytest.mark.slow
 def test_a_goal_with_no_good_answer_says_so(coursera: Path):
     nonsense = api.recommend("xyzzy qwerty", k=10)
     assert nonsense.unresolved
@@ -128,6 +134,7 @@ def test_a_goal_with_no_good_answer_says_so(coursera: Path):
     assert kitchen.results == ()
 
 
+@pytest.mark.slow
 def test_claimed_skills_are_backed_by_accepted_evidence(coursera: Path):
     for goal in ("data analyst", "project manager", "payroll specialist"):
         rec = api.recommend(goal, k=10)
@@ -137,6 +144,7 @@ def test_claimed_skills_are_backed_by_accepted_evidence(coursera: Path):
                 assert evidence[skill].startswith(("declared", "title", "description")), (goal, skill)
 
 
+@pytest.mark.slow
 def test_eval_relevance_beats_both_baselines(coursera: Path):
     from evaluation.relevance import evaluate
 

@@ -20,11 +20,9 @@ from crawlers.spiders.edx_kaggle_2020 import EdxKaggle2020Spider
 from pipeline import embed, skill_extract
 from pipeline.skills import CourseDocument
 from skillstack.settings import embedding_model_path, mirror_file_for
-from tests.conftest import MIRROR_DIR
+from tests.helpers import MIRROR_DIR
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-
-pytestmark = pytest.mark.slow
 
 TOLERANCE = 1e-5
 
@@ -58,6 +56,7 @@ def course_texts(edx: pd.DataFrame) -> list[str]:
     return [*texts, ""]
 
 
+@pytest.mark.slow
 def test_the_texts_cover_long_short_and_non_ascii(reference, course_texts):
     lengths = [len(ids) for ids in reference.tokenizer(course_texts)["input_ids"]]
     assert sum(n > 256 for n in lengths) >= 5
@@ -68,6 +67,7 @@ def test_the_texts_cover_long_short_and_non_ascii(reference, course_texts):
     assert "Réussir le Changement" in course_texts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_length", [128, 256])
 def test_tokens_offsets_and_words_are_the_transformers_tokenizers(reference, course_texts, max_length):
     expected = reference.tokenizer(
@@ -86,6 +86,7 @@ def test_tokens_offsets_and_words_are_the_transformers_tokenizers(reference, cou
     assert tokens.word_ids == [expected.word_ids(row) for row in range(len(course_texts))]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_tokens", [None, 128])
 def test_vectors_are_sentence_transformers(reference, course_texts, max_tokens):
     reference.max_seq_length = max_tokens or 256
@@ -159,6 +160,7 @@ def _assert_read_equal(got, expected) -> None:
         np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=TOLERANCE)
 
 
+@pytest.mark.slow
 def test_encode_spans_reads_what_the_transformers_model_read(reference, edx):
     sentences = [s for text in edx["course_description"].dropna().head(12) for s in skill_extract.split_sentences(text)]
     assert len(sentences) > 40
@@ -168,6 +170,7 @@ def test_encode_spans_reads_what_the_transformers_model_read(reference, edx):
         _assert_read_equal(mine, theirs)
 
 
+@pytest.mark.slow
 def test_read_documents_reads_what_the_transformers_model_read(reference, edx):
     documents = [
         CourseDocument.of(f"edx-{i}", row.title, None, row.course_description)
@@ -189,6 +192,7 @@ def test_read_documents_reads_what_the_transformers_model_read(reference, edx):
     assert cut >= 3  # some descriptions run past the 128-token window, so the cut is exercised
 
 
+@pytest.mark.slow
 def test_loading_the_model_imports_neither_transformers_nor_sentence_transformers():
     script = (
         "import sys\n"

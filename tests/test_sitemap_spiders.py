@@ -1,4 +1,4 @@
-"""The sitemap spiders on the real sitemaps in ../shared/mirror, change-driven re-crawls against a
+"""The sitemap spiders on the real sitemaps in tests/captures, change-driven re-crawls against a
 real crawl.duckdb, and `skillstack crawl SOURCE --url URL` end to end."""
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from crawlers.spiders.linkedin_learning import LinkedinLearningSpider
 from crawlers.spiders.skillshare import SkillshareSpider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
 from pipeline.store import open_crawl_db
-from tests.conftest import MIRROR_DIR
-from tests.test_crawl_run import query, skillstack
+from tests.helpers import MIRROR_DIR, query, skillstack
 
 UDEMY_INDEX = "https://www.udemy.com/sitemap.xml"
 COURSERA_SITEMAP = "https://www.coursera.org/sitemap~www~courses.xml"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 import pytest
@@ -15,10 +13,7 @@ from pipeline.skills import EVIDENCE_MAX_CHARS, CourseDocument, _description_lin
 from pipeline.store import apply_schema
 from pipeline.surfaces import insert_vectors
 from pipeline.taxonomy import load_taxonomy
-
-pytestmark = pytest.mark.slow
-
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
+from tests.helpers import MIRROR_DIR as MIRROR
 
 # (benchmark set, sentence): every gold label the file gives the sentence must be in the top 5.
 SENTENCES = [
@@ -61,12 +56,14 @@ def _gold_labels(name: str, sentence: str) -> set[str]:
     return labels
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "sentence"), SENTENCES)
 def test_benchmark_sentences_have_their_gold_skills_in_the_top_5(extractor: SkillExtractor, name, sentence):
     top = [label for _uri, label, _score in extractor.extract([sentence], 5)[0]]
     assert _gold_labels(name, sentence) <= set(top), top
 
 
+@pytest.mark.slow
 def test_excel_course_text_links_to_the_spreadsheet_skill(extractor: SkillExtractor, catalogue):
     # The title and declared skills of the real Coursera course in the mirror's 2024 dataset.
     text = (
@@ -79,6 +76,7 @@ def test_excel_course_text_links_to_the_spreadsheet_skill(extractor: SkillExtrac
     assert spreadsheets[0] in [uri for uri, _label, _score in top], top
 
 
+@pytest.mark.slow
 def test_scores_are_sorted_and_the_run_is_deterministic(extractor: SkillExtractor):
     texts = ["Strong knowledge of SQL and data warehousing", "communicate fluently in English"]
     first, second = extractor.extract(texts, 10), extractor.extract(texts, 10)
@@ -89,6 +87,7 @@ def test_scores_are_sorted_and_the_run_is_deterministic(extractor: SkillExtracto
         assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.slow
 def test_empty_and_hostile_text(extractor: SkillExtractor, catalogue):
     texts = [
         "",
@@ -116,6 +115,7 @@ def test_lexical_normalisation_meets_label_and_text_halfway():
     assert split_sentences("First one. Second one!\n• a bullet") == ["First one.", "Second one!", "a bullet"]
 
 
+@pytest.mark.slow
 def test_description_links_keep_the_sentence_as_evidence(extractor: SkillExtractor, catalogue):
     description = (
         "You will learn to write SQL queries against a relational database. "
@@ -142,6 +142,7 @@ def test_description_links_keep_the_sentence_as_evidence(extractor: SkillExtract
     assert links["score"].between(0, 1).all()
 
 
+@pytest.mark.slow
 def test_evaluation_reports_baseline_and_system_on_a_slice(catalogue):
     report = evaluate_skills(catalogue, limit=4)
     assert set(report["sets"]) == {"tech", "house"}
@@ -154,6 +155,7 @@ def test_evaluation_reports_baseline_and_system_on_a_slice(catalogue):
                 assert 0.0 <= figures["all"][metric] <= 1.0
 
 
+@pytest.mark.slow
 def test_one_pass_gives_the_document_vector_and_reads_the_sentences_that_fit():
     # A real course: the 2024 Coursera dataset's "Getting Started with Microsoft Excel", its declared
     # skills, and a description long enough to run past the 128-token document window.

@@ -1,4 +1,4 @@
-"""The schema.org JSON-LD base and its spiders on the real course pages in ../shared/mirror.
+"""The schema.org JSON-LD base and its spiders on the real course pages in tests/captures.
 
 The mirror holds four pages with Course JSON-LD: three Udemy course pages and a real.discount
 coupon page. linkedin_learning and skillshare have no capture; they share the base and are run on
@@ -33,11 +33,8 @@ from crawlers.structured_data_spider import (
     meta_content,
     parse_json_ld,
 )
-from tests.conftest import mirror_response_for
+from tests.helpers import B2B, MELODY, POWER_BI, mirror_response_for, parse_one
 
-B2B = "https://www.udemy.com/course/b2b-copywriting/"
-POWER_BI = "https://www.udemy.com/course/learn_power_bi_for_free/"
-MELODY = "https://www.udemy.com/course/the-melody-of-english/"
 BURP = "https://www.real.discount/offer/burp-suite-in-depth-survival-guide-4734"
 UDEMY_API_COURSE = "https://www.udemy.com/api-2.0/courses/4316968/"
 
@@ -46,11 +43,6 @@ def parse(spider_cls: type[Spider], response: Response) -> tuple[list[Course], S
     crawler = get_crawler(spider_cls)
     spider = spider_cls.from_crawler(crawler)
     return list(spider.parse(response)), crawler.stats
-
-
-def parse_one(spider_cls: type[Spider], response: Response) -> Course:
-    [item] = parse(spider_cls, response)[0]
-    return item
 
 
 class AnySiteSpider(StructuredDataSpider):

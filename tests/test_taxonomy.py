@@ -1,4 +1,4 @@
-"""The taxonomy loader on the real ESCO, O*NET and crosswalk files of ../shared/mirror."""
+"""The taxonomy loader on the real ESCO, O*NET and crosswalk files of tests/captures."""
 
 from __future__ import annotations
 
@@ -21,10 +21,7 @@ from pipeline.taxonomy import (
     taxonomy_loaded,
 )
 from skillstack.settings import mirror_file_for
-
-pytestmark = pytest.mark.slow
-
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "mirror"
+from tests.helpers import MIRROR_DIR as MIRROR
 
 # Row counts of the official files (PROVENANCE.md), except onet_titles: see test_onet_titles.
 EXPECTED_COUNTS = {
@@ -67,6 +64,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in TAXONOMY_TABLES}
 
 
+@pytest.mark.slow
 def test_load_fills_every_table_with_the_official_row_counts(loaded):
     con, counts = loaded
     assert counts == EXPECTED_COUNTS
@@ -75,6 +73,7 @@ def test_load_fills_every_table_with_the_official_row_counts(loaded):
     assert taxonomy_complete(con)
 
 
+@pytest.mark.slow
 def test_a_catalogue_missing_one_taxonomy_table_is_not_complete(loaded):
     """A catalogue loaded before O*NET tasks were read gets the taxonomy again from `--if-missing`."""
     con, _ = loaded
@@ -94,6 +93,7 @@ def test_taxonomy_loaded_is_false_on_an_empty_catalogue():
     assert not taxonomy_loaded(con)
 
 
+@pytest.mark.slow
 def test_occupation_keeps_its_alt_labels_as_a_list(loaded):
     con, _ = loaded
     row = con.execute(
@@ -107,6 +107,7 @@ def test_occupation_keeps_its_alt_labels_as_a_list(loaded):
     )
 
 
+@pytest.mark.slow
 def test_skill_alt_labels_are_split_on_newlines_and_trimmed(loaded):
     con, _ = loaded
     alt_labels, skill_type = con.execute(
@@ -125,12 +126,14 @@ def test_skill_alt_labels_are_split_on_newlines_and_trimmed(loaded):
     assert con.execute("SELECT count(*) FROM skills WHERE alt_labels IS NULL").fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_occupation_skills_keep_the_relation_type(loaded):
     con, _ = loaded
     by_type = dict(con.execute("SELECT relation_type, count(*) FROM occupation_skills GROUP BY ALL").fetchall())
     assert by_type == {"essential": 64_946, "optional": 58_909}
 
 
+@pytest.mark.slow
 def test_onet_titles(loaded):
     con, _ = loaded
     by_kind = dict(con.execute("SELECT kind, count(*) FROM onet_titles GROUP BY ALL").fetchall())
@@ -144,6 +147,7 @@ def test_onet_titles(loaded):
     assert ux_designer_codes == [("15-1253.00",), ("15-1255.00",)]
 
 
+@pytest.mark.slow
 def test_onet_occupations_and_technology(loaded):
     con, _ = loaded
     title = con.execute("SELECT title FROM onet_occupations WHERE code = ?", ["15-2051.01"]).fetchone()
@@ -159,6 +163,7 @@ def test_onet_occupations_and_technology(loaded):
     assert (hot, in_demand) == (9_601 + 2_020, 300 + 2_020)
 
 
+@pytest.mark.slow
 def test_onet_task_statements(loaded):
     con, _ = loaded
     row = con.execute("SELECT code, task, task_type FROM onet_tasks WHERE task_id = ?", ["8823"]).fetchone()
@@ -173,6 +178,7 @@ def test_onet_task_statements(loaded):
     assert by_type == {"Core": 13_417, "Supplemental": 4_222, "none": 1_157}
 
 
+@pytest.mark.slow
 def test_crosswalk_joins_onet_codes_to_esco_occupations(loaded):
     con, _ = loaded
     by_match = dict(con.execute("SELECT match_type, count(*) FROM esco_onet_crosswalk GROUP BY ALL").fetchall())
@@ -195,12 +201,14 @@ def test_crosswalk_joins_onet_codes_to_esco_occupations(loaded):
     assert unknown == 0
 
 
+@pytest.mark.slow
 def test_second_load_replaces_rather_than_appends(loaded, downloads_dir: Path):
     con, _ = loaded
     assert load_taxonomy(con, downloads_dir) == EXPECTED_COUNTS
     assert table_counts(con) == EXPECTED_COUNTS
 
 
+@pytest.mark.slow
 def test_a_file_missing_from_the_mirror_fails_before_anything_is_deleted(
     loaded, downloads_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
