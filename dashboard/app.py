@@ -1,4 +1,9 @@
-"""Streamlit entrypoint: it only routes. Each page is one file under dashboard/pages/ (see dashboard/nav.py)."""
+"""Streamlit entrypoint: it only routes. Each page is one file under dashboard/views/ (see dashboard/nav.py).
+
+The folder is not called `pages/`: Streamlit treats a `pages/` folder beside the entry script as an
+automatic multipage app and shows its module names (app, compare, course, ...) in the sidebar until
+this script's `st.navigation` replaces them, seconds later on a cold start.
+"""
 
 import streamlit as st
 

@@ -16,7 +16,7 @@ PAGES = {
 
 def pages() -> list[st.Page]:
     # Imported here: the pages import this module to link to each other.
-    from dashboard.pages import compare, course, find, gap, sources
+    from dashboard.views import compare, course, find, gap, sources
 
     renders = {"find": find, "compare": compare, "course": course, "gap": gap, "sources": sources}
     return [

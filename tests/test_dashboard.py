@@ -29,7 +29,7 @@ TIMEOUT = 180
 
 def run_page(page: str, **query: str | list[str]) -> AppTest:
     """The page as the router runs it, opened with `query` as its URL query parameters."""
-    at = AppTest.from_string(f"from dashboard.pages import {page}\n\n{page}.render()\n", default_timeout=TIMEOUT)
+    at = AppTest.from_string(f"from dashboard.views import {page}\n\n{page}.render()\n", default_timeout=TIMEOUT)
     at.query_params.update(query)
     return at.run()
 
