@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 COURSE_COLUMNS = (
     "id", "source", "provider", "institution", "url", "name", "description", "in_language", "level", "hours",
-    "duration_raw", "course_mode", "credential", "credential_raw", "price", "currency", "access_model", "price_raw",
+    "duration_raw", "course_mode", "credential", "credential_raw", "price", "currency", "access_model",
+    "certificate_price", "price_raw",
     "rating", "rating_count", "skills_declared", "first_seen", "last_seen", "status", "content_hash", "extras",
 )  # fmt: skip
 

@@ -98,7 +98,7 @@ TIE_MIN_MARGIN = 0.05
 
 # Fields chosen together from one record, by the first field of each tuple being present.
 FIELD_UNITS: tuple[tuple[str, ...], ...] = (
-    ("price", "currency", "access_model", "price_raw"),
+    ("price", "currency", "access_model", "certificate_price", "price_raw"),
     ("hours", "duration_raw"),
     ("credential", "credential_raw"),
     ("rating", "rating_count"),

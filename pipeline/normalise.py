@@ -656,6 +656,21 @@ def parse_duration(duration: Any = None, weeks: Any = None, hours: Any = None, m
     )
 
 
+# A duration the provider gave as one total of hours or minutes ("1.5 hours", "45 minutes", "PT4H"):
+# its hours are the provider's. Anything else (a calendar length, effort per week, a range, "less
+# than") was turned into hours by `parse_duration` and is an estimate.
+_STATED_TOTAL = re.compile(
+    r"\s*(?:\d+(?:[.,]\d+)?\s*(?:total\s+)?(?:hours?|hrs?|h|minutes?|mins?|m)\b\s*(?:total)?\s*|PT(?:\d+H)?(?:\d+M)?)\s*",
+    re.IGNORECASE,
+)
+
+
+def hours_estimated(duration_raw: str | None) -> bool:
+    """Whether a course's hours are our estimate from `duration_raw` ("1 - 3 Months" at 10 h a week,
+    "2–3 hours per week, 6 Weeks") rather than a total the provider stated ("1.5 hours")."""
+    return not (duration_raw and _STATED_TOTAL.fullmatch(duration_raw))
+
+
 # ----------------------------------------------------------------------------------------- level
 
 _LEVEL_WORDS = (
@@ -891,6 +906,17 @@ def clean_text(raw: Any, max_chars: int = 20_000) -> str:
     return text
 
 
+# A sentence end glued to the next sentence: "ability?Having", "learner.The edX". The edX dataset
+# lost the line breaks between its paragraphs. Two lower-case letters before the mark and a
+# capitalised word after it, so "e.g.", "U.S.A.", "ASP.NET" and "Node.js" are left alone.
+_GLUED_SENTENCES = re.compile(r"(?<=[a-z]{2}[.?!])(?=[A-Z][a-z])")
+
+
+def separate_sentences(text: str) -> str:
+    """`text` with a space put back between sentences that were glued together ("ability?Having")."""
+    return _GLUED_SENTENCES.sub(" ", text)
+
+
 def _clean_line(raw: Any, max_chars: int) -> str | None:
     """A one-line label (name, provider, skill): cleaned, on one line, None when empty."""
     return " ".join(clean_text(raw, max_chars).split()) or None
@@ -1050,6 +1076,7 @@ ITEM_KEYS = (
     "price",
     "currency",
     "access_model",
+    "certificate_price",
     "price_raw",
     "rating",
     "rating_count",
@@ -1132,14 +1159,15 @@ def normalise_item(item: Mapping[str, Any]) -> dict[str, Any]:
     "certificate" with credential_raw None.
 
     extras is the spider's own extras (made JSON-safe) plus, where the spider did not set them:
-    weekly_hours, certificate_price, enrollments (parsed), subjects (cleaned), date_modified.
+    weekly_hours, enrollments (parsed), subjects (cleaned), date_modified. certificate_price is the
+    certificate's price of a free-audit+paid-certificate offer ("... Certificate for $49 USD" → 49).
     """
     if not isinstance(item, Mapping):
         item = {}
     name = _clean_line(item.get("name"), NAME_MAX_CHARS)
     if name and is_lowercased_title(name):
         name = title_case(name)
-    description = clean_text(item.get("description")) or None
+    description = separate_sentences(clean_text(item.get("description"))) or None
     duration = parse_duration(item.get("duration"), item.get("weeks"), item.get("hours"))
     offer = parse_offer(item.get("price"), item.get("currency"), item.get("is_free"))
     credential = normalise_credential(item.get("credential"))
@@ -1154,7 +1182,6 @@ def normalise_item(item: Mapping[str, Any]) -> dict[str, Any]:
         extras = {} if _is_missing(raw_extras) else {"extras": _json_safe(raw_extras)}
     derived = {
         "weekly_hours": duration.weekly_hours,
-        "certificate_price": offer.certificate_price,
         "enrollments": parse_count(item.get("enrollments")),
         "subjects": _clean_list(item.get("subjects")),
         "date_modified": _short(item.get("date_modified"), 100),
@@ -1179,6 +1206,7 @@ def normalise_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "price": offer.price,
         "currency": offer.currency,
         "access_model": offer.access_model,
+        "certificate_price": offer.certificate_price,
         "price_raw": _raw_text(item.get("price")),
         "rating": parse_rating(item.get("rating")),
         "rating_count": parse_count(item.get("rating_count")),

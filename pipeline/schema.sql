@@ -126,6 +126,7 @@ CREATE TABLE IF NOT EXISTS courses (
     price           DOUBLE,              -- current offer, in `currency`
     currency        VARCHAR,
     access_model    VARCHAR,             -- free | free-audit+paid-certificate | paid | subscription
+    certificate_price DOUBLE,            -- free-audit+paid-certificate: what the certificate costs, in `currency`
     price_raw       VARCHAR,
     rating          DOUBLE,
     rating_count    INTEGER,
@@ -159,6 +160,7 @@ CREATE TABLE IF NOT EXISTS course_records (
     price           DOUBLE,
     currency        VARCHAR,
     access_model    VARCHAR,
+    certificate_price DOUBLE,
     price_raw       VARCHAR,
     rating          DOUBLE,
     rating_count    INTEGER,
