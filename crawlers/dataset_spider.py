@@ -31,6 +31,9 @@ NUMBER_FIELDS: dict[str, type] = {
 }
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
 
+# The crawl stat that carries a dataset's `data_date` into crawl_runs.stats, where the catalogue reads it.
+DATA_DATE_STAT = "skillstack/data_date"
+
 
 # Symbols that tell titles apart ("C#" and "C++ Class Development") are spelled out before slugging.
 _SPELLED_SYMBOLS = str.maketrans({"+": " plus ", "#": " sharp ", "&": " and "})
@@ -110,12 +113,17 @@ class CsvDatasetSpider(scrapy.Spider):
     defaults: ClassVar[dict[str, Any]] = {}
     url_list: ClassVar[str | None] = None
     url_list_column: ClassVar[str] = "url"
+    # When the dataset's listings were collected ("2020", "2024-03"), as its provenance states: a dump
+    # crawled today is as old as its data, not as our crawl. Kept in the run's stats (DATA_DATE_STAT).
+    data_date: ClassVar[str | None] = None
 
     def __init__(self, *args: Any, limit: int | str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.limit = int(limit) if limit not in (None, "") else None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.data_date:
+            self.crawler.stats.set_value(DATA_DATE_STAT, self.data_date)
         for url in self.start_urls:
             if self.url_list:
                 yield scrapy.Request(

@@ -16,6 +16,7 @@ class ClasscentralDataScienceSpider(CsvDatasetSpider):
 
     name = "classcentral_data_science"
     allowed_domains = ["raw.githubusercontent.com"]
+    data_date = "2021"
     start_urls = [
         "https://raw.githubusercontent.com/alynnebc/scrapping-classcentral/"
         "636954d5098fc4f1115476356454799f7e41d5dc/courses.csv"

@@ -10,6 +10,7 @@ class CourseraKaggle2020Spider(CourseraDatasetSpider):
 
     name = "coursera_kaggle_2020"
     allowed_domains = ["raw.githubusercontent.com"]
+    data_date = "2020"
     start_urls = [
         "https://raw.githubusercontent.com/ShahPreksha1005/course-rating-prediction/"
         "5bc960f052e29d74aac12e9a63f1db50cf5a5f21/coursea_data.csv"

@@ -10,6 +10,7 @@ class CourseraSkills2024Spider(CourseraDatasetSpider):
 
     name = "coursera_skills_2024"
     allowed_domains = ["raw.githubusercontent.com"]
+    data_date = "2024"
     start_urls = [
         "https://raw.githubusercontent.com/clumsycoder42525/Learning_Management_System/"
         "4d7eeb30852a0cdedf0f3e60bcc259ac78cb2ee4/Coursera.csv"

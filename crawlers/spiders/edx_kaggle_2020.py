@@ -11,6 +11,7 @@ class EdxKaggle2020Spider(CsvDatasetSpider):
 
     name = "edx_kaggle_2020"
     allowed_domains = ["raw.githubusercontent.com"]
+    data_date = "2020"
     provider = "edX"
     start_urls = [
         "https://raw.githubusercontent.com/KopecT/udemy-vs-edx/fb76bf4c2a3a4edd2901751246fa61f12e0e3b64/edx_courses.csv"

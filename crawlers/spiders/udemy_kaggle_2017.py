@@ -11,6 +11,7 @@ class UdemyKaggle2017Spider(CsvDatasetSpider):
 
     name = "udemy_kaggle_2017"
     allowed_domains = ["raw.githubusercontent.com"]
+    data_date = "2017"
     provider = "Udemy"
     start_urls = [
         "https://raw.githubusercontent.com/KopecT/udemy-vs-edx/fb76bf4c2a3a4edd2901751246fa61f12e0e3b64/udemy_courses.csv"
