@@ -448,7 +448,23 @@ class Engine:
         if filters.max_hours is not None:
             mask &= (c["hours"] <= filters.max_hours).fillna(False).to_numpy(dtype=bool)
         if filters.max_price is not None:
-            mask &= (c["price"] <= filters.max_price).fillna(False).to_numpy(dtype=bool)
+            price = c["price"]
+            if filters.with_certificate:
+                # Asking for a certificate, a free-audit course costs what its certificate costs: an
+                # edX course free to audit with a $199 certificate is not under $10.
+                if "_certificate_price" not in self.__dict__:
+                    # Read on first use (one column, aligned to `courses`), not kept in the course
+                    # indexes: only this filter needs it.
+                    try:
+                        found = self.read("SELECT id, certificate_price FROM courses WHERE certificate_price > 0")
+                        by_id = dict(zip(found["id"], found["certificate_price"], strict=True))
+                    except duckdb.BinderException:  # a catalogue built before the column existed
+                        by_id = {}
+                    self.__dict__["_certificate_price"] = c["id"].map(by_id).astype("float64")
+                certificate = self.__dict__["_certificate_price"]
+                audit = (c["access_model"] == "free-audit+paid-certificate").to_numpy()
+                price = price.where(~audit, certificate)
+            mask &= (price <= filters.max_price).fillna(False).to_numpy(dtype=bool)
         if filters.providers:
             mask &= c["provider"].isin(filters.providers).to_numpy()
         return mask
