@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
+from pipeline import normalise
 from recommender.engine import Engine
 from recommender.errors import CatalogMissingError, EmptyCatalogError, EmptyGoalError, RecommenderError
 from recommender.ranking import RankConfig
@@ -33,6 +35,11 @@ __all__ = [
     "SkillMatch",
     "Comparison",
     "CourseDetail",
+    "CourseFacts",
+    "FilterEffect",
+    "FilterReport",
+    "HaveMatch",
+    "SourceDate",
     "ProviderStats",
     "SkillGap",
     "SkillStack",
@@ -41,6 +48,13 @@ __all__ = [
     "catalog_summary",
     "compare_providers",
     "course_detail",
+    "course_facts",
+    "filter_report",
+    "hours_estimated",
+    "is_search_url",
+    "language_name",
+    "match_have",
+    "source_dates",
     "sources_status",
     "extract_skills",
     "recommend",
@@ -617,3 +631,152 @@ class SourceStatus:
 def sources_status() -> tuple[SourceStatus, ...]:
     """Each source's last crawl and what it contributes to the published catalogue."""
     return tuple(SourceStatus(**row) for row in engine().sources_status())
+
+
+# ---------------------------------------------------------------- what a page says beside the ranking
+
+# The crawl stat in which a dataset spider records when its listings were collected
+# (crawlers.dataset_spider.DATA_DATE_STAT; the recommender does not import the crawlers).
+_DATA_DATE_STAT = "skillstack/data_date"
+
+
+def language_name(tag: str | None) -> str | None:
+    """The English name of a language tag ("ja" → "Japanese"); the tag itself when it is not known."""
+    return normalise.language_name(tag)
+
+
+def hours_estimated(duration_raw: str | None) -> bool:
+    """Whether hours are our estimate from the provider's duration ("1 - 3 Months") rather than a
+    total the provider stated ("1.5 hours")."""
+    return normalise.hours_estimated(duration_raw)
+
+
+def is_search_url(url: str | None) -> bool:
+    """Whether a course's URL is a search at its provider rather than the course's own page: the
+    Coursera datasets give `coursera.org/search?query=<title>` for courses whose page they lack."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.path.rstrip("/").endswith("/search") or "query=" in parts.query
+
+
+@dataclass(frozen=True)
+class SourceDate:
+    source: str
+    data_date: str | None  # when a dataset's listings were collected ("2020"); None for a live source
+    last_crawled: str | None  # the end of its last finished crawl (ISO)
+
+    @property
+    def as_of(self) -> str | None:
+        """How old the source's facts are: its data's date, else the day we last crawled it."""
+        return self.data_date or (self.last_crawled[:10] if self.last_crawled else None)
+
+
+def source_dates() -> dict[str, SourceDate]:
+    """Each crawled source's data date and last finished crawl."""
+    frame = engine().read(
+        """
+        SELECT source, arg_max(json_extract_string(stats, ?), finished_at) AS data_date,
+               max(finished_at)::VARCHAR AS last_crawled
+        FROM crawl_runs WHERE status = 'finished' GROUP BY source ORDER BY source
+        """,
+        [f'$."{_DATA_DATE_STAT}"'],
+    )
+    return {
+        row.source: SourceDate(row.source, row.data_date or None, row.last_crawled or None)
+        for row in frame.itertuples(index=False)
+    }
+
+
+@dataclass(frozen=True)
+class CourseFacts:
+    """What the ranking's rows do not carry: the duration as the provider stated it, the certificate's
+    price beside a free audit, and how old the facts are."""
+
+    course_id: str
+    duration_raw: str | None
+    hours_estimated: bool
+    certificate_price: float | None
+    source: str  # the source the course's values come from
+    as_of: str | None  # that source's data date, else the day it was last seen
+
+
+def course_facts(course_ids: tuple[str, ...] | list[str]) -> dict[str, CourseFacts]:
+    """`CourseFacts` of these courses, by id (ids not in the catalogue are left out)."""
+    if not course_ids:
+        return {}
+    eng = engine()
+    frame = eng.read(
+        """
+        SELECT id, duration_raw, certificate_price, source, last_seen::VARCHAR AS last_seen
+        FROM courses WHERE list_contains(?, id)
+        """,
+        [list(dict.fromkeys(course_ids))],
+    )
+    dates = source_dates()
+    facts = {}
+    for row in frame.itertuples(index=False):
+        dated = dates.get(row.source)
+        certificate = row.certificate_price if row.certificate_price == row.certificate_price else None  # NaN
+        facts[row.id] = CourseFacts(
+            course_id=row.id,
+            duration_raw=row.duration_raw,
+            hours_estimated=hours_estimated(row.duration_raw),
+            certificate_price=certificate,
+            source=row.source,
+            as_of=(dated.data_date if dated and dated.data_date else (row.last_seen or "")[:10] or None),
+        )
+    return facts
+
+
+@dataclass(frozen=True)
+class FilterEffect:
+    name: str  # the `Filters` field: "free_only", "levels", ...
+    without: int  # courses that pass every other filter: what dropping this one would show
+
+
+@dataclass(frozen=True)
+class FilterReport:
+    passing: int  # courses that pass every filter
+    price_not_stated: int  # of those the price filters hide, the ones whose source states no price
+    effects: tuple[FilterEffect, ...]  # one per filter that is set, in `Filters` order
+
+
+def filter_report(filters: Filters) -> FilterReport:
+    """What the filters do to the catalogue: how many courses pass, how many the price filters hide
+    only because their source states no price (Coursera's datasets state none), and for each filter
+    that is set how many courses pass without it, so an empty list can name the filter that emptied it."""
+    eng = engine()
+    passing = eng.filter_mask(filters)
+    effects = []
+    for name in Filters.__dataclass_fields__:
+        value = getattr(filters, name)
+        if value in (False, None, ()):
+            continue
+        default = Filters.__dataclass_fields__[name].default
+        unset = replace(filters, **{name: () if isinstance(value, tuple) else default})
+        effects.append(FilterEffect(name, int(eng.filter_mask(unset).sum())))
+    hidden = 0
+    if filters.free_only or filters.max_price is not None:
+        others = eng.filter_mask(replace(filters, free_only=False, max_price=None))
+        courses = eng.courses
+        unstated = (courses["price"].isna() & courses["access_model"].isna()).to_numpy()
+        hidden = int((others & ~passing & unstated).sum())
+    return FilterReport(passing=int(passing.sum()), price_not_stated=hidden, effects=tuple(effects))
+
+
+@dataclass(frozen=True)
+class HaveMatch:
+    phrase: str  # as the user typed it
+    skill: SkillMatch | None  # the ESCO skill it was matched to; None: not recognised
+
+
+def match_have(phrases: tuple[str, ...] | list[str]) -> tuple[HaveMatch, ...]:
+    """Each phrase of "skills I already have" with the ESCO skill it counts as (None when no label is
+    close enough), in the order given, as `recommend(have=...)` matches them."""
+    eng = engine()
+    matches = []
+    for phrase in dict.fromkeys(p.strip() for p in phrases if p and p.strip()):
+        found = eng.normalise_have([phrase])
+        matches.append(HaveMatch(phrase, SkillMatch(*found[0]) if found else None))
+    return tuple(matches)
