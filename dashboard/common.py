@@ -1,8 +1,9 @@
 """What the pages share: the view state in the URL, the filter and goal controls, cached calls of the
 recommender API, course cards, safe text rendering, the attribution footer and the error notice.
 
-Scraped text (titles, descriptions, providers) is shown through `md()` (every Markdown special
-character escaped) or plain-text elements; nothing here allows HTML.
+Scraped text (titles, descriptions, providers, durations, prices as listed) is shown through `md()`
+(every Markdown special character escaped) or plain-text elements (dataframe cells), tooltips
+(`help=`) included, since Streamlit renders those as Markdown too; nothing here allows HTML.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -27,6 +29,10 @@ ATTRIBUTION = (
 )
 
 LEVELS = ("beginner", "intermediate", "advanced", "mixed")
+LEVEL_HELP = (
+    "The level the provider gives. **mixed**: the provider lists the course for all levels, "
+    "from beginners to advanced learners."
+)
 
 
 def footer() -> None:
@@ -61,23 +67,37 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
 def money(amount: float | None, currency: str | None) -> str:
     if amount is None:
         return "–"
-    return f"{amount:,.2f}".removesuffix(".00") + (f" {currency}" if currency else "")
+    number = f"{amount:,.2f}".removesuffix(".00")
+    if currency in _SYMBOLS:
+        return _SYMBOLS[currency] + number
+    return number + (f" {currency}" if currency else "")
 
 
-def price_text(course: api.CourseResult | api.CourseDetail | api.Listing) -> str:
+def price_text(
+    course: api.CourseResult | api.CourseDetail | api.Listing, certificate_price: float | None = None
+) -> str:
+    """The offer as the source states it: "free", "free to audit · certificate $199", "$49.99",
+    "subscription", or "price not stated" when the source says nothing about it."""
     access = course.access_model
+    if access == "free-audit+paid-certificate":
+        return "free to audit" + (
+            f" · certificate {money(certificate_price, course.currency)}"
+            if certificate_price
+            else " · paid certificate"
+        )
     if access == "free" or (course.price == 0 and access in (None, "paid")):
         return "free"
-    if access == "free-audit+paid-certificate":
-        return "free to audit" + (f", certificate {money(course.price, course.currency)}" if course.price else "")
     if access == "subscription":
         return "subscription" + (f" {money(course.price, course.currency)}" if course.price else "")
     if course.price:
         return money(course.price, course.currency)
-    return "price not listed"
+    return "price not stated"
 
 
 def rating_text(rating: float | None, count: int | None) -> str | None:
@@ -86,8 +106,41 @@ def rating_text(rating: float | None, count: int | None) -> str | None:
     return f"★ {rating:.1f}" + (f" ({count:,} ratings)" if count else "")
 
 
-def hours_text(hours: float | None) -> str | None:
-    return f"{api.round_hours(hours):g} h" if hours else None
+def duration_as_stated(duration_raw: str | None) -> str | None:
+    """The provider's own words for the length, tidied ("1 - 3 Months" → "1–3 months")."""
+    if not duration_raw:
+        return None
+    return re.sub(r"(?<=\d)\s*-\s*(?=\d)", "–", " ".join(duration_raw.split())).lower()
+
+
+def hours_text(hours: float | None, facts: api.CourseFacts | None = None) -> str | None:
+    """Hours as shown everywhere: the provider's own duration first, and our hours marked as an
+    estimate when they were worked out from it ("1–3 months (≈ 87 h, estimated)")."""
+    stated = duration_as_stated(facts.duration_raw) if facts else None
+    if not hours:
+        return stated
+    shown = f"{api.round_hours(hours):g} h"
+    if facts is None or not facts.hours_estimated:
+        return shown
+    return f"{stated} (≈ {shown}, estimated)" if stated else f"≈ {shown} (estimated)"
+
+
+def facts_age(as_of: str | None) -> str | None:
+    """ "as of 2020 (about 6 years ago)": how old a course's facts are, from its source's data date."""
+    if not as_of:
+        return None
+    try:
+        year = int(as_of[:4])
+    except ValueError:
+        return f"as of {as_of}"
+    years = datetime.now().year - year
+    if years <= 0:
+        return f"as of {as_of}"
+    return f"as of {as_of} (about {years} year{'s' if years > 1 else ''} old)"
+
+
+def language_text(tag: str | None) -> str | None:
+    return api.language_name(tag)
 
 
 # ---------------------------------------------------------------- the view state, shared through the URL
@@ -201,7 +254,8 @@ def have_box(page: str, state: ViewState) -> tuple[str, ...]:
         "Skills I already have",
         key=f"{page}_have",
         placeholder="SQL, Excel, statistics",
-        help="Several, separated by commas. They are matched to ESCO skills and left out of the gap.",
+        help="Several, separated by commas. Each is matched to an ESCO skill and left out of the gap; "
+        "below the results you see what each one counted as.",
     )
     return split_have(have)
 
@@ -216,8 +270,53 @@ def goal_controls(page: str, state: ViewState) -> tuple[str, tuple[str, ...]]:
     return goal, have
 
 
+def have_matches(page: str, rec: api.Recommendation, have: tuple[str, ...], version: str) -> None:
+    """What each "skill I have" counted as: the ESCO skill it matched and whether this goal requires
+    it, or "not recognised"; and the goal's own skills to pick from, which always match."""
+    required = {r.uri for r in rec.required}
+    goal = rec.chosen.label if rec.chosen else "this goal"
+    with st.expander("Skills I already have: what they counted as", expanded=bool(have)):
+        if have:
+            for match in match_have(have, version):
+                if match.skill is None:
+                    line = f"{match.phrase} → not recognised as an ESCO skill"
+                elif match.skill.uri in required:
+                    line = f"{match.phrase} → {match.skill.label}: required for {goal}, left out of the gap"
+                else:
+                    line = f"{match.phrase} → {match.skill.label}: not among the skills ESCO lists for {goal}"
+                st.markdown("- " + md(line))
+        else:
+            st.caption("Type skills above, or pick them from this goal's skills.")
+        options = [r.label for r in rec.required if r.label not in have]
+        pick_key = f"{page}_have_pick"
+        st.multiselect(
+            "Pick from this goal's skills", options, key=pick_key, on_change=_add_picked, args=(page, pick_key),
+            help="ESCO's skills for this occupation, heaviest first; a pick is added to the skills you have.",
+        )  # fmt: skip
+
+
+def _add_picked(page: str, pick_key: str) -> None:
+    # A callback: it runs before the script, the only time the have box's value may be set.
+    current = split_have(st.session_state.get(f"{page}_have", ""))
+    picked = st.session_state.get(pick_key) or []
+    st.session_state[f"{page}_have"] = ", ".join(dict.fromkeys((*current, *picked)))
+    st.session_state[pick_key] = []
+
+
+FILTER_LABELS = {
+    "free_only": "Free only",
+    "with_certificate": "With certificate",
+    "levels": "Level",
+    "languages": "Language",
+    "max_hours": "Max hours",
+    "max_price": "Max price",
+    "providers": "Providers",
+}
+
+
 def filter_controls(page: str, state: ViewState, summary: api.CatalogSummary) -> api.Filters:
-    """The filters, in the sidebar; options come from the catalogue."""
+    """The filters, in the sidebar; options come from the catalogue. Under them, what they hide that a
+    user would not expect: courses whose source states no price."""
     f = state.filters
     levels = tuple(dict.fromkeys((*LEVELS, *summary.levels)))
     seed(f"{page}_free", f.free_only)
@@ -230,13 +329,19 @@ def filter_controls(page: str, state: ViewState, summary: api.CatalogSummary) ->
     with st.sidebar:
         st.subheader("Filters")
         free_only = st.toggle("Free only", key=f"{page}_free", help="Free, or free to audit.")
+        note = st.empty()
         with_certificate = st.toggle("With certificate", key=f"{page}_certificate")
-        chosen_levels = st.multiselect("Level", levels, key=f"{page}_levels")
-        chosen_languages = st.multiselect("Language", summary.languages, key=f"{page}_languages")
+        chosen_levels = st.multiselect("Level", levels, key=f"{page}_levels", help=LEVEL_HELP)
+        chosen_languages = st.multiselect(
+            "Language", summary.languages, key=f"{page}_languages", format_func=language_text
+        )
         max_hours = st.number_input("Max hours", min_value=0.0, step=5.0, key=f"{page}_max_hours")
-        max_price = st.number_input("Max price", min_value=0.0, step=10.0, key=f"{page}_max_price")
+        max_price = st.number_input(
+            "Max price", min_value=0.0, step=10.0, key=f"{page}_max_price",
+            help="With a certificate asked for, a course free to audit costs what its certificate costs.",
+        )  # fmt: skip
         providers = st.multiselect("Providers", summary.providers, key=f"{page}_providers")
-    return api.Filters(
+    filters = api.Filters(
         free_only=free_only,
         with_certificate=with_certificate,
         levels=tuple(chosen_levels),
@@ -244,6 +349,27 @@ def filter_controls(page: str, state: ViewState, summary: api.CatalogSummary) ->
         max_hours=max_hours,
         max_price=max_price,
         providers=tuple(providers),
+    )
+    report = filter_report(filters, summary.version)
+    if report.price_not_stated:
+        note.caption(f"{report.price_not_stated:,} courses hidden: price not stated by their source.")
+    return filters
+
+
+def empty_because(filters: api.Filters, version: str) -> str:
+    """Why a list is empty: the filter that empties it, named, with what dropping it would show."""
+    report = filter_report(filters, version)
+    if report.passing:
+        return "No course matches this goal under these filters."
+    emptying = [e for e in report.effects if e.without]
+    if not report.effects:
+        return "The catalogue has no course for this goal."
+    if not emptying:
+        return "No course passes these filters together: " + ", ".join(FILTER_LABELS[e.name] for e in report.effects)
+    best = max(emptying, key=lambda e: e.without)
+    return (
+        f'No course passes the filters. "{FILTER_LABELS[best.name]}" empties the list: without it '
+        f"{best.without:,} courses pass."
     )
 
 
@@ -257,14 +383,20 @@ def occupation_choice(page: str, goal: str, state: ViewState) -> str | None:
 
 def occupation_picker(page: str, rec: api.Recommendation) -> None:
     """The resolved occupation and its alternatives; picking one re-runs the page for it."""
-    if rec.chosen is None:
+    occupations_picker(page, rec.goal, rec.occupations, rec.chosen)
+
+
+def occupations_picker(
+    page: str, goal: str, occupations: tuple[api.Occupation, ...], chosen: api.Occupation | None
+) -> None:
+    if chosen is None:
         return
-    options = [o.uri for o in rec.occupations]
-    if rec.chosen.uri not in options:
-        options.insert(0, rec.chosen.uri)
-    labels = {o.uri: o.label for o in (*rec.occupations, rec.chosen)}
-    key = _picker_key(page, rec.goal)
-    seed(key, rec.chosen.uri)
+    options = [o.uri for o in occupations]
+    if chosen.uri not in options:
+        options.insert(0, chosen.uri)
+    labels = {o.uri: o.label for o in (*occupations, chosen)}
+    key = _picker_key(page, goal)
+    seed(key, chosen.uri)
     st.selectbox(
         "Occupation", options, key=key, format_func=lambda uri: labels.get(uri, uri),
         help="The ESCO occupation your goal was matched to; pick another if it fits better.",
@@ -353,36 +485,82 @@ def sources_status(version: str) -> tuple[api.SourceStatus, ...]:
     return api.sources_status()
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def source_dates(version: str) -> dict[str, api.SourceDate]:
+    return api.source_dates()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def facts(course_ids: tuple[str, ...], version: str) -> dict[str, api.CourseFacts]:
+    return api.course_facts(course_ids)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def filter_report(filters: api.Filters, version: str) -> api.FilterReport:
+    return api.filter_report(filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def match_have(have: tuple[str, ...], version: str) -> tuple[api.HaveMatch, ...]:
+    _warm_up(version).join()
+    return api.match_have(have)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def resolve_goal(goal: str, version: str) -> tuple[api.Occupation, ...]:
+    _warm_up(version).join()
+    return api.resolve_goal(goal, k=5)
+
+
 # ---------------------------------------------------------------- courses
 
 
-def course_facts(course: api.CourseResult) -> str:
+def course_facts(course: api.CourseResult, known: api.CourseFacts | None = None) -> str:
+    """One line of a course's facts, as plain text (show it through `md`)."""
     institution = course.institution if course.institution and course.institution != course.provider else None
     facts = [
         course.provider + (f" – {institution}" if institution else ""),
         course.credential if course.credential and course.credential != "none" else "no credential",
         course.level,
-        hours_text(course.hours),
-        price_text(course),
+        hours_text(course.hours, known),
+        price_text(course, known.certificate_price if known else None),
         rating_text(course.rating, course.rating_count),
-        course.in_language,
+        language_text(course.in_language),
+        facts_age(known.as_of) if known else None,
     ]
     return " · ".join(str(f) for f in facts if f)
 
 
-def course_links(course_id: str, url: str | None) -> None:
+def provider_link(url: str | None, provider: str) -> tuple[str, str] | None:
+    """(label, url) of the way out to the provider: its course page, or only a search there."""
+    link = safe_url(url)
+    if not link:
+        return None
+    if api.is_search_url(link):
+        return f"Search at {provider}", link
+    return "Open at the provider", link
+
+
+def course_links(course_id: str, url: str | None, provider: str = "the provider") -> None:
     left, right = st.columns(2)
     with left:
         st.page_link(nav.page("course"), label="Details", icon=":material/info:", query_params={"course": course_id})
-    link = safe_url(url)
-    if link:
-        right.link_button("Open at the provider", link, icon=":material/open_in_new:")
+    out = provider_link(url, provider)
+    if out:
+        icon = ":material/search:" if out[0].startswith("Search") else ":material/open_in_new:"
+        right.link_button(md(out[0]), out[1], icon=icon)
 
 
-def course_card(course: api.CourseResult, *, rank: int | None = None, why: str = "Why: covers ") -> None:
+def course_card(
+    course: api.CourseResult,
+    *,
+    rank: int | None = None,
+    why: str = "Why: covers ",
+    known: api.CourseFacts | None = None,
+) -> None:
     with st.container(border=True):
         st.markdown(f"**{rank}\\. {md(course.title)}**" if rank else f"**{md(course.title)}**")
-        st.caption(md(course_facts(course)))
+        st.caption(md(course_facts(course, known)))
         if course.matched_skills:
             st.markdown(md(why + ", ".join(course.matched_skills[:8])))
-        course_links(course.course_id, course.url)
+        course_links(course.course_id, course.url, course.provider)

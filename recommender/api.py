@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import duckdb
 import numpy as np
 
 from pipeline import normalise
@@ -478,6 +479,10 @@ class ProviderStats:
     levels: dict[str, int]
     languages: dict[str, int]
     goal_coverage: float | None  # share of the goal's weighted required skills some course of it covers
+    # The mean, over its courses, of the weighted share of the goal's required skills each covers:
+    # unlike goal_coverage it does not grow with the number of courses.
+    course_coverage: float | None = None
+    certificate_price_median: float | None = None  # of its free-audit courses' paid certificates
 
     def as_row(self) -> dict:
         return {
@@ -520,11 +525,39 @@ def compare_providers(
     else:
         rows = np.flatnonzero(eng.filter_mask(filters or Filters()))
     stats = eng.provider_stats(rows, required)
+    extra = _provider_extras(eng, np.asarray(rows, dtype=np.int64), required)
     return Comparison(
         goal=goal or None,
         occupation=Occupation(*chosen) if chosen else None,
-        providers=tuple(ProviderStats(**s) for s in stats),
+        providers=tuple(ProviderStats(**s, **extra.get(s["provider"], {})) for s in stats),
     )
+
+
+def _provider_extras(eng: Engine, rows: np.ndarray, required: dict[str, float]) -> dict[str, dict]:
+    """Per provider: the mean course coverage of the goal and the median certificate price."""
+    courses = eng.courses.iloc[rows]
+    columns = [eng.skill_index[u] for u in required if u in eng.skill_index]
+    weights = np.array([w for u, w in required.items() if u in eng.skill_index], dtype=np.float64)
+    per_course = None
+    if columns and weights.sum() and len(rows):
+        covers = (eng.links[rows][:, columns] > 0).astype(np.float64)
+        per_course = np.asarray(covers @ weights).ravel() / weights.sum()
+    try:
+        certificates = eng.read(
+            "SELECT id, certificate_price FROM courses WHERE certificate_price > 0 AND list_contains(?, id)",
+            [courses["id"].tolist()],
+        )
+        price_of = dict(zip(certificates["id"], certificates["certificate_price"], strict=True))
+    except duckdb.BinderException:  # a catalogue built before certificate prices were kept
+        price_of = {}
+    extras = {}
+    for provider, positions in courses.groupby("provider", sort=False).indices.items():
+        prices = [price_of[i] for i in courses["id"].iloc[positions] if i in price_of]
+        extras[provider] = {
+            "course_coverage": float(per_course[positions].mean()) if per_course is not None else None,
+            "certificate_price_median": float(np.median(prices)) if prices else None,
+        }
+    return extras
 
 
 # ---------------------------------------------------------------- one course

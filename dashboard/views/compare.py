@@ -4,6 +4,8 @@ coverage of the goal's required skills — as a table, as charts and as a CSV do
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import altair as alt
@@ -16,30 +18,14 @@ from recommender import api
 
 GOAL_SCOPE = "The courses that best fit the goal"
 CATALOGUE_SCOPE = "The whole catalogue"
-
-COLUMNS = {
-    "provider": "Provider",
-    "courses": "Courses",
-    "share_free": "Free",
-    "share_priced": "Price stated",
-    "share_certificate": "With certificate",
-    "price_p25": "Price p25",
-    "price_median": "Price median",
-    "price_p75": "Price p75",
-    "hours_p25": "Hours p25",
-    "hours_median": "Hours median",
-    "hours_p75": "Hours p75",
-    "levels": "Levels",
-    "languages": "Languages",
-    "goal_coverage": "Goal coverage",
-}
+NOT_STATED = "not stated"
 
 
 def render() -> None:
     st.title("Compare providers")
     st.caption(
         "Providers side by side, for a goal or for the whole catalogue. Free is the share of the courses whose "
-        "price the provider states; prices are of paid courses."
+        "price the provider states; many listings state none."
     )
     state = common.view_state()
     summary = common.catalog()
@@ -50,62 +36,131 @@ def render() -> None:
     filters = common.filter_controls("compare", state, summary)
     common.seed("compare_scope", GOAL_SCOPE if state.goal else CATALOGUE_SCOPE)
     scope = st.radio("Compare over", (GOAL_SCOPE, CATALOGUE_SCOPE), key="compare_scope", horizontal=True)
-    occupation = common.occupation_choice("compare", goal, state)
-    common.publish(
-        common.ViewState(
-            goal=goal, occupation=occupation, have=state.have if goal == state.goal else (), filters=filters
-        )
-    )
     for_goal = scope == GOAL_SCOPE and bool(goal)
+    occupation = common.occupation_choice("compare", goal, state)
     if scope == GOAL_SCOPE and not goal:
         st.info("Type a goal to compare the providers of its courses; meanwhile, the whole catalogue.")
     try:
         with st.spinner("Comparing providers…"):
+            occupations = common.resolve_goal(goal, summary.version) if for_goal else ()
             comparison = common.compare(goal if for_goal else None, filters, occupation, summary.version)
+            dates = common.source_dates(summary.version)
     except api.RecommenderError as exc:
         common.show_user_error(str(exc))
         common.footer()
         return
+    chosen = comparison.occupation
+    common.publish(
+        common.ViewState(
+            goal=goal,
+            occupation=chosen.uri if chosen and occupations and chosen.uri != occupations[0].uri else None,
+            have=state.have if goal == state.goal else (),
+            filters=filters,
+        )
+    )
     courses = sum(p.courses for p in comparison.providers)
     if comparison.goal:
-        label = comparison.occupation.label if comparison.occupation else comparison.goal
-        st.subheader(f"Goal: {md(label)}")
+        st.subheader(f"Goal: {md(chosen.label if chosen else comparison.goal)}")
+        common.occupations_picker("compare", goal, occupations, chosen)
         st.caption(f"The {courses:,} courses that best fit the goal, by provider.")
     else:
         st.subheader("The whole catalogue")
         st.caption(f"All {courses:,} courses that pass the filters, by provider.")
     if not comparison.providers:
-        st.info("No course passes these filters.")
+        st.info(md(common.empty_because(filters, summary.version)))
         common.footer()
         return
 
-    frame = pd.DataFrame([p.as_row() for p in comparison.providers])
-    if comparison.goal is None:
-        frame = frame.drop(columns="goal_coverage")
-    table = frame.rename(columns=COLUMNS)
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            **{
-                name: st.column_config.NumberColumn(format="percent")
-                for name in ("Free", "Price stated", "With certificate", "Goal coverage")
-                if name in table
-            },
-            # Hours from a calendar length are estimates ("3 - 6 Months" at 10 h a week): no hundredths.
-            **{name: st.column_config.NumberColumn(format="%.1f") for name in table if name.startswith("Hours")},
-        },
+    table = _table(comparison)
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(
+        "Coverage per course: the average share of the goal's required skills (weighted) one course covers, so a "
+        "provider does not lead by its number of courses alone. Hours marked ≈ include estimates from a length "
+        "in weeks or months."
     )
     st.download_button(
         "Download CSV",
-        data=_csv(frame),
+        data=_with_context(table, comparison, filters, summary, dates),
         file_name=f"skillstack-providers-{_slug(comparison.goal or 'catalogue')}.csv",
         mime="text/csv",
         icon=":material/download:",
     )
     _charts(comparison)
     common.footer()
+
+
+def _percent(share: float | None) -> str:
+    return NOT_STATED if share is None else f"{share:.0%}"
+
+
+def _spread_text(median: float | None, quartiles: tuple[float, float] | None, unit: str) -> str:
+    if median is None:
+        return NOT_STATED
+    text = f"{median:,.0f}{unit}" if median >= 10 else f"{median:,.1f}{unit}"
+    if quartiles and quartiles[0] != quartiles[1]:
+        text += f" ({quartiles[0]:,.0f}–{quartiles[1]:,.0f})"
+    return text
+
+
+def _table(comparison: api.Comparison) -> pd.DataFrame:
+    """The comparison as a reader sees it: named columns, "not stated" rather than empty cells, spreads
+    in one column each, so the table fits without scrolling sideways."""
+    rows = []
+    for p in comparison.providers:
+        row = {
+            "Provider": p.provider,
+            "Courses": p.courses,
+            "Price stated": _percent(p.share_priced),
+            "Free (of those)": _percent(p.share_free),
+            "With certificate": _percent(p.share_certificate),
+            "Price of paid courses, median (p25–p75)": _spread_text(p.price_median, p.price_quartiles, ""),
+            "Certificate price, median": NOT_STATED
+            if p.certificate_price_median is None
+            else common.money(p.certificate_price_median, None),
+            "Hours, median (p25–p75)": _spread_text(p.hours_median, p.hours_quartiles, " h"),
+        }
+        if comparison.goal is not None:
+            row["Goal coverage, all courses"] = _percent(p.goal_coverage)
+            row["Coverage per course"] = _percent(p.course_coverage)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _with_context(
+    table: pd.DataFrame,
+    comparison: api.Comparison,
+    filters: api.Filters,
+    summary: api.CatalogSummary,
+    dates: dict[str, api.SourceDate],
+) -> str:
+    """The CSV: first what it is about (goal, occupation, filters, the catalogue and its data dates),
+    then the table as shown. A reader of the file alone knows what was compared."""
+    set_filters = [
+        f"{common.FILTER_LABELS[name]}={_filter_value(getattr(filters, name))}"
+        for name in common.FILTER_LABELS
+        if getattr(filters, name) not in (False, None, ())
+    ]
+    context = [
+        ["goal", comparison.goal or "(the whole catalogue)"],
+        ["occupation", comparison.occupation.label if comparison.occupation else ""],
+        ["occupation uri", comparison.occupation.uri if comparison.occupation else ""],
+        ["filters", "; ".join(set_filters) or "none"],
+        ["catalogue built", summary.built_at or ""],
+        ["data dates", "; ".join(f"{d.source} {d.as_of}" for d in dates.values() if d.as_of)],
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([[_defuse(cell) for cell in row] for row in context])
+    writer.writerow([])
+    return out.getvalue() + _csv(table)
+
+
+def _filter_value(value: object) -> str:
+    if isinstance(value, tuple):
+        return "|".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _csv(frame: pd.DataFrame) -> str:
@@ -161,15 +216,18 @@ def _charts(comparison: api.Comparison) -> None:
         width="stretch",
     )
     left, right = st.columns(2)
-    left.altair_chart(_spread(providers, "price", "Price of paid courses (p25–median–p75)"), width="stretch")
+    if any(p.price_median is not None for p in providers):
+        left.altair_chart(_spread(providers, "price", "Price of paid courses (p25–median–p75)"), width="stretch")
+    else:
+        left.info("No provider here states a price for a paid course: nothing to chart.")
     right.altair_chart(_spread(providers, "hours", "Hours (p25–median–p75)"), width="stretch")
     left, right = st.columns(2)
     left.altair_chart(_mix(providers, "levels", "Levels"), width="stretch")
     right.altair_chart(_mix(providers, "languages", "Languages"), width="stretch")
     if comparison.goal is not None:
-        coverage = pd.DataFrame({"provider": order, "coverage": [p.goal_coverage or 0.0 for p in providers]})
+        coverage = pd.DataFrame({"provider": order, "coverage": [p.course_coverage or 0.0 for p in providers]})
         st.altair_chart(
-            alt.Chart(coverage, title="Coverage of the goal's required skills (weighted)")
+            alt.Chart(coverage, title="Coverage of the goal's required skills per course (weighted, mean)")
             .mark_bar()
             .encode(
                 x=alt.X("coverage:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
@@ -200,7 +258,11 @@ def _spread(providers: tuple[api.ProviderStats, ...], what: str, title: str) -> 
 
 def _mix(providers: tuple[api.ProviderStats, ...], what: str, title: str) -> alt.Chart:
     frame = pd.DataFrame(
-        [{"provider": p.provider, what: key, "courses": n} for p in providers for key, n in getattr(p, what).items()],
+        [
+            {"provider": p.provider, what: _mix_key(what, key), "courses": n}
+            for p in providers
+            for key, n in getattr(p, what).items()
+        ],
         columns=["provider", what, "courses"],
     )
     return (
@@ -213,3 +275,7 @@ def _mix(providers: tuple[api.ProviderStats, ...], what: str, title: str) -> alt
             tooltip=["provider:N", f"{what}:N", "courses:Q"],
         )
     )
+
+
+def _mix_key(what: str, key: str) -> str:
+    return (api.language_name(key) or key) if what == "languages" and key != "unknown" else key

@@ -1,5 +1,6 @@
-"""Course: everything about one course (`?course=<id>`) — its facts, description, skills with the
-evidence for each, its offers and their history, its other listings and similar courses."""
+"""Course (students): one course (`?course=<id>`) as a student needs it — the offer, length, level,
+language, credential and rating, how old these facts are, the description, the skills with the
+evidence for each, where else it is listed and similar courses. The raw record is one click away."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def render() -> None:
     try:
         with st.spinner("Loading the course…"):
             detail = common.course_detail(course_id, summary.version)
+            known = common.facts((course_id, *(s.course_id for s in detail.similar)) if detail else (), summary.version)
+            dates = common.source_dates(summary.version)
     except api.RecommenderError as exc:
         common.show_user_error(str(exc))
         common.footer()
@@ -40,26 +43,34 @@ def render() -> None:
         st.warning(md(f"No course with the id {course_id} in the catalogue."))
         common.footer()
         return
-    _course(detail)
+    _course(detail, known, dates)
     common.footer()
 
 
-def _course(detail: api.CourseDetail) -> None:
+def _course(detail: api.CourseDetail, known: dict[str, api.CourseFacts], dates: dict[str, api.SourceDate]) -> None:
+    facts = known.get(detail.course_id)
     st.title(md(detail.title))
     byline = detail.provider + (f" – {detail.institution}" if detail.institution else "")
     st.caption(md(byline))
+    st.caption(md(_freshness(detail, facts, dates)))
     if detail.status != "active":
-        st.warning(f"This course was {detail.status} from its source (last seen {detail.last_seen}).")
-    link = common.safe_url(detail.url)
-    if link:
-        st.link_button("Open at the provider", link, icon=":material/open_in_new:")
-    price, hours, level, rating = st.columns(4)
-    price.metric("Price", common.price_text(detail))
-    hours.metric("Hours", f"{detail.hours:g}" if detail.hours else "–", help=detail.duration_raw)
-    level.metric("Level", detail.level or "–")
-    rating.metric("Rating", f"{detail.rating:.1f}" if detail.rating is not None else "–",
-                  help=f"{detail.rating_count:,} ratings" if detail.rating_count else None)  # fmt: skip
-    st.dataframe(_facts(detail), hide_index=True, width="stretch", height="content")
+        st.warning(md(f"This course is no longer listed by its source (last seen {detail.last_seen[:10]})."))
+    out = common.provider_link(detail.url, detail.provider)
+    if out:
+        st.link_button(md(out[0]), out[1], icon=":material/open_in_new:")
+
+    # Each fact as Markdown through `md`, tooltips too: a scraped duration or price text is text.
+    offer, length, level = st.columns(3)
+    listed = detail.offers[-1].price_raw if detail.offers else None
+    _fact(offer, "Offer", common.price_text(detail, facts.certificate_price if facts else None),
+          f"As the source lists it: {listed}" if listed else None)  # fmt: skip
+    _fact(length, "Length", common.hours_text(detail.hours, facts) or "not stated", _hours_help(detail, facts))
+    _fact(level, "Level", detail.level or "not stated", common.LEVEL_HELP, escape_help=False)
+    language, credential, rating = st.columns(3)
+    _fact(language, "Language", common.language_text(detail.in_language) or "not stated")
+    _fact(credential, "Credential", _credential(detail),
+          f"The provider's term: {detail.credential_raw}" if detail.credential_raw else None)  # fmt: skip
+    _fact(rating, "Rating", common.rating_text(detail.rating, detail.rating_count) or "no ratings")
 
     if detail.description:
         st.header("Description")
@@ -67,53 +78,116 @@ def _course(detail: api.CourseDetail) -> None:
             if paragraph.strip():
                 st.markdown(md(paragraph))
 
-    st.header("Skills")
+    st.header("Skills you practise")
     if detail.skills:
-        st.caption("ESCO skills linked to this course, with the evidence for each link.")
-        skills = pd.DataFrame(
-            {
-                "skill": [s.label for s in detail.skills],
-                "score": [round(s.score, 3) for s in detail.skills],
-                "evidence": [s.evidence for s in detail.skills],
-            }
-        )
-        st.dataframe(skills, hide_index=True, width="stretch")
+        st.caption("ESCO skills linked to this course, and where we found each.")
+        for skill in detail.skills:
+            st.markdown(md(f"{skill.label} — {_evidence(skill.evidence)}"))
     else:
         st.info("No ESCO skill is linked to this course.")
     if detail.skills_declared:
         st.caption(md("The provider's own tags: " + ", ".join(detail.skills_declared)))
 
-    st.header("Offers")
-    _offers(detail)
+    _listed(detail, dates)
+    _price_history(detail)
 
-    st.header("Listed by")
-    st.caption(f"{len(detail.listings)} source(s) list this course; its details come from the first that states each.")
-    st.dataframe(_listings(detail), hide_index=True, width="stretch",
-                 column_config={"link": st.column_config.LinkColumn("link")})  # fmt: skip
     if detail.similar:
         st.header("Similar courses")
         for similar in detail.similar:
-            common.course_card(similar, why="")
+            common.course_card(similar, why="", known=known.get(similar.course_id))
+    with st.expander("The raw record"):
+        st.caption("The catalogue's own values for this course and each source's record, as stored.")
+        st.dataframe(_raw(detail), hide_index=True, width="stretch", height="content")
+        st.dataframe(_listings(detail), hide_index=True, width="stretch",
+                     column_config={"link": st.column_config.LinkColumn("link")})  # fmt: skip
     st.page_link(nav.page("find"), label="Back to Find", icon=":material/arrow_back:",
                  query_params=common.view_state().query())  # fmt: skip
 
 
-def _facts(detail: api.CourseDetail) -> pd.DataFrame:
+def _fact(column, label: str, value: str, help_text: str | None = None, *, escape_help: bool = True) -> None:
+    column.markdown(f"**{label}**", help=(md(help_text) if escape_help else help_text) if help_text else None)
+    column.markdown(md(value))
+
+
+def _credential(detail: api.CourseDetail) -> str:
+    if not detail.credential or detail.credential == "none":
+        return "no credential"
+    return detail.credential
+
+
+def _hours_help(detail: api.CourseDetail, facts: api.CourseFacts | None) -> str | None:
+    if not detail.hours:
+        return None
+    if facts and facts.hours_estimated:
+        return (
+            f"The provider states the length as {common.duration_as_stated(facts.duration_raw) or 'a length'}; "
+            f"the {api.round_hours(detail.hours):g} hours are our estimate from it (10 hours a week)."
+        )
+    return "Hours as the provider states them."
+
+
+def _evidence(evidence: str) -> str:
+    kind, _, text = evidence.partition(":")
+    text = text.strip().strip('"')
+    if kind == "declared":
+        return "the provider tags the course with it"
+    if kind == "declared~":
+        return f"close to the provider's tag \u201c{text}\u201d"
+    if kind == "title":
+        return "named in the title"
+    if kind == "description":
+        return f"in the description: \u201c{text}\u201d" if text else "in the description"
+    return evidence
+
+
+def _freshness(detail: api.CourseDetail, facts: api.CourseFacts | None, dates: dict[str, api.SourceDate]) -> str:
+    """How old this page's facts are: the data date of the source they come from."""
+    dated = dates.get(detail.source)
+    age = common.facts_age(facts.as_of if facts else None)
+    if dated and dated.data_date:
+        return f"These facts come from a dataset collected in {dated.data_date}: {age}. Check the provider for today's."
+    if age:
+        return f"These facts were last seen at the source {age.removeprefix('as of ')}."
+    return "When these facts were collected is not recorded."
+
+
+def _listed(detail: api.CourseDetail, dates: dict[str, api.SourceDate]) -> None:
+    others = [listing for listing in detail.listings[1:]]
+    st.header("Where else it is listed")
+    if not others:
+        st.caption("Only one source lists this course.")
+        return
+    for listing in others:
+        dated = dates.get(listing.source)
+        when = dated.as_of if dated else listing.last_seen[:10]
+        line = f"{listing.title} — {common.price_text(listing)}" + (
+            f" · {common.rating_text(listing.rating, listing.rating_count)}" if listing.rating is not None else ""
+        )
+        st.markdown(md(f"{line} (listing as of {when})"))
+        link = common.safe_url(listing.url)
+        if link:
+            st.link_button("Open this listing", link, icon=":material/open_in_new:")
+
+
+def _raw(detail: api.CourseDetail) -> pd.DataFrame:
     facts = {
-        "Course id": detail.course_id,
-        "Source": detail.source,
-        "Credential": detail.credential or "none",
-        "The provider's term": detail.credential_raw,
-        "Mode": detail.course_mode,
-        "Duration as listed": detail.duration_raw,
-        "Language": detail.in_language,
-        "Access": detail.access_model,
-        "Ratings": f"{detail.rating_count:,}" if detail.rating_count else None,
-        "First seen": detail.first_seen,
-        "Last seen": detail.last_seen,
-        "Status": detail.status,
+        "course id": detail.course_id,
+        "source": detail.source,
+        "credential": detail.credential,
+        "credential as listed": detail.credential_raw,
+        "mode": detail.course_mode,
+        "duration as listed": detail.duration_raw,
+        "hours": detail.hours,
+        "language": detail.in_language,
+        "price": detail.price,
+        "currency": detail.currency,
+        "access": detail.access_model,
+        "ratings": detail.rating_count,
+        "first seen": detail.first_seen,
+        "last seen": detail.last_seen,
+        "status": detail.status,
     }
-    return pd.DataFrame({"": list(facts), "value": [str(v) if v is not None else "–" for v in facts.values()]})
+    return pd.DataFrame({"field": list(facts), "value": ["" if v is None else str(v) for v in facts.values()]})
 
 
 def _listings(detail: api.CourseDetail) -> pd.DataFrame:
@@ -121,9 +195,8 @@ def _listings(detail: api.CourseDetail) -> pd.DataFrame:
         {
             "source": [listing.source for listing in detail.listings],
             "title as listed": [listing.title for listing in detail.listings],
-            "institution": [listing.institution for listing in detail.listings],
+            "institution": [listing.institution or "" for listing in detail.listings],
             "price": [common.price_text(listing) for listing in detail.listings],
-            "rating": [common.rating_text(listing.rating, listing.rating_count) for listing in detail.listings],
             "last seen": [listing.last_seen for listing in detail.listings],
             "status": [listing.status for listing in detail.listings],
             "link": [common.safe_url(listing.url) for listing in detail.listings],
@@ -131,29 +204,19 @@ def _listings(detail: api.CourseDetail) -> pd.DataFrame:
     )
 
 
-def _offers(detail: api.CourseDetail) -> None:
-    if not detail.offers:
-        st.info("No offer recorded.")
-        return
-    offers = pd.DataFrame(
-        {
-            "observed": [o.observed_at for o in detail.offers],
-            "price": [o.price for o in detail.offers],
-            "currency": [o.currency for o in detail.offers],
-            "access": [o.access_model for o in detail.offers],
-            "as listed": [o.price_raw for o in detail.offers],
-        }
-    )
-    st.caption(f"{len(offers)} offer(s) recorded; a new one is added whenever the price or access changes.")
-    st.dataframe(offers, hide_index=True, width="stretch")
-    priced = offers.dropna(subset=["price"])
-    if priced["price"].nunique() > 1:
-        priced = priced.assign(observed=pd.to_datetime(priced["observed"]))
-        st.altair_chart(
-            alt.Chart(priced, title="Price history")
-            .mark_line(point=True, interpolate="step-after")
-            .encode(x=alt.X("observed:T", title=None), y=alt.Y("price:Q", axis=alt.Axis(format=",.2~f")),
-                    tooltip=["observed:T", "price:Q", "currency:N", "access:N"])
-            .properties(height=220),
-            width="stretch",
-        )  # fmt: skip
+def _price_history(detail: api.CourseDetail) -> None:
+    priced = pd.DataFrame(
+        {"observed": [o.observed_at for o in detail.offers], "price": [o.price for o in detail.offers]}
+    ).dropna(subset=["price"])
+    if priced["price"].nunique() <= 1:
+        return  # one price, or none: the offer above says it all
+    st.header("Price history")
+    priced = priced.assign(observed=pd.to_datetime(priced["observed"]))
+    st.altair_chart(
+        alt.Chart(priced)
+        .mark_line(point=True, interpolate="step-after")
+        .encode(x=alt.X("observed:T", title=None), y=alt.Y("price:Q", axis=alt.Axis(format=",.2~f")),
+                tooltip=["observed:T", "price:Q"])
+        .properties(height=220),
+        width="stretch",
+    )  # fmt: skip

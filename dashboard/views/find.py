@@ -1,5 +1,5 @@
-"""Find (students): a goal in plain words → the resolved occupation, the skill stack that closes the
-gap, the ranked courses with the why, and the tools of the trade."""
+"""Find (students): a goal in plain words → the resolved occupation, the ranked courses with the why
+and the skill stack that closes the gap (in the order the user chooses), and the tools of the trade."""
 
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ from dashboard import common
 from dashboard.common import md
 from recommender import api
 
-RESULTS = 10
+RESULTS = 10  # shown at first; "More courses" adds as many
+MAX_RESULTS = 50
+COURSES_FIRST = "Courses"
+PLAN_FIRST = "Skill stack"
+SORTS = ("Best fit", "Rating", "Price", "Hours", "Newest")
 
 
 def render() -> None:
     st.title("Find courses for a goal")
-    st.caption("Type a career goal in your own words; get a short path of courses and certificates, and why.")
+    st.caption("Type a career goal in your own words; get courses and a path of certificates, and why.")
     state = common.view_state()
     summary = common.catalog()
     if summary is None:
@@ -29,13 +33,29 @@ def render() -> None:
         st.info(f"{summary.active:,} courses from {len(summary.providers)} providers. Type a goal to start.")
         common.footer()
         return
+    # Everything below the goal box lives in one slot: a new run replaces the previous goal's results
+    # at once, so a new heading never stands over the old goal's faded results while it loads.
+    slot = st.empty()
+    with slot.container():
+        _goal_results(goal, have, filters, state, summary)
+    common.footer()
+
+
+def _goal_results(
+    goal: str, have: tuple[str, ...], filters: api.Filters, state: common.ViewState, summary: api.CatalogSummary
+) -> None:
+    shown_key = f"find_shown::{goal.lower()}"
+    shown = st.session_state.get(shown_key, RESULTS)
     try:
         with st.spinner("Finding courses…"):
             occupation = common.occupation_choice("find", goal, state)
-            rec = common.recommend(goal, filters, occupation, have, RESULTS, summary.version)
+            rec = common.recommend(goal, filters, occupation, have, shown, summary.version)
+            ids = tuple(r.course_id for r in rec.results) + tuple(
+                s.course.course_id for s in (rec.stack.steps if rec.stack else ())
+            )
+            known = common.facts(ids, summary.version)
     except api.RecommenderError as exc:
         common.show_user_error(str(exc))
-        common.footer()
         return
     common.publish(
         common.ViewState(goal=goal, occupation=common.chosen_occupation_for_url(rec), have=have, filters=filters)
@@ -44,15 +64,77 @@ def render() -> None:
     if rec.chosen:
         st.subheader(f"Goal: {md(rec.chosen.label)}")
     common.occupation_picker("find", rec)
-    if rec.have:
-        st.caption(md("You already have: " + ", ".join(h.label for h in rec.have)))
-    _stack(rec)
-    _results(rec)
+    first, sort = _view_options()
+    if first == PLAN_FIRST:
+        _stack(rec, known)
+        _results(rec, known, sort, shown, shown_key, filters, summary.version)
+    else:
+        _results(rec, known, sort, shown, shown_key, filters, summary.version)
+        _stack(rec, known)
+    common.have_matches("find", rec, have, summary.version)
     _tools(rec)
-    common.footer()
 
 
-def _stack(rec: api.Recommendation) -> None:
+def _view_options() -> tuple[str, str]:
+    """What comes first and how the courses are sorted; one row, small enough for a phone."""
+    order, sort = st.columns(2)
+    first = order.segmented_control("Show first", (COURSES_FIRST, PLAN_FIRST), key="find_first", default=COURSES_FIRST)
+    by = sort.selectbox("Sort courses by", SORTS, key="find_sort")
+    return first or COURSES_FIRST, by
+
+
+def _sorted(results: tuple[api.CourseResult, ...], by: str, known: dict[str, api.CourseFacts]) -> list:
+    """The results in the chosen order; courses that do not state the sorted value go last."""
+    ranked = list(results)
+    if by == "Rating":
+        return sorted(ranked, key=lambda r: (r.rating is None, -(r.rating or 0)))
+    if by == "Price":
+        return sorted(ranked, key=lambda r: (_paid(r, known) is None, _paid(r, known) or 0))
+    if by == "Hours":
+        return sorted(ranked, key=lambda r: (r.hours is None, r.hours or 0))
+    if by == "Newest":
+        return sorted(ranked, key=lambda r: (known.get(r.course_id) is None, _newest_key(known.get(r.course_id))))
+    return ranked
+
+
+def _newest_key(facts: api.CourseFacts | None) -> str:
+    # Newest first: invert the ISO date's characters so an ascending sort puts later dates first.
+    return "".join(chr(0x10FFFF - ord(c)) for c in (facts.as_of or "")) if facts else ""
+
+
+def _paid(result: api.CourseResult, known: dict[str, api.CourseFacts]) -> float | None:
+    """What a learner pays to take the course: 0 when free or free to audit, else its price."""
+    if result.access_model in ("free", "free-audit+paid-certificate") or result.price == 0:
+        return 0.0
+    return result.price
+
+
+def _results(
+    rec: api.Recommendation,
+    known: dict[str, api.CourseFacts],
+    sort: str,
+    shown: int,
+    shown_key: str,
+    filters: api.Filters,
+    version: str,
+) -> None:
+    st.header("Courses, best first" if sort == "Best fit" else f"Courses by {sort.lower()}")
+    if not rec.results:
+        st.info(md(common.empty_because(filters, version)))
+        return
+    for rank, result in enumerate(_sorted(rec.results, sort, known), start=1):
+        common.course_card(result, rank=rank, known=known.get(result.course_id))
+    if len(rec.results) >= shown and shown < MAX_RESULTS:
+        st.button(
+            "More courses", key="find_more", on_click=_more, args=(shown_key, shown), icon=":material/expand_more:"
+        )
+
+
+def _more(shown_key: str, shown: int) -> None:
+    st.session_state[shown_key] = min(shown + RESULTS, MAX_RESULTS)
+
+
+def _stack(rec: api.Recommendation, known: dict[str, api.CourseFacts]) -> None:
     st.header("Your skill stack")
     stack = rec.stack
     if stack is None or not stack.steps:
@@ -68,18 +150,37 @@ def _stack(rec: api.Recommendation) -> None:
         )
     else:
         hours.metric("Total hours", f"{api.round_hours(stack.total_hours):g}", help="Sum of the steps' hours.")
-    cost.metric("Total cost", common.money(stack.total_cost, stack.currency if stack.total_cost else None))
+    if any(known.get(s.course.course_id) and known[s.course.course_id].hours_estimated for s in stack.steps):
+        hours.caption("Some hours are estimates from a length in weeks or months.")
+    cost_text, cost_help = _stack_cost(stack)
+    cost.metric("Total cost", cost_text, help=cost_help)
     required = len(stack.covered) + len(stack.uncovered)
     covered.metric("Gap closed", f"{len(stack.covered)} of {required} skills")
     for number, step in enumerate(stack.steps, start=1):
         with st.container(border=True):
             st.markdown(f"**Step {number}: {md(step.course.title)}**")
-            st.caption(md(common.course_facts(step.course)))
+            st.caption(md(common.course_facts(step.course, known.get(step.course.course_id))))
             st.markdown(md("Closes: " + ", ".join(step.closes)))
-            common.course_links(step.course.course_id, step.course.url)
+            common.course_links(step.course.course_id, step.course.url, step.course.provider)
     st.altair_chart(_stack_chart(stack), width="stretch")
     if stack.uncovered:
         st.caption(md("Left open: " + ", ".join(stack.uncovered[:15])))
+
+
+def _stack_cost(stack: api.SkillStack) -> tuple[str, str]:
+    """The stack's price as far as its sources state it: "not stated" when no step states one,
+    "at least $X" when some do not."""
+    total = getattr(stack, "total_price", stack.total_cost)
+    unknown = stack.unknown_price
+    currency = stack.currency if stack.currency != "mixed" else None
+    if unknown >= len(stack.steps) or total is None and unknown:
+        return "not stated", "No step of the stack states a price: their sources list none."
+    if unknown:
+        return (
+            f"at least {common.money(total, currency)}",
+            f"{unknown} of {len(stack.steps)} steps do not state a price; the sum is of the others.",
+        )
+    return common.money(total, currency), "Sum of the steps' prices; courses free to audit count as free."
 
 
 def _stack_chart(stack: api.SkillStack) -> alt.Chart:
@@ -97,15 +198,6 @@ def _stack_chart(stack: api.SkillStack) -> alt.Chart:
     )
     line = base.mark_line(point=True, color="#e45756").encode(y="skills covered so far:Q")
     return (bars + line).properties(title="Skills covered per step (bars) and so far (line)", height=260)
-
-
-def _results(rec: api.Recommendation) -> None:
-    st.header("Courses, best first")
-    if not rec.results:
-        st.info("No course matches this goal under these filters.")
-        return
-    for rank, result in enumerate(rec.results, start=1):
-        common.course_card(result, rank=rank)
 
 
 def _tools(rec: api.Recommendation) -> None:

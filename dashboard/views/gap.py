@@ -48,6 +48,7 @@ def render() -> None:
     if rec.chosen:
         st.subheader(f"Goal: {md(rec.chosen.label)}")
     common.occupation_picker("gap", rec)
+    common.have_matches("gap", rec, have, summary.version)
     if not gap.skills:
         st.info("ESCO lists no skills for this occupation.")
         common.footer()

@@ -33,6 +33,7 @@ def render() -> None:
         common.footer()
         return
 
+    dates = common.source_dates(summary.version)
     failed = [s.source for s in sources if s.status != "finished"]
     with_errors = [s.source for s in sources if s.status == "finished" and s.errors]
     age = _age_hours(summary.built_at)
@@ -47,11 +48,21 @@ def render() -> None:
     if age is not None and age > STALE_AFTER_HOURS:
         st.warning(f"The catalogue was built {age:.0f} hours ago: the last nightly build did not publish.")
 
+    dated = sorted((d.data_date, d.source) for d in dates.values() if d.data_date)
+    if dated:
+        # A build minutes old over a 2020 dump is not fresh data: say how old the listings are.
+        st.warning(
+            md(
+                "The catalogue is built from datasets collected between "
+                f"{dated[0][0]} ({dated[0][1]}) and {dated[-1][0]} ({dated[-1][1]}): its prices, ratings and courses "
+                "are as old as that, whenever we crawled them."
+            )
+        )
     courses, active, providers, built = st.columns(4)
     courses.metric("Courses", f"{summary.courses:,}")
     active.metric("Active", f"{summary.active:,}")
     providers.metric("Providers", len(summary.providers))
-    built.metric("Built", _when(summary.built_at), help=f"built_at {summary.built_at}")
+    built.metric("Built", _when(summary.built_at), help=f"The catalogue file was built at {summary.built_at}.")
     if not sources:
         common.footer()
         return
@@ -59,6 +70,7 @@ def render() -> None:
     frame = pd.DataFrame(
         {
             "source": [s.source for s in sources],
+            "data from": [_data_from(dates.get(s.source)) for s in sources],
             "status": [_status(s) for s in sources],
             "last started": [s.last_started for s in sources],
             "last finished": [s.last_finished for s in sources],
@@ -91,6 +103,15 @@ def render() -> None:
         width="stretch",
     )
     common.footer()
+
+
+def _data_from(dated: api.SourceDate | None) -> str:
+    """The date of a source's listings: a dataset's collection date, else our last crawl of it (live)."""
+    if dated is None:
+        return "never crawled to the end"
+    if dated.data_date:
+        return f"{dated.data_date} (dataset)"
+    return f"{dated.as_of} (live crawl)"
 
 
 def _status(source: api.SourceStatus) -> str:
