@@ -168,12 +168,16 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 SCRIPT = "<script>window.__xss=1</script>"
 IMG = '<img src=x onerror="window.__xss=1">'
 XSS_DESCRIPTION = f"Learn {IMG} and {SCRIPT} :red[not red] $x$ [a](javascript:window.__xss=1)"
+# Markdown a page must not turn into a link or an image: the browser test looks for this host.
+EVIL_HOST = "evil.example"
+XSS_MARKDOWN = f"[click](https://{EVIL_HOST}/link) ![pic](https://{EVIL_HOST}/pic.png) <{SCRIPT}> :red[x]"
 
 
 def make_xss_home(built_home: Path, home: Path, course_id: str) -> str:
-    """A copy of the built catalogue in `home` where one course's title, description and URL carry markup
-    and script; the rest of the course (its vector, skills, offers) stays, so it ranks as before.
-    Returns the new title."""
+    """A copy of the built catalogue in `home` where one course's every shown scraped field carries
+    markup and script: title, description and URL, and Markdown links and images in its duration
+    and price as listed (shown in tooltips), institution, credential term, tags, skill evidence and
+    other listings. Its vector, skills and offers stay, so it ranks as before. Returns the new title."""
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy2(built_home / "catalog.duckdb", home / "catalog.duckdb")
     con = duckdb.connect(str(home / "catalog.duckdb"))
@@ -183,6 +187,19 @@ def make_xss_home(built_home: Path, home: Path, course_id: str) -> str:
         con.execute(
             "UPDATE courses SET name = ?, description = ? || ' ' || coalesce(description, ''), url = ? WHERE id = ?",
             [title, XSS_DESCRIPTION, "javascript:window.__xss=1", course_id],
+        )
+        con.execute(
+            "UPDATE courses SET duration_raw = '1 - 3 Months ' || ?, institution = ?, credential_raw = ?, "
+            "skills_declared = [?, 'SQL'], hours = coalesce(hours, 86.96) WHERE id = ?",
+            [XSS_MARKDOWN, f"Uni {XSS_MARKDOWN}", XSS_MARKDOWN, XSS_MARKDOWN, course_id],
+        )
+        con.execute("UPDATE offers SET price_raw = ? WHERE course_id = ?", [XSS_MARKDOWN, course_id])
+        con.execute(
+            "UPDATE course_skills SET evidence = 'description: ' || ? WHERE course_id = ?", [XSS_MARKDOWN, course_id]
+        )
+        con.execute(
+            "UPDATE course_records SET name = ?, institution = ? WHERE course_id = ? AND id <> ?",
+            [f"Listed as {XSS_MARKDOWN}", XSS_MARKDOWN, course_id, course_id],
         )
         # As a build publishes it: a new build time, which is what readers key their kept indexes on.
         con.execute("UPDATE catalog_meta SET value = '2099-01-01T00:00:00' WHERE key = 'built_at'")

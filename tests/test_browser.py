@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from recommender import api
-from tests.helpers import IMG, SCRIPT, XSS_DESCRIPTION, make_xss_home
+from tests.helpers import EVIL_HOST, IMG, SCRIPT, XSS_DESCRIPTION, make_xss_home
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -190,10 +190,11 @@ def test_goal_stack_compare_csv_course_gap_sources(browser: Browser, dashboard: 
         page.get_by_role("button", name="Download CSV").click()
     download = download_info.value
     assert download.suggested_filename == "skillstack-providers-web-developer.csv"
-    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
-    assert [r["provider"] for r in rows] == [p.provider for p in expected.providers]
-    assert [int(r["courses"]) for r in rows] == [p.courses for p in expected.providers]
-    assert list(rows[0]) == list(expected.providers[0].as_row())
+    context, _, table = Path(download.path()).read_text(encoding="utf-8").partition("\n\n")
+    assert context.splitlines()[0] == f"goal,{SECOND_GOAL}"
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [r["Provider"] for r in rows] == [p.provider for p in expected.providers]
+    assert [int(r["Courses"]) for r in rows] == [p.courses for p in expected.providers]
     expect(page).to_have_url(f"{dashboard}/compare?goal=web+developer")
     _shot(page, "compare")
 
@@ -212,8 +213,8 @@ def test_goal_stack_compare_csv_course_gap_sources(browser: Browser, dashboard: 
     page.get_by_role("link", name="Details").nth(len(second.stack.steps) if second.stack else 0).click()
     expect(page).to_have_url(f"{dashboard}/course?{urlencode({'course': second.results[0].course_id})}")
     page.get_by_role("heading", name=second.results[0].title).wait_for()
-    _see(page, "Skills")
-    _see(page, "Offers")
+    _see(page, "Skills you practise")
+    _see(page, "Offer")
     _shot(page, "course")
     page.context.close()
 
@@ -257,6 +258,19 @@ def test_scraped_markup_shows_as_text_and_runs_nothing(
         assert page.locator('a[href^="javascript:"]').count() == 0
         assert page.locator("script", has_text="__xss").count() == 0
         assert page.evaluate("typeof window.__xss") == "undefined"
+        # Tooltips render Markdown on hover: hover each and look for a link or image the page did not make.
+        icons = page.locator('[data-testid="stTooltipIcon"], [data-testid="stTooltipHoverTarget"]')
+        assert icons.count() >= 3
+        hovered = 0
+        for icon in icons.all():
+            if not icon.is_visible():
+                continue
+            icon.hover()
+            page.wait_for_timeout(300)
+            hovered += 1
+            _no_foreign_links(page)
+        assert hovered >= 3
+        _no_foreign_links(page)
         _shot(page, "xss-course")
 
         page.goto(f"{url}/?{urlencode({'goal': IMG})}")
@@ -264,3 +278,84 @@ def test_scraped_markup_shows_as_text_and_runs_nothing(
         page.wait_for_timeout(2000)
         assert page.evaluate("typeof window.__xss") == "undefined"
         page.context.close()
+
+
+def _no_foreign_links(page: Page) -> None:
+    """No link or image in the page points where scraped Markdown pointed."""
+    assert page.locator(f'a[href*="{EVIL_HOST}"]').count() == 0
+    assert page.locator(f'img[src*="{EVIL_HOST}"]').count() == 0
+
+
+# ---------------------------------------------------------------- issue 16: first paint, phone, loading
+
+MODULE_NAMES = {"app", "nav", "common", "find", "compare", "course", "gap", "sources", "views", "pages"}
+NAV_TITLES = ["Find", "Compare providers", "Course", "Skill gap", "Sources"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_cold_start_shows_the_real_navigation_at_once(
+    browser: Browser, built_home: Path, catalog_home: Path, tmp_path: Path
+):
+    """Right after a restart the sidebar lists the pages by title, never the modules' file names."""
+    with serving(built_home, tmp_path / "streamlit.log") as url:
+        page = _open(browser, url)
+        seen: list[list[str]] = []
+        deadline = time.monotonic() + FIRST_LOAD_MS / 1000
+        while time.monotonic() < deadline:
+            links = page.locator('[data-testid="stSidebarNav"] a, [data-testid="stSidebarNavLink"]')
+            names = [t.strip() for t in links.all_inner_texts() if t.strip()]
+            if names:
+                seen.append(names)
+                if set(NAV_TITLES) <= {n.split("\n")[-1] for n in names}:
+                    break
+            page.wait_for_timeout(50)
+        assert seen, "no navigation appeared"
+        for names in seen:
+            assert not {n.split("\n")[-1].strip().lower() for n in names} & MODULE_NAMES, names
+        page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_at_phone_width_the_goal_box_and_first_result_are_above_the_fold(
+    browser: Browser, dashboard: str, catalog_home: Path
+):
+    rec = api.recommend(GOAL, k=10)
+    context = browser.new_context(viewport={"width": 400, "height": 860}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(STEP_MS)
+    page.goto(f"{dashboard}/?{urlencode({'goal': GOAL})}")
+    _see(page, rec.results[0].title, FIRST_LOAD_MS)
+    page.evaluate("window.scrollTo(0, 0)")
+    goal_box = page.get_by_role("textbox", name="Your goal").bounding_box()
+    first = page.get_by_text(f"1. {rec.results[0].title}", exact=False).first.bounding_box()
+    assert goal_box
+    assert goal_box["y"] + goal_box["height"] <= 860
+    assert first and first["y"] + first["height"] <= 860, first
+    _shot(page, "phone-find")
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_new_goal_never_shows_its_heading_over_the_old_results(browser: Browser, dashboard: str, catalog_home: Path):
+    first = api.recommend(GOAL, k=10)
+    second = api.recommend(SECOND_GOAL, k=10)
+    page = _open(browser, f"{dashboard}/?{urlencode({'goal': GOAL})}")
+    _see(page, first.results[0].title, FIRST_LOAD_MS)
+    box = _goal_box(page)
+    box.fill(SECOND_GOAL)
+    box.press("Enter")
+    old_title = first.results[0].title
+    heading = page.get_by_text(f"Goal: {second.chosen.label}", exact=True)
+    deadline = time.monotonic() + STEP_MS / 1000
+    while time.monotonic() < deadline:
+        if heading.count() and heading.first.is_visible():
+            old = page.get_by_text(old_title, exact=False)
+            assert not (old.count() and old.first.is_visible()), "the new heading stands over the old results"
+            if page.get_by_text(second.results[0].title, exact=False).count():
+                break
+        page.wait_for_timeout(20)
+    _see(page, second.results[0].title)
+    page.context.close()

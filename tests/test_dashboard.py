@@ -7,18 +7,18 @@ carries, drives its widgets and compares what is shown with what `recommender.ap
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import duckdb
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.common import md
 from recommender import api
-from tests.helpers import CATALOG_SOURCES, XSS_DESCRIPTION, make_xss_home
+from tests.helpers import CATALOG_SOURCES, XSS_DESCRIPTION, XSS_MARKDOWN, make_xss_home
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 PAGES = ("find", "compare", "course", "gap", "sources")
@@ -48,6 +48,12 @@ def card_titles(at: AppTest) -> list[str]:
 def assert_no_html(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not [m.value for m in at.markdown if m.allow_html], "a page renders Markdown with HTML allowed"
+
+
+def live_markup(source: str) -> list[str]:
+    """The links, images and tags Markdown would make of `source`: those not escaped by `md`."""
+    unescaped = re.sub(r"\\.", "", source)
+    return re.findall(r"!?\[[^\]]*\]\([^)]*\)|<[a-zA-Z/][^>]*>", unescaped)
 
 
 def is_paid(result: api.CourseResult) -> bool:
@@ -167,7 +173,7 @@ def test_compare_the_whole_catalogue_counts_every_provider(catalog_home: Path):
         catalog_rows(catalog_home, "SELECT provider, count(*) FROM courses WHERE status = 'active' GROUP BY provider")
     )
     assert dict(zip(table["Provider"], table["Courses"], strict=True)) == in_catalogue
-    assert "Goal coverage" not in table
+    assert "Goal coverage, all courses" not in table
     # "Free" is the share of the courses whose price (or access model) the source states.
     stated = "(price IS NOT NULL OR access_model IS NOT NULL)"
     active = "FROM courses WHERE status = 'active'"
@@ -179,15 +185,17 @@ def test_compare_the_whole_catalogue_counts_every_provider(catalog_home: Path):
             f"{active} AND {stated} GROUP BY provider",
         )
     )
-    for provider, priced_share, free_share in zip(table["Provider"], table["Price stated"], table["Free"], strict=True):
-        assert priced_share == pytest.approx(priced[provider], abs=1e-3)
-        assert free_share == pytest.approx(free[provider], abs=1e-3) if provider in free else pd.isna(free_share)
-    shown = dict(zip(table["Provider"], table["Free"], strict=True))
+    for provider, priced_share, free_share in zip(
+        table["Provider"], table["Price stated"], table["Free (of those)"], strict=True
+    ):
+        assert priced_share == f"{priced[provider]:.0%}"
+        assert free_share == (f"{free[provider]:.0%}" if provider in free else "not stated")
+    shown = dict(zip(table["Provider"], table["Free (of those)"], strict=True))
     # The Coursera datasets state no price: Coursera shows no free share rather than 0 %. Every
     # edX listing there is free to audit.
-    assert pd.isna(shown["Coursera"])
+    assert shown["Coursera"] == "not stated"
     assert priced["Coursera"] == 0
-    assert shown["edX"] == 1.0
+    assert shown["edX"] == "100%"
     assert at.get("download_button")
 
 
@@ -199,7 +207,8 @@ def test_compare_for_a_goal_matches_the_api(catalog_home: Path):
     table = at.dataframe[0].value
     assert list(table["Provider"]) == [p.provider for p in expected.providers]
     assert list(table["Courses"]) == [p.courses for p in expected.providers]
-    assert list(table["Goal coverage"]) == [p.as_row()["goal_coverage"] for p in expected.providers]
+    assert list(table["Goal coverage, all courses"]) == [f"{p.goal_coverage:.0%}" for p in expected.providers]
+    assert list(table["Coverage per course"]) == [f"{p.course_coverage:.0%}" for p in expected.providers]
     assert "Goal: data analyst" in [s.value for s in at.subheader]
     assert len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) >= 6
 
@@ -207,7 +216,7 @@ def test_compare_for_a_goal_matches_the_api(catalog_home: Path):
     free = api.compare_providers(GOAL, filters=api.Filters(free_only=True))
     table = at.dataframe[0].value
     assert list(table["Courses"]) == [p.courses for p in free.providers]
-    assert all(share == 1.0 for share in table["Free"])
+    assert all(share == "100%" for share in table["Free (of those)"])
 
 
 # ---------------------------------------------------------------- Course
@@ -223,11 +232,13 @@ def test_course_page_shows_a_known_course(catalog_home: Path):
     at = run_page("course", course=course_id)
     assert_no_html(at)
     assert at.title[0].value == md(title)
-    skills, offers = at.dataframe[1].value, at.dataframe[2].value
-    assert any("spreadsheet" in label.lower() for label in skills["skill"])
-    assert set(skills.columns) == {"skill", "score", "evidence"}
-    assert len(offers) >= 1
-    assert offers["price"].iloc[-1] == price or (price is None and offers["price"].isna().iloc[-1])
+    detail = api.course_detail(course_id)
+    assert any("spreadsheet" in s.label.lower() for s in detail.skills)
+    for skill in detail.skills:
+        assert any(m.value.startswith(md(f"{skill.label} — ")) for m in at.markdown)
+    # The Coursera dataset states no price.
+    assert price is None
+    assert "price not stated" in shown(at)
     assert "Similar courses" in [h.value for h in at.header]
     assert at.get("link_button")[0].proto.url.startswith("http")
 
@@ -244,8 +255,8 @@ def test_course_page_lists_every_source_of_a_merged_course(catalog_home: Path):
     )
     at = run_page("course", course=course_id)
     assert not at.exception
-    listed = at.dataframe[3].value
-    assert "Listed by" in [h.value for h in at.header]
+    listed = at.expander[0].dataframe[1].value
+    assert "Where else it is listed" in [h.value for h in at.header]
     assert sorted(listed["source"]) == sources
     assert sorted(zip(listed["source"], listed["link"], strict=True)) == sorted(zip(sources, urls, strict=True))
     # the course's own values come from its best record, which is listed first
@@ -354,6 +365,11 @@ def test_scraped_markup_is_shown_as_text(catalog_home: Path, tmp_path: Path, mon
     assert at.title[0].value == md(title)
     assert md(XSS_DESCRIPTION) in shown(at)
     assert all(b.proto.url.startswith("http") for b in at.get("link_button"))  # only the similar courses'
+    # Every Markdown source the page renders, tooltips included, shows the markup as typed.
+    helps = [e.proto.help for kind in ("markdown", "caption", "metric") for e in at.get(kind) if e.proto.help]
+    assert md(XSS_MARKDOWN) in "\n".join(helps), "the scraped duration or price is not in a tooltip"
+    for source in [*(str(e.value) for e in at.markdown), *(str(e.value) for e in at.caption), *helps]:
+        assert not live_markup(source), source
 
 
 @pytest.mark.slow
