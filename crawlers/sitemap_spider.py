@@ -82,6 +82,10 @@ class CourseSitemapSpider(SitemapSpider):
         self.sitemap_state = SitemapState()
         # <loc> -> <lastmod> of the entries kept by `sitemap_filter`, until their request is made.
         self._listed_lastmods: dict[str, str] = {}
+        # (loc, lastmod) of every course page the sitemaps list, fetched or not: the crawl writer keeps
+        # them (table `sitemap_pages`), so a course's own address is known even when its page is not.
+        # Not items: items would count towards `--limit` and be validated as courses.
+        self.listed_pages: list[tuple[str, str | None]] = []
 
     async def start(self) -> AsyncIterator[Request]:
         if self.urls:
@@ -144,6 +148,7 @@ class CourseSitemapSpider(SitemapSpider):
             entry = {SITEMAP_LOC_EXTRA: request.url}
             if request.url in self._listed_lastmods:
                 entry[SITEMAP_LASTMOD_EXTRA] = self._listed_lastmods.pop(request.url)
+            self.listed_pages.append((request.url, entry.get(SITEMAP_LASTMOD_EXTRA)))
             yield request.replace(
                 callback=self._parse_listed_page,
                 errback=self.page_unavailable,

@@ -71,6 +71,7 @@ class BuildReport:
     merged_pairs: dict[str, int] = field(default_factory=dict)  # "source_a + source_b" -> courses listed by both
     ambiguous: int = 0  # records that could have joined several courses and stayed apart
     tags_disagree: int = 0  # courses whose declared tags disagree with their own text: given no weight
+    own_pages: int = 0  # courses given their own page from a sitemap instead of a search link
     embedded: int = 0
     skill_links: int = 0
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> new/changed/removed/active
@@ -311,6 +312,7 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
         # The records live in Python only inside this call: the model's pass below reads the
         # course texts back from the catalogue a chunk at a time, with the records freed.
         _write_courses(con, crawl_db, runs, full_crawls, report)
+        report.own_pages = _use_listed_pages(con, crawl_db)
         _record_offer_changes(con, built_at)
         con.register("crawl_history", history)
         con.execute("DELETE FROM crawl_runs")
@@ -379,6 +381,39 @@ def _write_courses(con: duckdb.DuckDBPyConnection, crawl_db: Path, runs: pd.Data
     del rows
     _write_rows(con, "course_records", records, ("course_id", *COURSE_COLUMNS, "item_hash"))
     report.timings["write"] = time.perf_counter() - tick
+
+
+def _use_listed_pages(con: duckdb.DuckDBPyConnection, crawl_db: Path) -> int:
+    """Give each course whose URL is only a search at its provider ("coursera.org/search?query=...")
+    the course page a sitemap of that provider lists under its title's slug, when one does; the
+    number of courses given one. Its records keep the URL their source gave."""
+    with duckdb.connect(str(crawl_db), read_only=True) as crawl:
+        tables = {name for (name,) in crawl.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "sitemap_pages" not in tables:
+            return 0
+        listed = crawl.execute(
+            "SELECT DISTINCT provider, loc FROM sitemap_pages WHERE provider IS NOT NULL ORDER BY provider, loc"
+        ).fetchall()
+    if not listed:
+        return 0
+    pages: dict[tuple[str, str], str] = {}
+    for provider, loc in listed:
+        slug = loc.rstrip("/").rsplit("/", 1)[-1]
+        pages.setdefault((provider, slug), loc)
+    providers = sorted({provider for provider, _ in listed})
+    candidates = con.execute(
+        "SELECT id, provider, name, url FROM courses WHERE list_contains(?, provider)", [providers]
+    ).fetchall()
+    found = [
+        (pages[(provider, normalise.title_slug(name))], course_id)
+        for course_id, provider, name, url in candidates
+        if normalise.is_search_url(url) and (provider, normalise.title_slug(name)) in pages
+    ]
+    if found:
+        con.register("own_pages", pd.DataFrame(found, columns=["url", "id"]))
+        con.execute("UPDATE courses SET url = own_pages.url FROM own_pages WHERE courses.id = own_pages.id")
+        con.unregister("own_pages")
+    return len(found)
 
 
 def _previous_records(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict], dict[str, str]]:

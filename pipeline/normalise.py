@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import ftfy
 import lxml.html
@@ -1137,6 +1138,20 @@ def _clean_url(raw: Any) -> str | None:
     if text is None:
         return None
     return text if _URL.fullmatch(text) else None
+
+
+def is_search_url(url: str | None) -> bool:
+    """Whether a course's URL is a search at its provider rather than the course's own page: the
+    Coursera datasets give `coursera.org/search?query=<title>` for every course."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.path.rstrip("/").endswith("/search") or "query=" in parts.query
+
+
+def title_slug(title: str) -> str:
+    """A title as the last segment of a course page's URL: "Python for Everybody" → "python-for-everybody"."""
+    return re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")
 
 
 def _raw_text(raw: Any) -> str | None:

@@ -30,6 +30,17 @@ CREATE TABLE IF NOT EXISTS crawl_items (
     scraped_at TIMESTAMP NOT NULL
 );
 
+-- The course pages a sitemap listed, per run, whether or not the page could be fetched: a course's
+-- own address (the mirror holds Coursera's course sitemap but none of its pages). `build` gives a
+-- course that its sources only link to through a search the listed page named by its title.
+CREATE TABLE IF NOT EXISTS sitemap_pages (
+    run_id   VARCHAR NOT NULL,
+    source   VARCHAR NOT NULL,
+    provider VARCHAR,                    -- the spider's provider: whose courses these pages are
+    loc      VARCHAR NOT NULL,
+    lastmod  VARCHAR
+);
+
 -- ---------------------------------------------------------------- taxonomy (ESCO v1.1.1, O*NET 29.2)
 
 CREATE TABLE IF NOT EXISTS skills (

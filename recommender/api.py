@@ -10,7 +10,6 @@ import os
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import duckdb
 import numpy as np
@@ -685,12 +684,8 @@ def hours_estimated(duration_raw: str | None) -> bool:
 
 
 def is_search_url(url: str | None) -> bool:
-    """Whether a course's URL is a search at its provider rather than the course's own page: the
-    Coursera datasets give `coursera.org/search?query=<title>` for courses whose page they lack."""
-    if not url:
-        return False
-    parts = urlsplit(url)
-    return parts.path.rstrip("/").endswith("/search") or "query=" in parts.query
+    """Whether a course's URL is only a search at its provider, not the course's own page."""
+    return normalise.is_search_url(url)
 
 
 @dataclass(frozen=True)

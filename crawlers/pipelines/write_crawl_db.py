@@ -122,10 +122,24 @@ class WriteCrawlDbPipeline:
             return  # spider_opened failed, and Scrapy logged why
         try:
             self._flush()
+            self._write_listed_pages(spider)
             self._finish_run(spider, reason)
         finally:
             self.con = None
             _release(self.crawl_db)
+
+    def _write_listed_pages(self, spider: Spider) -> None:
+        """The course pages the spider's sitemaps listed (crawlers.sitemap_spider), a batch per INSERT."""
+        listed = getattr(spider, "listed_pages", ())
+        provider = getattr(spider, "provider", None)
+        for start in range(0, len(listed), BATCH_SIZE):
+            batch = listed[start : start + BATCH_SIZE]
+            sql = "INSERT INTO sitemap_pages (run_id, source, provider, loc, lastmod) VALUES " + ", ".join(
+                "(?, ?, ?, ?, ?)" for _ in batch
+            )
+            self.con.execute(
+                sql, [v for loc, lastmod in batch for v in (self.run_id, spider.name, provider, loc, lastmod)]
+            )
 
     def _finish_run(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
