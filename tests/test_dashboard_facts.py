@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,40 @@ def test_skills_i_have_show_what_each_counted_as(catalog_home: Path):
     pick.select(first).run()
     assert first in at.text_input(key="find_have").value
     assert md(f"{first} → {first}: required for") in shown(at)
+
+
+def test_a_coursera_course_gets_its_own_page_from_the_captured_sitemap(
+    catalog_home: Path, mirror_response, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from crawlers.spiders.coursera_pages import CourseraPagesSpider
+    from pipeline import build, normalise, store
+
+    spider = CourseraPagesSpider()
+    requests = list(spider._parse_sitemap(mirror_response(CourseraPagesSpider.sitemap_urls[0])))
+    assert len(spider.listed_pages) == len(requests) == 1959
+    # The crawl keeps what the sitemap listed, as the crawl writer does when the pages fail.
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy2(catalog_home / "crawl.duckdb", home / "crawl.duckdb")
+    shutil.copy2(catalog_home / "catalog.duckdb", home / "catalog.duckdb")
+    with store.connect(home / "crawl.duckdb") as crawl:
+        store.apply_schema(crawl)
+        crawl.executemany(
+            "INSERT INTO sitemap_pages VALUES ('run', 'coursera_pages', 'Coursera', ?, ?)", spider.listed_pages
+        )
+    slugs = {loc.rsplit("/", 1)[-1]: loc for loc, _ in spider.listed_pages}
+    searched = catalog_rows(
+        home, "SELECT id, name FROM courses WHERE provider = 'Coursera' AND url LIKE '%/search?%' ORDER BY id"
+    )
+    expected = {cid: slugs[normalise.title_slug(name)] for cid, name in searched if normalise.title_slug(name) in slugs}
+    assert expected, "no Coursera course of the catalogue is in the 2017 sitemap"
+    with store.connect(home / "catalog.duckdb") as con:
+        assert build._use_listed_pages(con, home / "crawl.duckdb") == len(expected)
+        con.execute("UPDATE catalog_meta SET value = '2099-01-02T00:00:00' WHERE key = 'built_at'")
+    course_id, url = sorted(expected.items())[0]
+    assert url.startswith("https://www.coursera.org/learn/")
+
+    monkeypatch.setenv("SKILLSTACK_HOME", str(home))
+    at = run_page("course", course=course_id)
+    button = at.get("link_button")[0].proto
+    assert (button.label, button.url) == ("Open at the provider", url)

@@ -1,0 +1,111 @@
+"""Screenshots of every dashboard page at desktop and phone width, into docs/screenshots/.
+
+    SKILLSTACK_HOME=/path/to/built/home python scripts/screenshots.py [--goal "data analyst"] [--out docs/screenshots]
+
+Serves the dashboard over the catalogue in SKILLSTACK_HOME (`skillstack serve` on a free local port),
+opens each page in Debian's chromium (/usr/bin/chromium, headless; never `playwright install`) and
+saves `<page>-desktop.png` and `<page>-phone.png`. The course page shows the goal's first result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+WIDTHS = {"desktop": (1400, 1000), "phone": (400, 860)}
+LOAD_MS = 240_000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--goal", default="data analyst")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    from recommender import api  # after the path: the script runs from a checkout
+
+    rec = api.recommend(args.goal, k=10)
+    course_id = rec.results[0].course_id
+    pages = {
+        "find": ("/", {"goal": args.goal}, rec.results[0].title),
+        "compare": ("/compare", {"goal": args.goal}, "Download CSV"),
+        "course": ("/course", {"course": course_id}, "Skills you practise"),
+        "gap": ("/gap", {"goal": args.goal}, "Required"),
+        "sources": ("/sources", {}, "data from"),
+    }
+    with _serving() as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        for width_name, (width, height) in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=width_name == "phone")
+            page = context.new_page()
+            for name, (path, query, ready) in pages.items():
+                page.goto(f"{url}{path}" + (f"?{urlencode(query)}" if query else ""))
+                page.get_by_text(ready, exact=False).first.wait_for(timeout=LOAD_MS)
+                _settle(page)
+                target = args.out / f"{name}-{width_name}.png"
+                page.screenshot(path=str(target), full_page=True)
+                print(target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
+            context.close()
+        browser.close()
+    return 0
+
+
+def _settle(page: Page) -> None:
+    # Charts and tables draw after the page's last element arrives; a page still running shows its
+    # status widget.
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=LOAD_MS)
+    for chart in page.locator('[data-testid="stVegaLiteChart"], [data-testid="stDataFrame"]').all():
+        chart.locator("canvas, svg").first.wait_for(state="attached")
+    page.wait_for_timeout(800)
+
+
+class _serving:
+    """`skillstack serve` on a free port, stopped with its process group afterwards."""
+
+    def __enter__(self) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "skillstack.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    return url
+            except OSError:
+                time.sleep(0.5)
+        self.__exit__()
+        raise SystemExit("the dashboard did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGTERM)
+            self.server.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
