@@ -669,7 +669,7 @@ _STATED_TOTAL = re.compile(
 def hours_estimated(duration_raw: str | None) -> bool:
     """Whether a course's hours are our estimate from `duration_raw` ("1 - 3 Months" at 10 h a week,
     "2–3 hours per week, 6 Weeks") rather than a total the provider stated ("1.5 hours")."""
-    return not (duration_raw and _STATED_TOTAL.fullmatch(duration_raw))
+    return not (isinstance(duration_raw, str) and _STATED_TOTAL.fullmatch(duration_raw))
 
 
 # ----------------------------------------------------------------------------------------- level

@@ -710,8 +710,9 @@ def source_dates() -> dict[str, SourceDate]:
         """,
         [f'$."{_DATA_DATE_STAT}"'],
     )
+    text = lambda value: value if isinstance(value, str) and value else None  # noqa: E731 - NaN for NULL
     return {
-        row.source: SourceDate(row.source, row.data_date or None, row.last_crawled or None)
+        row.source: SourceDate(row.source, text(row.data_date), text(row.last_crawled))
         for row in frame.itertuples(index=False)
     }
 
@@ -745,14 +746,18 @@ def course_facts(course_ids: tuple[str, ...] | list[str]) -> dict[str, CourseFac
     facts = {}
     for row in frame.itertuples(index=False):
         dated = dates.get(row.source)
-        certificate = row.certificate_price if row.certificate_price == row.certificate_price else None  # NaN
+        # A DataFrame's missing values are NaN, in text columns too.
+        certificate = row.certificate_price if row.certificate_price == row.certificate_price else None
+        duration_raw = row.duration_raw if isinstance(row.duration_raw, str) else None
         facts[row.id] = CourseFacts(
             course_id=row.id,
-            duration_raw=row.duration_raw,
-            hours_estimated=hours_estimated(row.duration_raw),
+            duration_raw=duration_raw,
+            hours_estimated=hours_estimated(duration_raw),
             certificate_price=certificate,
             source=row.source,
-            as_of=(dated.data_date if dated and dated.data_date else (row.last_seen or "")[:10] or None),
+            as_of=dated.data_date
+            if dated and dated.data_date
+            else (row.last_seen[:10] if isinstance(row.last_seen, str) else None),
         )
     return facts
 

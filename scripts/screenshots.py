@@ -24,7 +24,9 @@ from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-WIDTHS = {"desktop": (1400, 1000), "phone": (400, 860)}
+# Streamlit scrolls inside its own container, so a screenshot shows one viewport: tall ones show the
+# whole page; "phone-fold" is what a phone shows before any scrolling.
+WIDTHS = {"desktop": (1400, 2600), "phone": (400, 2600), "phone-fold": (400, 860)}
 LOAD_MS = 240_000
 
 
@@ -44,14 +46,15 @@ def main() -> int:
         "compare": ("/compare", {"goal": args.goal}, "Download CSV"),
         "course": ("/course", {"course": course_id}, "Skills you practise"),
         "gap": ("/gap", {"goal": args.goal}, "Required"),
-        "sources": ("/sources", {}, "data from"),
+        "sources": ("/sources", {}, "Providers"),
     }
     with _serving() as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
         )
         for width_name, (width, height) in WIDTHS.items():
-            context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=width_name == "phone")
+            phone = width_name.startswith("phone")
+            context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone)
             page = context.new_page()
             for name, (path, query, ready) in pages.items():
                 page.goto(f"{url}{path}" + (f"?{urlencode(query)}" if query else ""))
@@ -69,6 +72,8 @@ def _settle(page: Page) -> None:
     # Charts and tables draw after the page's last element arrives; a page still running shows its
     # status widget.
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=LOAD_MS)
+    # Widgets show as grey skeletons until their code has loaded.
+    page.wait_for_function("!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=LOAD_MS)
     for chart in page.locator('[data-testid="stVegaLiteChart"], [data-testid="stDataFrame"]').all():
         chart.locator("canvas, svg").first.wait_for(state="attached")
     page.wait_for_timeout(800)

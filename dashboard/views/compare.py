@@ -19,6 +19,7 @@ from recommender import api
 GOAL_SCOPE = "The courses that best fit the goal"
 CATALOGUE_SCOPE = "The whole catalogue"
 NOT_STATED = "not stated"
+PAID = "Paid courses' price, median (p25–p75)"
 
 
 def render() -> None:
@@ -72,7 +73,10 @@ def render() -> None:
         return
 
     table = _table(comparison)
-    st.dataframe(table, hide_index=True, width="stretch")
+    # Two tables of a few columns each instead of one that scrolls sideways; the CSV has them as one.
+    offers = ["Provider", "Courses", "Price stated", "Free (of those)", "With certificate", PAID, "Certificate price"]
+    st.dataframe(table[offers], hide_index=True, width="stretch")
+    st.dataframe(table[["Provider", *(c for c in table.columns if c not in offers)]], hide_index=True, width="stretch")
     st.caption(
         "Coverage per course: the average share of the goal's required skills (weighted) one course covers, so a "
         "provider does not lead by its number of courses alone. Hours marked ≈ include estimates from a length "
@@ -113,8 +117,8 @@ def _table(comparison: api.Comparison) -> pd.DataFrame:
             "Price stated": _percent(p.share_priced),
             "Free (of those)": _percent(p.share_free),
             "With certificate": _percent(p.share_certificate),
-            "Price of paid courses, median (p25–p75)": _spread_text(p.price_median, p.price_quartiles, ""),
-            "Certificate price, median": NOT_STATED
+            PAID: _spread_text(p.price_median, p.price_quartiles, ""),
+            "Certificate price": NOT_STATED
             if p.certificate_price_median is None
             else common.money(p.certificate_price_median, None),
             "Hours, median (p25–p75)": _spread_text(p.hours_median, p.hours_quartiles, " h"),

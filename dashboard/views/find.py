@@ -64,6 +64,8 @@ def _goal_results(
     if rec.chosen:
         st.subheader(f"Goal: {md(rec.chosen.label)}")
     common.occupation_picker("find", rec)
+    if rec.have:
+        st.caption(md("You already have: " + ", ".join(h.label for h in rec.have)))
     first, sort = _view_options()
     if first == PLAN_FIRST:
         _stack(rec, known)
@@ -76,10 +78,13 @@ def _goal_results(
 
 
 def _view_options() -> tuple[str, str]:
-    """What comes first and how the courses are sorted; one row, small enough for a phone."""
-    order, sort = st.columns(2)
-    first = order.segmented_control("Show first", (COURSES_FIRST, PLAN_FIRST), key="find_first", default=COURSES_FIRST)
-    by = sort.selectbox("Sort courses by", SORTS, key="find_sort")
+    """What comes first and how the courses are sorted, behind one button: on a phone two widgets
+    would push the first course below the fold."""
+    first = st.session_state.get("find_first") or COURSES_FIRST
+    by = st.session_state.get("find_sort") or SORTS[0]
+    with st.popover(f"{first} first · sorted by {by.lower()}", icon=":material/sort:"):
+        first = st.segmented_control("Show first", (COURSES_FIRST, PLAN_FIRST), key="find_first", default=COURSES_FIRST)
+        by = st.selectbox("Sort courses by", SORTS, key="find_sort")
     return first or COURSES_FIRST, by
 
 
