@@ -79,7 +79,7 @@ def render() -> None:
     st.dataframe(table[["Provider", *(c for c in table.columns if c not in offers)]], hide_index=True, width="stretch")
     st.caption(
         "Coverage per course: the average share of the goal's required skills (weighted) one course covers, so a "
-        "provider does not lead by its number of courses alone. Hours marked ≈ include estimates from a length "
+        "provider does not lead by its number of courses alone. Hours include estimates from a length "
         "in weeks or months."
     )
     st.download_button(
