@@ -51,12 +51,17 @@ def show_user_error(message: str) -> None:
 # ---------------------------------------------------------------- text and links from scraped data
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
+# Where GitHub-flavoured Markdown makes a link of bare text, escapes or not: "https://…", "www.…"
+# and e-mail addresses. A zero-width space there keeps the text as it reads and makes no link.
+_AUTOLINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
 
 
 def md(text: object) -> str:
     """`text` as Markdown that displays exactly these characters: every special character escaped, so
-    `<script>` shows as typed and `:red[...]`, `$...$` or `[a](b)` are not interpreted."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", re.sub(r"\s+", " ", str(text)))
+    `<script>` shows as typed and `:red[...]`, `$...$` or `[a](b)` are not interpreted, and no URL or
+    address in it becomes a link. The one function every scraped string goes through, tooltips too."""
+    text = _AUTOLINK_STARTS.sub("\u200b", re.sub(r"\s+", " ", str(text)))
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def safe_url(url: str | None) -> str | None:

@@ -53,7 +53,8 @@ def assert_no_html(at: AppTest) -> None:
 def live_markup(source: str) -> list[str]:
     """The links, images and tags Markdown would make of `source`: those not escaped by `md`."""
     unescaped = re.sub(r"\\.", "", source)
-    return re.findall(r"!?\[[^\]]*\]\([^)]*\)|<[a-zA-Z/][^>]*>", unescaped)
+    # Links, images, tags, and the bare URLs and addresses GitHub-flavoured Markdown links by itself.
+    return re.findall(r"!?\[[^\]]*\]\([^)]*\)|<[a-zA-Z/][^>]*>|https?://|\bwww\.\w|\w@\w", unescaped)
 
 
 def is_paid(result: api.CourseResult) -> bool:

@@ -153,7 +153,7 @@ def _with_context(
         ["data dates", "; ".join(f"{d.source} {d.as_of}" for d in dates.values() if d.as_of)],
     ]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # the rows `_csv` writes end so too
     writer.writerows([[_defuse(cell) for cell in row] for row in context])
     writer.writerow([])
     return out.getvalue() + _csv(table)
