@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from pipeline import normalise
+from pipeline import language, normalise
 from recommender.engine import Engine
 from recommender.errors import CatalogMissingError, EmptyCatalogError, EmptyGoalError, RecommenderError
 from recommender.ranking import RankConfig
@@ -539,7 +539,8 @@ def _provider_extras(eng: Engine, rows: np.ndarray, required: dict[str, float]) 
     weights = np.array([w for u, w in required.items() if u in eng.skill_index], dtype=np.float64)
     per_course = None
     if columns and weights.sum() and len(rows):
-        covers = (eng.links[rows][:, columns] > 0).astype(np.float64)
+        # The links a reader would accept, as goal_coverage counts them (Engine.provider_stats).
+        covers = (eng.accepted[rows][:, columns] > 0).astype(np.float64)
         per_course = np.asarray(covers @ weights).ravel() / weights.sum()
     try:
         certificates = eng.read(
@@ -674,7 +675,7 @@ _DATA_DATE_STAT = "skillstack/data_date"
 
 def language_name(tag: str | None) -> str | None:
     """The English name of a language tag ("ja" → "Japanese"); the tag itself when it is not known."""
-    return normalise.language_name(tag)
+    return language.language_name(tag.split("-")[0]) if tag else None
 
 
 def hours_estimated(duration_raw: str | None) -> bool:

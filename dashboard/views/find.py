@@ -63,7 +63,11 @@ def _goal_results(
 
     if rec.chosen:
         st.subheader(f"Goal: {md(rec.chosen.label)}")
+    if rec.unresolved:
+        st.info("Your goal matched no occupation with confidence: pick the nearest one below.")
     common.occupation_picker("find", rec)
+    if rec.language_fallback:
+        st.caption("The catalogue has no course in your goal's language: courses in every language are shown.")
     if rec.have:
         st.caption(md("You already have: " + ", ".join(h.label for h in rec.have)))
     first, sort = _view_options()
