@@ -39,6 +39,7 @@ class LinkedinLearning2021Spider(XlsxDatasetSpider):
     """
 
     name = "linkedin_learning_2021"
+    data_date = "2021"
     allowed_domains = ["raw.githubusercontent.com"]
     provider = "LinkedIn Learning"
     start_urls = [LIL_DATA + "courses.xlsx"]

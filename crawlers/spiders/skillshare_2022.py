@@ -22,6 +22,7 @@ class Skillshare2022Spider(SkillshareDatasetSpider):
     """
 
     name = "skillshare_2022"
+    data_date = "2022"
     allowed_domains = ["raw.githubusercontent.com"]
     start_urls = [
         "https://raw.githubusercontent.com/harshachaitanya27/PersonalisedCourseRecommender/"

@@ -7,6 +7,7 @@ class Skillshare2024Spider(SkillshareDatasetSpider):
     rating, category or date."""
 
     name = "skillshare_2024"
+    data_date = "2024"
     allowed_domains = ["raw.githubusercontent.com"]
     start_urls = [
         "https://raw.githubusercontent.com/zhiyuwang0911/AIS_project/"
