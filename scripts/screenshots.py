@@ -72,6 +72,8 @@ def _settle(page: Page) -> None:
     # Charts and tables draw after the page's last element arrives; a page still running shows its
     # status widget.
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=LOAD_MS)
+    # Every page ends with the attribution footer: once it is there, the page has run to its end.
+    page.get_by_text("ESCO classification", exact=False).first.wait_for(timeout=LOAD_MS)
     # Widgets show as grey skeletons until their code has loaded.
     page.wait_for_function("!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=LOAD_MS)
     for chart in page.locator('[data-testid="stVegaLiteChart"], [data-testid="stDataFrame"]').all():

@@ -634,18 +634,20 @@ def test_normalise_item_on_the_first_edx_row():
         "price": 0.0,
         "currency": "USD",
         "access_model": "free-audit+paid-certificate",
+        "certificate_price": 49.0,
         "price_raw": USD_EDX,
         "rating": None,
         "rating_count": None,
         "skills_declared": [],
         "extras": {
             "weekly_hours": 2.5,
-            "certificate_price": 49.0,
             "enrollments": 124_980,
             "subjects": ["Education & Teacher Training"],
         },
     }
     assert item["description"].startswith("Designed for those who are new to elearning")
+    # The dataset glued its paragraphs together ("online learner.The edX"); the normaliser separates them.
+    assert "successful online learner. The edX learning design team" in item["description"]
 
 
 def test_normalise_item_cleans_lists_and_keeps_the_spiders_extras():
@@ -739,7 +741,7 @@ OFFER_KEYS = ("price", "currency", "access_model")
 def test_api_spider_items_normalise(mirror_response):
     edx = normalised_capture(EdxCatalogSpider, mirror_response)["MITx+15.071x"]
     assert pick(edx, *OFFER_KEYS) == (0.0, "USD", AUDIT)  # verified seat $150 beside a free audit seat
-    assert edx["extras"]["certificate_price"] == 150.0
+    assert edx["certificate_price"] == 150.0
     assert pick(edx, "hours", "level", "course_mode", "credential", "in_language") == (
         162.5, "intermediate", "scheduled", "certificate", "en",
     )  # fmt: skip
