@@ -75,14 +75,7 @@ def mirror_response(mirror: Path) -> Callable[[str], Response]:
 
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SKILLSTACK_HOME holding a catalogue built from the mirror: taxonomy, bounded crawl, build.
-
-    With SKILLSTACK_TEST_BUILT_HOME set, that directory is used instead: a copy of an earlier
-    session's `built_home` made by the same code. The build takes most of an hour on two shared
-    cores, and a session's own copy is deleted by the next few sessions of anyone on the machine."""
-    if reused := os.environ.get("SKILLSTACK_TEST_BUILT_HOME"):
-        assert (Path(reused) / "catalog.duckdb").is_file(), f"SKILLSTACK_TEST_BUILT_HOME={reused} holds no catalogue"
-        return Path(reused)
+    """A SKILLSTACK_HOME holding a catalogue built from the mirror: taxonomy, bounded crawl, build."""
     home = tmp_path_factory.mktemp("built_home")
     run_skillstack(home, "taxonomy", "load")
     run_skillstack(home, "crawl", *CATALOG_SOURCES, "--limit", str(CATALOG_LIMIT))
