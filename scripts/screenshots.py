@@ -48,7 +48,7 @@ def main() -> int:
         "gap": ("/gap", {"goal": args.goal}, "Required"),
         "sources": ("/sources", {}, "Providers"),
     }
-    with _serving() as url, sync_playwright() as playwright:
+    with _Serving() as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
         )
@@ -81,7 +81,7 @@ def _settle(page: Page) -> None:
     page.wait_for_timeout(800)
 
 
-class _serving:
+class _Serving:
     """`skillstack serve` on a free port, stopped with its process group afterwards."""
 
     def __enter__(self) -> str:

@@ -334,7 +334,8 @@ def test_at_phone_width_the_goal_box_and_first_result_are_above_the_fold(
     first = page.get_by_text(f"1. {rec.results[0].title}", exact=False).first.bounding_box()
     assert goal_box
     assert goal_box["y"] + goal_box["height"] <= 860
-    assert first and first["y"] + first["height"] <= 860, first
+    assert first
+    assert first["y"] + first["height"] <= 860, first
     _shot(page, "phone-find")
     context.close()
 
