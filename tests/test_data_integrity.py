@@ -1,0 +1,78 @@
+"""Faults a year of unattended nightlies meets in the data: a stale write-ahead log, two writers at
+once, a source that silently empties, leftovers of kills, a full disk. Real DuckDB files and real
+`skillstack` processes; no network (the mirror answers)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.publish import PublishError, publishing, wal_of
+
+# A read-write session on the catalogue that writes a row and dies before any checkpoint: what a
+# DuckDB shell or notebook SIGKILLed (or the machine losing power) leaves behind.
+_WRITE_AND_DIE = """
+import duckdb, os, sys
+con = duckdb.connect(sys.argv[1])
+con.execute("SET wal_autocheckpoint = '1GB'")
+con.execute("INSERT INTO skills (uri, label) VALUES (?, ?)", ["s/left-in-the-wal", "a skill"])
+print("written", flush=True)
+if sys.argv[2] == "die":
+    os.kill(os.getpid(), 9)
+sys.stdin.read()  # hold the catalogue open until the test closes stdin
+"""
+
+
+def _publish(catalog: Path, built_at: str) -> None:
+    with publishing(catalog, carry_over=("skills",)) as con:
+        con.execute("INSERT INTO catalog_meta VALUES (?, ?)", ["built_at", built_at])
+
+
+def _read(catalog: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(catalog), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_stale_wal_is_folded_in_and_never_outlives_its_file(tmp_path: Path):
+    catalog = tmp_path / "catalog.duckdb"
+    _publish(catalog, "first")
+    killed = subprocess.run([sys.executable, "-c", _WRITE_AND_DIE, str(catalog), "die"], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    assert wal_of(catalog).exists()
+
+    # Two publishes: the old log replayed onto the first new file would give the second a duplicate key.
+    _publish(catalog, "second")
+    assert not wal_of(catalog).exists()
+    _publish(catalog, "third")
+    assert not wal_of(catalog).exists()
+    assert _read(catalog, "SELECT uri FROM skills") == [("s/left-in-the-wal",)]  # the session's write kept once
+    assert _read(catalog, "SELECT value FROM catalog_meta") == [("third",)]
+
+
+def test_a_session_still_writing_to_the_catalogue_is_refused_with_a_clear_message(tmp_path: Path):
+    catalog = tmp_path / "catalog.duckdb"
+    _publish(catalog, "first")
+    session = subprocess.Popen(
+        [sys.executable, "-c", _WRITE_AND_DIE, str(catalog), "stay"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert session.stdout.readline().strip() == b"written"
+        with pytest.raises(PublishError, match=r"catalog\.duckdb\.wal was left by a session .* run again"):
+            _publish(catalog, "second")
+    finally:
+        session.stdin.close()
+        session.wait(timeout=60)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".wal")) == ["catalog.duckdb"]
+    _publish(catalog, "second")  # the session gone, its log is folded in and the publish goes through
+    assert not wal_of(catalog).exists()
+    assert _read(catalog, "SELECT value FROM catalog_meta") == [("second",)]
