@@ -24,6 +24,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         run_crawl,
     )
     from pipeline.store import open_crawl_db
+    from skillstack.lock import writer_lock
 
     if args.list:
         for name, urls in list_sources():
@@ -37,8 +38,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if args.urls:
             check_urls(args.sources)
         paths = settings.paths()
-        open_crawl_db(paths.crawl_db).close()
-        summaries = run_crawl(args.sources or None, limit=args.limit, crawl_db=paths.crawl_db, urls=args.urls)
+        with writer_lock(paths.lock_file, "crawl", wait=not args.no_wait):
+            open_crawl_db(paths.crawl_db).close()
+            summaries = run_crawl(args.sources or None, limit=args.limit, crawl_db=paths.crawl_db, urls=args.urls)
     except (UnknownSourceError, UrlsNotSupportedError) as exc:
         raise UserError(str(exc)) from exc
     if args.json:
@@ -52,16 +54,18 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_taxonomy_load(args: argparse.Namespace) -> int:
     from pipeline.publish import CATALOG_TABLES, publishing
     from pipeline.taxonomy import load_taxonomy
+    from skillstack.lock import writer_lock
 
     paths = settings.paths()
-    if args.if_missing and _catalog_has_taxonomy(paths.catalog_db):
-        print("taxonomy already in the catalogue; `skillstack taxonomy load` reloads it")
-        return 0
-    # The taxonomy lives in the catalogue: republish it with the new taxonomy and every other table kept.
-    # Its vectors too: the next build drops those of surfaces gone and embeds only new ones, where
-    # dropping them all made it embed ~100k texts again (4 minutes) for one added O*NET table.
-    with publishing(paths.catalog_db, carry_over=(*CATALOG_TABLES, "taxonomy_vectors")) as con:
-        counts = load_taxonomy(con, paths.downloads)
+    with writer_lock(paths.lock_file, "taxonomy load", wait=not args.no_wait):
+        if args.if_missing and _catalog_has_taxonomy(paths.catalog_db):
+            print("taxonomy already in the catalogue; `skillstack taxonomy load` reloads it")
+            return 0
+        # The taxonomy lives in the catalogue: republish it with the new taxonomy and every other table
+        # kept. Its vectors too: the next build drops those of surfaces gone and embeds only new ones,
+        # where dropping them all made it embed ~100k texts again (4 minutes) for one added O*NET table.
+        with publishing(paths.catalog_db, carry_over=(*CATALOG_TABLES, "taxonomy_vectors")) as con:
+            counts = load_taxonomy(con, paths.downloads)
     print("taxonomy loaded: " + ", ".join(f"{table} {count:,}" for table, count in counts.items()))
     return 0
 
@@ -82,11 +86,14 @@ def _catalog_has_taxonomy(catalog_db) -> bool:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build import BuildError, build_catalog
+    from pipeline.publish import PublishError
+    from skillstack.lock import writer_lock
 
     paths = settings.paths()
     try:
-        report = build_catalog(paths.crawl_db, paths.catalog_db)
-    except BuildError as exc:
+        with writer_lock(paths.lock_file, "build", wait=not args.no_wait):
+            report = build_catalog(paths.crawl_db, paths.catalog_db)
+    except (BuildError, PublishError) as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else report.one_line())
     return 0
@@ -226,7 +233,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         return 0
 
     def load_taxonomy() -> None:
-        cmd_taxonomy_load(argparse.Namespace(if_missing=False))
+        cmd_taxonomy_load(argparse.Namespace(if_missing=False, no_wait=True))
 
     def crawl() -> list:
         from crawlers.runner import run_crawl
@@ -240,19 +247,15 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
         return build_catalog(paths.crawl_db, paths.catalog_db)
 
-    try:
-        report = nightly.run_nightly(
-            paths,
-            load_taxonomy=load_taxonomy,
-            taxonomy_present=lambda: _catalog_has_taxonomy(paths.catalog_db),
-            crawl=crawl,
-            build=build,
-            sources=sources,
-            limit=args.limit,
-        )
-    except nightly.NightlyLockedError as exc:
-        print(f"skillstack: {exc}", file=sys.stderr)
-        return nightly.EXIT_LOCKED
+    report = nightly.run_nightly(
+        paths,
+        load_taxonomy=load_taxonomy,
+        taxonomy_present=lambda: _catalog_has_taxonomy(paths.catalog_db),
+        crawl=crawl,
+        build=build,
+        sources=sources,
+        limit=args.limit,
+    )
     print(report.summary())
     return report.exit_code
 
@@ -423,6 +426,14 @@ def cmd_eval_skills(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_no_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="exit with 75 when another crawl, build, taxonomy load or nightly is running, instead of waiting",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -439,16 +450,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="re-crawl only this page with the parser of the one SOURCE named (repeat for several)",
     )
+    _add_no_wait(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
     taxonomy = sub.add_parser("taxonomy", help="the ESCO and O*NET taxonomy")
     taxonomy_sub = taxonomy.add_subparsers(dest="taxonomy_command", required=True)
     load = taxonomy_sub.add_parser("load", help="download ESCO v1.1.1, O*NET 29.2 and the crosswalk into the catalogue")
     load.add_argument("--if-missing", action="store_true", help="do nothing when the catalogue already has it")
+    _add_no_wait(load)
     load.set_defaults(func=cmd_taxonomy_load)
 
     build = sub.add_parser("build", help="normalise, embed and link skills; publish catalog.duckdb atomically")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
+    _add_no_wait(build)
     build.set_defaults(func=cmd_build)
 
     recommend = sub.add_parser("recommend", help="courses for a career goal in plain words")
@@ -605,12 +619,16 @@ def main(argv: list[str] | None = None) -> int:
     show_layer_logs(logging.INFO if args.func in long_running else logging.WARNING)
     from pipeline.fetch import FetchError
     from recommender.api import RecommenderError
+    from skillstack.lock import EXIT_LOCKED, LockedError
 
     try:
         return args.func(args)
     except (UserError, RecommenderError, FetchError) as exc:
         print(f"skillstack: {exc}", file=sys.stderr)
         return 2
+    except LockedError as exc:
+        print(f"skillstack: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except KeyboardInterrupt:
         return 130
 

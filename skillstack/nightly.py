@@ -7,52 +7,28 @@ beside it are built by the nightly and not by the first user of the morning.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from skillstack.lock import writer_lock
 from skillstack.settings import Paths
 
 EXIT_OK = 0
 EXIT_SOME_SOURCES_FAILED = 3  # a catalogue was published without them
 EXIT_NOTHING_PUBLISHED = 4
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another nightly holds the lock; cron may simply try again later
 
 # Opening a 250k-course catalogue for the first time takes ~30 s on two busy cores.
 WARM_TIMEOUT_S = 1800
 
 log = logging.getLogger(__name__)
-
-
-class NightlyLockedError(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def nightly_lock(lock_file: Path) -> Iterator[None]:
-    """An exclusive `fcntl` lock: a second nightly exits at once; a killed run's lock dies with it."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise NightlyLockedError(f"another nightly is running (pid {holder}); this one exits") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)
 
 
 @dataclass
@@ -114,11 +90,11 @@ def run_nightly(
     `warm` (default: open the published catalogue, `warm_indexes`) runs after a publish; when it
     fails the catalogue still serves, so the run only logs it and notes a warning.
 
-    NightlyLockedError, before anything ran, when another nightly holds the lock.
+    `skillstack.lock.LockedError`, before anything ran, when another command holds the writers' lock.
     """
     started = time.perf_counter()
     report = NightlyReport(started_at=_now(), sources_requested=list(sources or []), limit=limit)
-    with nightly_lock(paths.lock_file):
+    with writer_lock(paths.lock_file, "nightly", wait=False):
         tick = time.perf_counter()
         if not taxonomy_present():
             try:

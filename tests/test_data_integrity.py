@@ -15,6 +15,9 @@ import duckdb
 import pytest
 
 from pipeline.publish import PublishError, publishing, wal_of
+from skillstack.lock import EXIT_LOCKED, writer_lock
+from skillstack.settings import Paths
+from tests.conftest import MIRROR_DIR, run_skillstack
 
 # A read-write session on the catalogue that writes a row and dies before any checkpoint: what a
 # DuckDB shell or notebook SIGKILLed (or the machine losing power) leaves behind.
@@ -76,3 +79,44 @@ def test_a_session_still_writing_to_the_catalogue_is_refused_with_a_clear_messag
     _publish(catalog, "second")  # the session gone, its log is folded in and the publish goes through
     assert not wal_of(catalog).exists()
     assert _read(catalog, "SELECT value FROM catalog_meta") == [("second",)]
+
+
+# ---------------------------------------------------------------- one writer at a time
+
+
+def test_every_writer_takes_the_one_lock_waits_for_it_or_exits_75(tmp_path: Path):
+    home = tmp_path / "home"
+    with writer_lock(Paths(home).lock_file, "nightly", wait=False):
+        for args in (("build",), ("crawl", "udemy_kaggle_2017"), ("taxonomy", "load")):
+            refused = run_skillstack(home, *args, "--no-wait", check=False, timeout=300)
+            assert refused.returncode == EXIT_LOCKED, refused.stderr[-2000:]
+            assert refused.stderr.strip() == f"skillstack: another nightly (pid {os.getpid()}) is running; this one exits"
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "skillstack.cli", "build"],
+            env={**os.environ, "SKILLSTACK_HOME": str(home), "SKILLSTACK_MIRROR": str(MIRROR_DIR)},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            first_line = waiting.stderr.readline()
+            assert first_line.strip() == (
+                f"skillstack: waiting for another nightly (pid {os.getpid()}) to finish (--no-wait exits instead)"
+            )
+            time.sleep(1)
+            assert waiting.poll() is None  # still waiting while the lock is held
+        except BaseException:
+            waiting.kill()
+            raise
+    # The lock released, the build goes on (and finds nothing to build: it never touched the home).
+    rest = waiting.stderr.read()
+    assert waiting.wait(timeout=120) == 2
+    assert "no crawl yet" in rest
+    assert not (home / "crawl.duckdb").exists()
+    assert not (home / "catalog.duckdb").exists()
+
+
+def test_the_lock_is_reentrant_within_one_process(tmp_path: Path):
+    """The nightly holds it and runs `taxonomy load`, the crawl and the build, which take it again."""
+    lock_file = tmp_path / "nightly.lock"
+    with writer_lock(lock_file, "nightly", wait=False), writer_lock(lock_file, "build", wait=False):
+        assert lock_file.read_text() == f"{os.getpid()} nightly"
