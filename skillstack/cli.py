@@ -92,7 +92,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     paths = settings.paths()
     try:
         with writer_lock(paths.lock_file, "build", wait=not args.no_wait):
-            report = build_catalog(paths.crawl_db, paths.catalog_db)
+            report = build_catalog(paths.crawl_db, paths.catalog_db, allow_mass_removal=args.allow_mass_removal)
     except (BuildError, PublishError) as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else report.one_line())
@@ -245,7 +245,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     def build():
         from pipeline.build import build_catalog
 
-        return build_catalog(paths.crawl_db, paths.catalog_db)
+        return build_catalog(paths.crawl_db, paths.catalog_db, allow_mass_removal=args.allow_mass_removal)
 
     report = nightly.run_nightly(
         paths,
@@ -434,6 +434,14 @@ def _add_no_wait(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_allow_mass_removal(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-mass-removal",
+        action="store_true",
+        help="let a complete crawl mark more than half of a source's courses removed (held back otherwise)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -463,6 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="normalise, embed and link skills; publish catalog.duckdb atomically")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     _add_no_wait(build)
+    _add_allow_mass_removal(build)
     build.set_defaults(func=cmd_build)
 
     recommend = sub.add_parser("recommend", help="courses for a career goal in plain words")
@@ -515,6 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCE",
         help="crawl only this source (repeat for several; default every source); the build uses them all",
     )
+    _add_allow_mass_removal(nightly_parser)
     nightly_parser.set_defaults(func=cmd_nightly)
 
     evaluation = sub.add_parser("eval", help="quality figures on public benchmarks")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from crawlers.pipelines.write_crawl_db import NO_ITEMS
 from skillstack.lock import writer_lock
 from skillstack.settings import Paths
 
@@ -123,6 +124,8 @@ def run_nightly(
             for source in report.sources:
                 counts = built.per_source.get(source["source"], {})
                 source.update({key: counts.get(key, 0) for key in ("new", "changed", "removed", "active")})
+            # Published, but a source that lost most of its courses needs someone to look (exit 3).
+            report.failures.extend(built.held_back_lines())
         except Exception as exc:
             report.failures.append(f"build: {_one_line(exc)}")
         report.step_seconds["build"] = round(time.perf_counter() - tick, 1)
@@ -175,6 +178,8 @@ def _failed(summary) -> bool:
 
 def _why_failed(summary) -> str:
     """The finish reason, the error count and the HTTP statuses that were not 2xx/3xx."""
+    if summary.finish_reason == NO_ITEMS:
+        return f"{NO_ITEMS} (read to the end and found not one course; its courses are kept, none marked removed)"
     bad = ", ".join(f"HTTP {code} x{n}" for code, n in summary.http_status.items() if not code.startswith(("2", "3")))
     detail = f"{summary.errors} errors" + (f"; {bad}" if bad else "")
     return f"{summary.finish_reason or summary.status} ({detail})"

@@ -4,6 +4,7 @@ once, a source that silently empties, leftovers of kills, a full disk. Real Duck
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,10 +15,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from crawlers.pipelines.write_crawl_db import NO_ITEMS
+from pipeline.build import BuildReport, _merge_with_previous, usable_runs
 from pipeline.publish import PublishError, publishing, wal_of
 from skillstack.lock import EXIT_LOCKED, writer_lock
 from skillstack.settings import Paths
 from tests.conftest import MIRROR_DIR, run_skillstack
+from tests.test_crash_safety import UDEMY_CSV
 
 # A read-write session on the catalogue that writes a row and dies before any checkpoint: what a
 # DuckDB shell or notebook SIGKILLed (or the machine losing power) leaves behind.
@@ -120,3 +124,73 @@ def test_the_lock_is_reentrant_within_one_process(tmp_path: Path):
     lock_file = tmp_path / "nightly.lock"
     with writer_lock(lock_file, "nightly", wait=False), writer_lock(lock_file, "build", wait=False):
         assert lock_file.read_text() == f"{os.getpid()} nightly"
+
+
+# ---------------------------------------------------------------- a source that silently empties
+
+MITXONLINE_API = "mitxonline.mit.edu/api/v2/courses/index"
+
+
+def test_a_source_read_to_the_end_with_no_course_is_a_failed_run(tmp_path: Path):
+    """A dataset host serving only the CSV header and an API answering {"results": []}: both read
+    cleanly to the end, and neither may pass for a complete run (which would remove every course)."""
+    mirror = tmp_path / "mirror"
+    for path in (UDEMY_CSV, MITXONLINE_API):
+        (mirror / path).parent.mkdir(parents=True, exist_ok=True)
+    header = (MIRROR_DIR / UDEMY_CSV).read_text(encoding="utf-8").splitlines()[0]
+    (mirror / UDEMY_CSV).write_text(header + "\n", encoding="utf-8")
+    (mirror / MITXONLINE_API).write_text('{"count": 0, "next": null, "previous": null, "results": []}')
+    home = tmp_path / "home"
+    result = subprocess.run(
+        [sys.executable, "-m", "skillstack.cli", "crawl", "udemy_kaggle_2017", "mitxonline", "--json"],
+        env={**os.environ, "SKILLSTACK_HOME": str(home), "SKILLSTACK_MIRROR": str(mirror)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    summaries = {s["source"]: s for s in json.loads(result.stdout)}
+    for source in ("udemy_kaggle_2017", "mitxonline"):
+        assert (summaries[source]["status"], summaries[source]["items"]) == ("failed", 0)
+        assert summaries[source]["finish_reason"] == NO_ITEMS
+    con = duckdb.connect(str(home / "crawl.duckdb"), read_only=True)
+    try:
+        assert usable_runs(con).empty  # nothing a build would take as the source's complete listing
+    finally:
+        con.close()
+
+
+def _record(source: str, number: int, status: str = "active") -> dict:
+    return {"id": f"{source}/{number}", "source": source, "status": status, "extras": {}}
+
+
+def test_a_build_removes_at_most_half_of_a_source_without_allow_mass_removal():
+    previous = {r["id"]: r for r in [*(_record("a", i) for i in range(10)), *(_record("b", i) for i in range(10))]}
+    previous["b/9"] = _record("b", 9, "removed")  # gone before: not counted as listed
+    # A complete crawl of each: "a" lists 5 of its 10 (half: removed), "b" 4 of its 9 (more than half gone).
+    fresh = [
+        {**_record(source, i), "name": "n", "description": "", "skills_declared": [], "price": None,
+         "seen_at": None, "content_hash": "h"}
+        for source, count in (("a", 5), ("b", 4))
+        for i in range(count)
+    ]  # fmt: skip
+    for record in previous.values():
+        record.update(first_seen=None, content_hash="h", price=None)
+
+    report = BuildReport()
+    rows = _merge_with_previous([dict(r) for r in fresh], dict(previous), {"a", "b"}, report)
+    status = {row["id"]: row["status"] for row in rows}
+    assert sum(status[f"a/{i}"] == "removed" for i in range(10)) == 5
+    assert [status[f"b/{i}"] for i in range(9)] == ["active"] * 9  # held back, kept as they were
+    assert report.held_back == {"b": {"missing": 5, "listed": 9}}
+    assert report.held_back_lines() == [
+        "b: 5 of its 9 courses are missing from a complete crawl; not marked removed (more than 50%); "
+        "`skillstack build --allow-mass-removal` removes them"
+    ]
+    assert report.per_source["b"]["removed"] == 0
+
+    allowed = BuildReport()
+    rows = _merge_with_previous([dict(r) for r in fresh], dict(previous), {"a", "b"}, allowed, allow_mass_removal=True)
+    assert sum(row["status"] == "removed" for row in rows if row["source"] == "b") == 6
+    assert allowed.held_back == {}

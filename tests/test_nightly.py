@@ -150,7 +150,7 @@ def test_a_failed_warm_is_a_warning_and_keeps_the_exit_code(tmp_path: Path):
     (home / "catalog.duckdb").write_bytes(b"not a database")
 
     def build():
-        return SimpleNamespace(as_dict=dict, per_source={})
+        return SimpleNamespace(as_dict=dict, per_source={}, held_back_lines=list)
 
     report = run_nightly(
         Paths(home), load_taxonomy=lambda: None, taxonomy_present=lambda: True, crawl=list, build=build
