@@ -6,6 +6,8 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
+from typing import NoReturn
 
 from skillstack import settings
 
@@ -99,13 +101,27 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_inputs(text: str | None, file: str | None, what: str) -> list[str]:
+# A --file / --goals-file is read up to this size: `--goals-file /dev/zero` read forever.
+MAX_INPUT_FILE_BYTES = 1_000_000
+
+
+def _read_inputs(text: str | None, file: str | None, what: str, max_chars: int) -> list[str]:
+    """The non-empty lines of `file` (bounded, UTF-8), or `text`; UserError naming the problem."""
     if file:
         try:
-            with open(file, encoding="utf-8") as handle:
-                lines = [line.strip() for line in handle]
+            with open(file, "rb") as handle:
+                data = handle.read(MAX_INPUT_FILE_BYTES + 1)
         except OSError as exc:
             raise UserError(f"cannot read {file}: {exc.strerror}") from None
+        if len(data) > MAX_INPUT_FILE_BYTES:
+            raise UserError(f"{file} is larger than {MAX_INPUT_FILE_BYTES:,} bytes; split it into smaller files")
+        try:
+            lines = [line.strip() for line in data.decode("utf-8").splitlines()]
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{file} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
+        for number, line in enumerate(lines, 1):
+            if len(line) > max_chars:
+                raise UserError(f"{file} line {number}: a {what} of {len(line):,} characters; at most {max_chars:,}")
         return [line for line in lines if line]
     if text is None or not text.strip():
         raise UserError(f"give a {what} or --file FILE (one per line)")
@@ -130,7 +146,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from pipeline.language import language_name
     from recommender import api
 
-    goals = _read_inputs(args.goal, args.goals_file, "goal")
+    goals = _read_inputs(args.goal, args.goals_file, "goal", api.MAX_GOAL_CHARS)
     filters = _filters(args)
     for goal in goals:
         have = tuple(args.have or ())
@@ -179,9 +195,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_ranked(args: argparse.Namespace, what: str, key: str, rank) -> int:
+def _print_ranked(args: argparse.Namespace, what: str, key: str, rank, max_chars: int) -> int:
     """One line of JSON per input text ({"text", key: [{uri, label, score}]}), or a readable list."""
-    for text in _read_inputs(args.text, args.file, what):
+    for text in _read_inputs(args.text, args.file, what, max_chars):
         matches = rank(text, k=args.k)
         if args.json:
             found = [{"uri": m.uri, "label": m.label, "score": round(m.score, 4)} for m in matches]
@@ -196,13 +212,13 @@ def _print_ranked(args: argparse.Namespace, what: str, key: str, rank) -> int:
 def cmd_skills_extract(args: argparse.Namespace) -> int:
     from recommender import api
 
-    return _print_ranked(args, "text", "skills", api.extract_skills)
+    return _print_ranked(args, "text", "skills", api.extract_skills, api.MAX_TEXT_CHARS)
 
 
 def cmd_goals_resolve(args: argparse.Namespace) -> int:
     from recommender import api
 
-    return _print_ranked(args, "goal", "occupations", api.resolve_goal)
+    return _print_ranked(args, "goal", "occupations", api.resolve_goal, api.MAX_GOAL_CHARS)
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
@@ -426,6 +442,50 @@ def cmd_eval_skills(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument mistakes in one line (`skillstack recommend: argument --k: ...`), exit 2, like every
+    other mistake; `--help` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a whole number from {low} to {high:,}, not {value!r}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"a whole number from {low} to {high:,}, not {number}")
+        return number
+
+    return parse
+
+
+def _bounded_text(max_chars: int, what: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if len(value) > max_chars:
+            raise argparse.ArgumentTypeError(f"a {what} of {len(value):,} characters; at most {max_chars:,}")
+        return value
+
+    return parse
+
+
+class _AppendAtMost(argparse.Action):
+    """`append`, refusing more than `at_most` values."""
+
+    def __init__(self, *args, at_most: int, **kwargs):
+        self.at_most = at_most
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = [*(getattr(namespace, self.dest) or []), values]
+        if len(given) > self.at_most:
+            raise argparse.ArgumentError(self, f"at most {self.at_most} times")
+        setattr(namespace, self.dest, given)
+
+
 def _add_no_wait(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-wait",
@@ -443,7 +503,11 @@ def _add_allow_mass_removal(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="skillstack", description=__doc__)
+    from recommender.api import MAX_GOAL_CHARS, MAX_HAVE, MAX_K, MAX_TEXT_CHARS, MIN_K
+
+    k_type = _bounded_int(MIN_K, MAX_K)
+    goal_type = _bounded_text(MAX_GOAL_CHARS, "goal")
+    parser = _Parser(prog="skillstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     crawl = sub.add_parser("crawl", help="crawl sources into crawl.duckdb (all when none is named)")
@@ -475,9 +539,14 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=cmd_build)
 
     recommend = sub.add_parser("recommend", help="courses for a career goal in plain words")
-    recommend.add_argument("goal", nargs="?", help='e.g. "I want to become a data analyst"')
+    recommend.add_argument(
+        "goal",
+        nargs="?",
+        type=goal_type,
+        help=f'e.g. "I want to become a data analyst" (at most {MAX_GOAL_CHARS} characters)',
+    )
     recommend.add_argument("--goals-file", help="one goal per line; prints JSON Lines with --json")
-    recommend.add_argument("--k", type=int, default=10, help="how many courses (default 10)")
+    recommend.add_argument("--k", type=k_type, default=10, help=f"how many courses (default 10, at most {MAX_K})")
     recommend.add_argument("--json", action="store_true", help="one JSON object per goal")
     recommend.add_argument("--occupation", metavar="URI", help="use this ESCO occupation instead of the best match")
     recommend.add_argument("--free", action="store_true", help="free (or free to audit) courses only")
@@ -488,25 +557,30 @@ def build_parser() -> argparse.ArgumentParser:
     recommend.add_argument("--max-price", type=float)
     recommend.add_argument("--provider", action="append", help="e.g. Coursera; repeat for several")
     recommend.add_argument(
-        "--have", action="append", metavar="SKILL", help="a skill you already have (free text); repeat for several"
+        "--have",
+        action=_AppendAtMost,
+        at_most=MAX_HAVE,
+        type=_bounded_text(MAX_GOAL_CHARS, "skill"),
+        metavar="SKILL",
+        help=f"a skill you already have (free text); repeat for several (at most {MAX_HAVE})",
     )
     recommend.set_defaults(func=cmd_recommend)
 
     skills = sub.add_parser("skills", help="the skill extractor")
     skills_sub = skills.add_subparsers(dest="skills_command", required=True)
     extract = skills_sub.add_parser("extract", help="ESCO skills a text expresses")
-    extract.add_argument("text", nargs="?")
+    extract.add_argument("text", nargs="?", type=_bounded_text(MAX_TEXT_CHARS, "text"))
     extract.add_argument("--file", help="one text per line")
-    extract.add_argument("--k", type=int, default=10)
+    extract.add_argument("--k", type=k_type, default=10)
     extract.add_argument("--json", action="store_true", help="JSON Lines: {text, skills: [{uri, label, score}]}")
     extract.set_defaults(func=cmd_skills_extract)
 
     goals = sub.add_parser("goals", help="the goal resolver")
     goals_sub = goals.add_subparsers(dest="goals_command", required=True)
     resolve = goals_sub.add_parser("resolve", help="ESCO occupations for a goal in plain words")
-    resolve.add_argument("text", nargs="?")
+    resolve.add_argument("text", nargs="?", type=goal_type)
     resolve.add_argument("--file", help="one goal per line")
-    resolve.add_argument("--k", type=int, default=5)
+    resolve.add_argument("--k", type=k_type, default=5)
     resolve.add_argument("--json", action="store_true", help="JSON Lines: {text, occupations: [{uri, label, score}]}")
     resolve.set_defaults(func=cmd_goals_resolve)
 
