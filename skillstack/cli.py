@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -697,6 +699,17 @@ def show_layer_logs(level: int) -> None:
         layer.propagate = False
 
 
+# As the nightly's "nothing could be published": the previous catalogue keeps serving.
+EXIT_DISK_FULL = 4
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """An OSError ENOSPC, or DuckDB's own error for it (an IOException carrying the same text)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return type(exc).__module__.startswith(("duckdb", "_duckdb")) and os.strerror(errno.ENOSPC) in str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     long_running = (cmd_crawl, cmd_taxonomy_load, cmd_build, cmd_nightly)
@@ -713,6 +726,13 @@ def main(argv: list[str] | None = None) -> int:
     except LockedError as exc:
         print(f"skillstack: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except Exception as exc:
+        if not _disk_full(exc):
+            raise
+        # Whatever step hit it, the catalogue it would have replaced still serves (publishing renames
+        # a complete file over it, or nothing).
+        print(f"skillstack: the disk is full: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        return EXIT_DISK_FULL
     except KeyboardInterrupt:
         return 130
 

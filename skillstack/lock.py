@@ -64,6 +64,6 @@ def writer_lock(lock_file: Path, command: str, *, wait: bool) -> Iterator[None]:
 
 
 def _holder(fd: int) -> str:
-    """"nightly (pid 1234)" from the lock file's "1234 nightly"."""
+    """The holder as "nightly (pid 1234)", from the lock file's "1234 nightly"."""
     pid, _, command = os.pread(fd, 128, 0).decode(errors="replace").strip().partition(" ")
     return f"{command or 'skillstack command'} (pid {pid or '?'})"

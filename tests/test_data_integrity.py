@@ -94,7 +94,8 @@ def test_every_writer_takes_the_one_lock_waits_for_it_or_exits_75(tmp_path: Path
         for args in (("build",), ("crawl", "udemy_kaggle_2017"), ("taxonomy", "load")):
             refused = run_skillstack(home, *args, "--no-wait", check=False, timeout=300)
             assert refused.returncode == EXIT_LOCKED, refused.stderr[-2000:]
-            assert refused.stderr.strip() == f"skillstack: another nightly (pid {os.getpid()}) is running; this one exits"
+            refusal = f"skillstack: another nightly (pid {os.getpid()}) is running; this one exits"
+            assert refused.stderr.strip() == refusal
         waiting = subprocess.Popen(
             [sys.executable, "-m", "skillstack.cli", "build"],
             env={**os.environ, "SKILLSTACK_HOME": str(home), "SKILLSTACK_MIRROR": str(MIRROR_DIR)},

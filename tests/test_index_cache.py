@@ -38,10 +38,12 @@ def test_objects_round_trip_without_pickle(tmp_path: Path):
     assert type(read) is Bm25Index
     for query in ("SQL", "pivot tables excel", "nothing here"):
         assert np.array_equal(read.scores(query), index.scores(query))
-    assert (state["links"] != links).nnz == 0 and state["links"].format == "csr"
+    assert (state["links"] != links).nnz == 0
+    assert state["links"].format == "csr"
     assert state["lexicon"] == values["lexicon"]
     assert state["words"] == values["words"]
-    assert np.array_equal(state["small"], values["small"]) and state["small"].dtype == np.int64
+    assert np.array_equal(state["small"], values["small"])
+    assert state["small"].dtype == np.int64
     assert np.array_equal(state["large"], values["large"])
     assert state["labels"] == ["ä", "b"]
 

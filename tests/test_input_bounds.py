@@ -14,6 +14,7 @@ import pytest
 
 from recommender import api
 
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
