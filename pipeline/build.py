@@ -114,10 +114,10 @@ def usable_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The finished runs whose items make up the catalogue, per source.
 
     A run is *complete* when it read the whole source cleanly: not limited (`--limit`), not partial
-    (`--url`, or only the pages a sitemap says changed), without errors and with at least one item. Per source, the items
-    come from its latest complete run and every finished run after it (incremental re-crawls add
-    to it); a source with no complete run yet uses all its finished runs. A run killed midway
-    stays `running` and is never used.
+    (`--url`, or only the pages a sitemap says changed), without errors and with at least one item.
+    Per source, the items come from its latest complete run and every finished run after it
+    (incremental re-crawls add to it); a source with no complete run yet uses all its finished runs.
+    A run killed midway stays `running` and is never used.
     """
     return crawl.execute(
         """
