@@ -140,7 +140,7 @@ def usable_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def read_latest_items(crawl_db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(usable runs, the whole crawl history); `_latest_items` streams the runs' items."""
-    if not crawl_db.exists():
+    if not crawl_db.exists() or crawl_db.stat().st_size == 0:  # 0 bytes: a create that failed
         raise BuildError("no crawl yet: run `skillstack crawl` first")
     with duckdb.connect(str(crawl_db), read_only=True) as crawl:
         runs = usable_runs(crawl)

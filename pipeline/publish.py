@@ -50,9 +50,13 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
     # are then dropped: copying the file takes a fraction of a second where re-inserting its 250 MB
     # of taxonomy vectors row by row took six (`absorb_wal` has folded any write-ahead log into it).
     copied = catalog_path.exists()
-    if copied:
-        shutil.copyfile(catalog_path, staging)
-    con = connect(staging)
+    try:
+        if copied:
+            shutil.copyfile(catalog_path, staging)
+        con = connect(staging)
+    except BaseException:  # a full disk: a part-copy would take the space the next try needs
+        staging.unlink(missing_ok=True)
+        raise
     try:
         if copied:
             (own,) = con.execute("SELECT current_database()").fetchone()

@@ -53,7 +53,10 @@ def writer_lock(lock_file: Path, command: str, *, wait: bool) -> Iterator[None]:
             log.info("waiting for another %s to finish (--no-wait exits instead)", holder)
             fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {command}".encode(), 0)
+        # On a full disk the holder's name stays unwritten: it is only for the messages, the lock holds,
+        # and the command goes on to say in one line what the full disk stopped.
+        with contextlib.suppress(OSError):
+            os.pwrite(fd, f"{os.getpid()} {command}".encode(), 0)
         _held[lock_file] = 1
         try:
             yield

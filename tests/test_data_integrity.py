@@ -4,6 +4,7 @@ once, a source that silently empties, leftovers of kills, a full disk. Real Duck
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import pytest
 from crawlers.pipelines.write_crawl_db import NO_ITEMS
 from pipeline.build import BuildReport, _merge_with_previous, usable_runs
 from pipeline.publish import PublishError, publishing, wal_of
+from pipeline.store import open_crawl_db
 from skillstack.lock import EXIT_LOCKED, writer_lock
 from skillstack.settings import Paths
 from tests.conftest import MIRROR_DIR, run_skillstack
@@ -195,3 +197,82 @@ def test_a_build_removes_at_most_half_of_a_source_without_allow_mass_removal():
     rows = _merge_with_previous([dict(r) for r in fresh], dict(previous), {"a", "b"}, allowed, allow_mass_removal=True)
     assert sum(row["status"] == "removed" for row in rows if row["source"] == "b") == 6
     assert allowed.held_back == {}
+
+
+# ---------------------------------------------------------------- a full disk
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 64 MB filesystem of its own (tmpfs, which needs root), so writes fail with ENOSPC for real."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk: Path) -> None:
+    """Write until not one byte more fits."""
+    fd = os.open(disk / "ballast", os.O_WRONLY | os.O_CREAT)
+    try:
+        for chunk in (1 << 20, 4096, 1):
+            with pytest.raises(OSError, match="No space left") as full:  # noqa: PT012 (ends only by raising)
+                while True:
+                    os.write(fd, b"\0" * chunk)
+            assert full.value.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+def test_a_full_disk_is_one_line_exit_4_and_the_previous_catalogue_serves(small_disk: Path):
+    home = small_disk / "home"
+    catalog = home / "catalog.duckdb"
+    home.mkdir()
+    _publish(catalog, "before the disk filled")
+    with open_crawl_db(home / "crawl.duckdb") as con:  # one finished crawl, which a build would read
+        con.execute(
+            "INSERT INTO crawl_runs (run_id, source, started_at, finished_at, status, items) "
+            "VALUES ('r1', 'udemy_kaggle_2017', now(), now(), 'finished', 1)"
+        )
+        con.execute(
+            "INSERT INTO crawl_items VALUES ('r1', 'udemy_kaggle_2017', 'udemy_kaggle_2017/1', "
+            "'https://www.udemy.com/course/x/', '{\"name\": \"A course\"}', now())"
+        )
+    (home / "reports").mkdir()
+    (home / "nightly.lock").write_text("")
+    served = catalog.read_bytes()
+    _fill(small_disk)
+    env = {**os.environ, "SKILLSTACK_HOME": str(home), "SKILLSTACK_MIRROR": str(MIRROR_DIR)}
+
+    def skillstack(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "skillstack.cli", *args], env=env, capture_output=True, text=True, timeout=600
+        )
+
+    nightly = skillstack("nightly", "--source", "udemy_kaggle_2017", "--limit", "5")
+    assert nightly.returncode == 4, nightly.stderr[-3000:]
+    last = nightly.stderr.strip().splitlines()[-1]
+    assert last == f"skillstack: cannot write the report into {home / 'reports'}: [Errno 28] No space left on device"
+    assert not nightly.stderr.rstrip().endswith("Error"), nightly.stderr[-3000:]  # no traceback at the end
+    assert "published: NO — the previous catalogue keeps serving" in nightly.stdout
+    assert "failed: build: " in nightly.stdout
+
+    build = skillstack("build")
+    assert build.returncode == 4, build.stderr[-3000:]
+    [line] = build.stderr.strip().splitlines()
+    assert line.startswith("skillstack: the disk is full: [Errno 28] No space left on device: ")
+
+    # Nothing half-written is left beside the catalogue, which is the one that served before, and the
+    # crawl database still opens.
+    assert catalog.read_bytes() == served
+    assert _read(home / "crawl.duckdb", "SELECT run_id, status FROM crawl_runs WHERE run_id = 'r1'") == [
+        ("r1", "finished")
+    ]
+    assert _read(catalog, "SELECT value FROM catalog_meta") == [("before the disk filled",)]
+    assert sorted(p.name for p in home.iterdir() if p.name.startswith(".")) == []
+    assert list((home / "reports").iterdir()) == []
