@@ -82,3 +82,22 @@ def test_the_cli_refuses_arguments_and_files_out_of_bounds_in_one_line(tmp_path:
         assert "Traceback" not in result.stderr
         assert time.perf_counter() - started < 60
         assert result.stdout == ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("page", "query", "message"),
+    [
+        ("find", {"goal": "x" * 1_000_000}, "the goal is 1,000,000 characters long; say it in at most 300"),
+        ("gap", {"goal": "data analyst", "have": ["sql"] * 10_000}, "10,000 skills you have were given"),
+        ("compare", {"goal": "y" * 5_000}, "the goal is 5,000 characters long"),
+    ],
+)
+def test_the_dashboard_answers_url_parameters_out_of_bounds_with_one_line(catalog_home, page, query, message):
+    from tests.test_dashboard import run_page
+
+    started = time.perf_counter()
+    at = run_page(page, **query)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [w.value for w in at.warning if message in w.value], [w.value for w in at.warning]
+    assert time.perf_counter() - started < 120
