@@ -588,7 +588,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     nightly_help = (
         "taxonomy if missing, crawl all, build, publish; locked; a report in SKILLSTACK_HOME/reports. "
-        "Exit 0 ok, 3 some sources failed, 4 nothing published, 75 another nightly is running"
+        "Exit 0 ok, 3 some sources failed, 4 nothing published, 75 another crawl, build or nightly is running"
     )
     nightly_parser = sub.add_parser("nightly", help=nightly_help, description=nightly_help)
     nightly_parser.add_argument("--dry-run", action="store_true", help="say what it would do, do nothing")
