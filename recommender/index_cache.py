@@ -339,6 +339,13 @@ def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(value, set | frozenset):
         return {"$set": [_encode(v, arrays) for v in sorted(value, key=repr)]}
     if isinstance(value, dict):
+        # Two compact forms for the resolver's and extractor's large lookups (label → occupation
+        # indices, label tokens → skill indices): a tagged entry per item made the file slow to parse.
+        if value and all(isinstance(k, str) for k in value) and _same_small_arrays(value.values()):
+            dtype = next(iter(value.values())).dtype
+            return {"$dict_arrays": dtype.str, "v": {k: v.tolist() for k, v in value.items()}}
+        if value and all(_plain_tuple(k) and _plain_tuple(v) for k, v in value.items()):
+            return {"$tuple_pairs": [[list(k), list(v)] for k, v in value.items()]}
         if all(isinstance(k, str) for k in value):
             return {"$dict": {k: _encode(v, arrays) for k, v in value.items()}}
         return {"$pairs": [[_encode(k, arrays), _encode(v, arrays)] for k, v in value.items()]}
@@ -374,6 +381,11 @@ def _decode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
         return {_decode(v, arrays) for v in value["$set"]}
     if "$dict" in value:
         return {k: _decode(v, arrays) for k, v in value["$dict"].items()}
+    if "$dict_arrays" in value:
+        dtype = _plain_dtype(value["$dict_arrays"])
+        return {k: np.array(v, dtype=dtype) for k, v in value["v"].items()}
+    if "$tuple_pairs" in value:
+        return {tuple(k): tuple(v) for k, v in value["$tuple_pairs"]}
     if "$pairs" in value:
         return {_decode(k, arrays): _decode(v, arrays) for k, v in value["$pairs"]}
     if "$object" in value:
@@ -384,6 +396,19 @@ def _decode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
         instance.__dict__.update(_decode(value["state"], arrays))
         return instance
     raise ValueError(f"unknown entry {sorted(value)[:3]}")
+
+
+def _same_small_arrays(values) -> bool:
+    dtypes = set()
+    for v in values:
+        if not isinstance(v, np.ndarray) or v.ndim != 1 or v.dtype.hasobject or v.size > INLINE_ARRAY_MAX:
+            return False
+        dtypes.add(v.dtype)
+    return len(dtypes) == 1
+
+
+def _plain_tuple(value: Any) -> bool:
+    return type(value) is tuple and all(type(v) in (str, int, float, bool) for v in value)
 
 
 def _plain_dtype(text: str) -> np.dtype:
