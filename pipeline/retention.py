@@ -116,9 +116,9 @@ def prune_http_cache(cache_dir: Path, keep_days: int, now: float | None = None) 
 
 
 def reap_partial_downloads(downloads_dir: Path) -> list[Path]:
-    """Delete the `.part` files of downloads and extractions a killed process left
-    (`fetch.atomic_write`). Call it under the writers' lock: only `taxonomy load` downloads, and it
-    holds the lock, so every `.part` found then is dead."""
+    """Delete the `.part` files a killed process left in `downloads_dir` (downloads and extractions:
+    `fetch.atomic_write`; or a nightly's reports). Call it under the writers' lock: only `taxonomy
+    load` and the nightly write there, and they hold it, so every `.part` found then is dead."""
     if not downloads_dir.is_dir():
         return []
     reaped = []

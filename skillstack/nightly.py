@@ -177,8 +177,8 @@ def run_nightly(
 
 
 def reap_leftovers(paths: Paths) -> list[Path]:
-    """Delete what killed runs left behind: staging files of dead builds, `.part` downloads, staging
-    files of dead index writers. Under the writers' lock."""
+    """Delete what killed runs left behind: staging files of dead builds, `.part` downloads and
+    reports, staging files of dead index writers. Under the writers' lock."""
     from pipeline.publish import remove_stale_staging
     from pipeline.retention import reap_partial_downloads
     from recommender.index_cache import reap_staging
@@ -186,6 +186,7 @@ def reap_leftovers(paths: Paths) -> list[Path]:
     return [
         *remove_stale_staging(paths.catalog_db),
         *reap_partial_downloads(paths.downloads),
+        *reap_partial_downloads(paths.reports),  # only a nightly writes reports, and this one holds the lock
         *reap_staging(paths.home / "cache"),
     ]
 
