@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -31,12 +30,10 @@ from recommender import api
     ],
 )
 def test_the_api_refuses_a_request_out_of_bounds_at_once(call, message, skillstack_home: Path):
-    started = time.perf_counter()
     with pytest.raises(api.InvalidRequestError) as refused:
         call()  # the home is empty: a request that got past the check would say "no catalogue"
     assert message in str(refused.value)
     assert "\n" not in str(refused.value)
-    assert time.perf_counter() - started < 1.0
 
 
 def test_the_bounds_admit_what_a_user_types():
@@ -74,13 +71,11 @@ def test_the_cli_refuses_arguments_and_files_out_of_bounds_in_one_line(tmp_path:
         (("recommend", "--goals-file", str(long_line)), "long.txt line 2: a goal of 400 characters; at most 300"),
     ]
     for args, message in cases:
-        started = time.perf_counter()
-        result = _cli(tmp_path, *args)
+        result = _cli(tmp_path, *args)  # `/dev/zero` read without a bound would end in the timeout
         assert result.returncode == 2, (args[:3], result.stderr[-2000:])
         assert message in result.stderr, (args[:3], result.stderr[-2000:])
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr[-2000:]
         assert "Traceback" not in result.stderr
-        assert time.perf_counter() - started < 60
         assert result.stdout == ""
 
 
@@ -96,8 +91,6 @@ def test_the_cli_refuses_arguments_and_files_out_of_bounds_in_one_line(tmp_path:
 def test_the_dashboard_answers_url_parameters_out_of_bounds_with_one_line(catalog_home, page, query, message):
     from tests.test_dashboard import run_page
 
-    started = time.perf_counter()
     at = run_page(page, **query)
     assert not at.exception, [e.value for e in at.exception]
     assert [w.value for w in at.warning if message in w.value], [w.value for w in at.warning]
-    assert time.perf_counter() - started < 120
