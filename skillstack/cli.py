@@ -225,13 +225,15 @@ def cmd_goals_resolve(args: argparse.Namespace) -> int:
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     from crawlers.runner import UnknownSourceError, check_sources, list_sources
+    from pipeline.retention import retention
     from skillstack import nightly
 
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, not {args.limit}")
     try:
         sources = check_sources(args.sources or [])
-    except UnknownSourceError as exc:
+        keep = retention()
+    except (UnknownSourceError, ValueError) as exc:
         raise UserError(str(exc)) from exc
     paths = settings.paths()
     if args.dry_run:
@@ -247,7 +249,10 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         )
         print(f"3. build and publish {paths.catalog_db} (atomic rename; the old one serves until then)")
         print("4. open the new catalogue once, so its indexes are built and kept for the first reader")
-        print(f"5. write the run report into {paths.reports}")
+        print(
+            f"5. write the run report into {paths.reports}; keep what the next build needs and the last "
+            f"{keep} runs (crawl runs, reports, HTTP cache days), prune the rest"
+        )
         return 0
 
     def load_taxonomy() -> None:
