@@ -22,7 +22,7 @@ from pipeline.publish import PublishError, publishing, wal_of
 from pipeline.store import open_crawl_db
 from skillstack.lock import EXIT_LOCKED, writer_lock
 from skillstack.settings import Paths
-from tests.conftest import MIRROR_DIR, run_skillstack
+from tests.helpers import MIRROR_DIR, run_skillstack
 from tests.test_crash_safety import UDEMY_CSV
 
 # A read-write session on the catalogue that writes a row and dies before any checkpoint: what a

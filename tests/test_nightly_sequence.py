@@ -19,11 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import MIRROR_DIR
+from tests.helpers import MIRROR_DIR, copy_home
 from tests.test_crash_safety import EDX_CSV, UDEMY_CSV, first_rows
-from tests.test_nightly import copy_home
-
-pytestmark = pytest.mark.slow
 
 RUNS = int(os.environ.get("NIGHTLY_SEQUENCE_RUNS", "7"))
 RETENTION = 3
@@ -67,6 +64,7 @@ def records(home: Path) -> dict[str, dict[str, set[str]]]:
     return found
 
 
+@pytest.mark.slow
 def test_nightlies_with_a_source_emptied_every_third_night(built_home: Path, tmp_path: Path):
     mirror = tmp_path / "mirror"
     for path in SOURCES.values():
