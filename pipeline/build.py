@@ -49,6 +49,11 @@ RECORDS_KEY = hashlib.sha256(
 # makes a record (an item without a name or URL is skipped) before the previous records are carried over.
 CARRY_MAX_NEW_ITEMS = 1000
 
+# A complete crawl may mark at most this share of a source's listed courses removed in one build;
+# more is held back (kept as they were, named in the report) unless `--allow-mass-removal`. A source
+# losing most of its courses overnight is far likelier a broken feed than a provider's decision.
+MAX_REMOVAL_SHARE = 0.5
+
 BUILD_DUCKDB_MEMORY = "2GB"
 # Rows fetched from DuckDB at a time when streaming items and previous records.
 ITEMS_PER_READ = 5000
@@ -75,6 +80,9 @@ class BuildReport:
     embedded: int = 0
     skill_links: int = 0
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> new/changed/removed/active
+    # source -> {"missing", "listed"}: courses a complete crawl no longer lists, not marked removed
+    # because they are more than MAX_REMOVAL_SHARE of what the source listed
+    held_back: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -82,12 +90,21 @@ class BuildReport:
         return asdict(self)
 
     def one_line(self) -> str:
-        return (
+        line = (
             f"catalogue: {self.courses} courses ({self.active} active) from {self.records} records of "
             f"{len(self.sources)} sources ({self.new} new, {self.changed} changed, {self.removed} removed, "
             f"{self.merged} merged into another source's course); embedded {self.embedded}; "
             f"{self.skill_links} skill links; {self.seconds:.1f}s"
         )
+        return "\n".join([line, *self.held_back_lines()])
+
+    def held_back_lines(self) -> list[str]:
+        return [
+            f"{source}: {held['missing']} of its {held['listed']} courses are missing from a complete crawl; "
+            f"not marked removed (more than {MAX_REMOVAL_SHARE:.0%}); `skillstack build --allow-mass-removal` "
+            "removes them"
+            for source, held in sorted(self.held_back.items())
+        ]
 
 
 def embedding_text(course: dict) -> str:
@@ -99,16 +116,16 @@ def usable_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The finished runs whose items make up the catalogue, per source.
 
     A run is *complete* when it read the whole source cleanly: not limited (`--limit`), not partial
-    (`--url`, or only the pages a sitemap says changed) and without errors. Per source, the items
-    come from its latest complete run and every finished run after it (incremental re-crawls add
-    to it); a source with no complete run yet uses all its finished runs. A run killed midway
-    stays `running` and is never used.
+    (`--url`, or only the pages a sitemap says changed), without errors and with at least one item.
+    Per source, the items come from its latest complete run and every finished run after it
+    (incremental re-crawls add to it); a source with no complete run yet uses all its finished runs.
+    A run killed midway stays `running` and is never used.
     """
     return crawl.execute(
         """
         WITH finished AS (
             SELECT source, run_id, finished_at,
-                   coalesce(errors, 0) = 0
+                   coalesce(errors, 0) = 0 AND coalesce(items, 0) > 0
                    AND coalesce(json_extract(stats, '$."skillstack/limit"')::INTEGER, 0) = 0
                    AND json_extract(stats, '$."skillstack/partial"') IS NULL AS complete
             FROM crawl_runs WHERE status = 'finished'
@@ -125,7 +142,7 @@ def usable_runs(crawl: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def read_latest_items(crawl_db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(usable runs, the whole crawl history); `_latest_items` streams the runs' items."""
-    if not crawl_db.exists():
+    if not crawl_db.exists() or crawl_db.stat().st_size == 0:  # 0 bytes: a create that failed
         raise BuildError("no crawl yet: run `skillstack crawl` first")
     with duckdb.connect(str(crawl_db), read_only=True) as crawl:
         runs = usable_runs(crawl)
@@ -292,7 +309,13 @@ def _as_normalised(record: dict) -> dict:
     return course
 
 
-def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = None) -> BuildReport:
+def build_catalog(
+    crawl_db: Path, catalog_db: Path, *, now: datetime | None = None, allow_mass_removal: bool = False
+) -> BuildReport:
+    """Build the catalogue from the usable runs of `crawl_db` and publish it as `catalog_db`.
+
+    `allow_mass_removal`: let a complete crawl mark more than MAX_REMOVAL_SHARE of a source removed.
+    """
     started = time.perf_counter()
     report = BuildReport()
     runs, history = read_latest_items(crawl_db)
@@ -311,7 +334,7 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
         con.execute(f"SET memory_limit = '{BUILD_DUCKDB_MEMORY}'")
         # The records live in Python only inside this call: the model's pass below reads the
         # course texts back from the catalogue a chunk at a time, with the records freed.
-        _write_courses(con, crawl_db, runs, full_crawls, report)
+        _write_courses(con, crawl_db, runs, full_crawls, report, allow_mass_removal)
         report.own_pages = _use_listed_pages(con, crawl_db)
         _record_offer_changes(con, built_at)
         con.register("crawl_history", history)
@@ -340,7 +363,7 @@ def build_catalog(crawl_db: Path, catalog_db: Path, *, now: datetime | None = No
 
 
 def _write_courses(con: duckdb.DuckDBPyConnection, crawl_db: Path, runs: pd.DataFrame, full_crawls: set[str],
-                   report: BuildReport) -> None:  # fmt: skip
+                   report: BuildReport, allow_mass_removal: bool = False) -> None:  # fmt: skip
     """Normalise the items, merge them with the previous catalogue's records, group the records
     into courses and write `courses` and `course_records`."""
     tick = time.perf_counter()
@@ -350,7 +373,7 @@ def _write_courses(con: duckdb.DuckDBPyConnection, crawl_db: Path, runs: pd.Data
     previous, previous_course_id = _previous_records(con)
     fresh = normalise_items(_latest_items(crawl_db, runs), previous)
     report.timings["normalise"] = time.perf_counter() - tick
-    records = _merge_with_previous(fresh, previous, full_crawls, report)
+    records = _merge_with_previous(fresh, previous, full_crawls, report, allow_mass_removal)
     del fresh, previous
 
     tick = time.perf_counter()
@@ -439,7 +462,11 @@ def _previous_records(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict], 
 
 
 def _merge_with_previous(
-    fresh: list[dict], previous: dict[str, dict], full_crawls: set[str], report: BuildReport
+    fresh: list[dict],
+    previous: dict[str, dict],
+    full_crawls: set[str],
+    report: BuildReport,
+    allow_mass_removal: bool = False,
 ) -> list[dict]:
     rows: list[dict] = []
     seen: set[str] = set()
@@ -459,18 +486,39 @@ def _merge_with_previous(
             counts["changed"] += 1
         rows.append(course)
         seen.add(course["id"])
+    held_back = set() if allow_mass_removal else _mass_removals(previous, seen, full_crawls, report)
     for course_id, before in previous.items():
         if course_id in seen:
             continue
         # Absent from its source's latest crawl: removed only when that crawl was complete
-        # (not limited, not failed); otherwise the course is carried over as it was.
-        if before["source"] in full_crawls and before["status"] != "removed":
+        # (not limited, not failed) and did not lose most of the source; otherwise the course is
+        # carried over as it was.
+        if before["source"] in full_crawls and before["status"] != "removed" and before["source"] not in held_back:
             before = {**before, "status": "removed"}
             report.removed += 1
             _source_counts(report, before["source"])["removed"] += 1
         before["extras"] = json.loads(before["extras"]) if isinstance(before["extras"], str) else before["extras"]
         rows.append(before)
     return rows
+
+
+def _mass_removals(previous: dict[str, dict], seen: set[str], full_crawls: set[str], report: BuildReport) -> set[str]:
+    """The sources whose complete crawl no longer lists more than MAX_REMOVAL_SHARE of the courses
+    they listed; noted in `report.held_back`."""
+    listed: dict[str, int] = {}
+    missing: dict[str, int] = {}
+    for course_id, before in previous.items():
+        if before["status"] == "removed" or before["source"] not in full_crawls:
+            continue
+        listed[before["source"]] = listed.get(before["source"], 0) + 1
+        if course_id not in seen:
+            missing[before["source"]] = missing.get(before["source"], 0) + 1
+    for source, count in missing.items():
+        if count > MAX_REMOVAL_SHARE * listed[source]:
+            report.held_back[source] = {"missing": count, "listed": listed[source]}
+    for line in report.held_back_lines():
+        log.warning("%s", line)
+    return set(report.held_back)
 
 
 def _source_counts(report: BuildReport, source: str) -> dict[str, int]:

@@ -21,6 +21,12 @@ from pipeline.store import apply_schema, connect
 
 # The taxonomy and its vectors: loaded by `taxonomy load`, carried over by every build.
 TAXONOMY_TABLES = (*taxonomy.TAXONOMY_TABLES, "taxonomy_vectors")
+
+
+class PublishError(Exception):
+    """The catalogue cannot be replaced safely; the message says what to do."""
+
+
 CATALOG_TABLES = (
     "courses", "course_records", "offers", "course_skills", "course_embeddings", "sentence_skills", "crawl_runs",
     "catalog_meta",
@@ -32,20 +38,25 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
     """Yield a connection to a fresh catalogue; on a clean exit it replaces `catalog_path`.
 
     The previous catalogue, when there is one, is attached read-only as `prev` for the whole
-    step, and `carry_over` tables are copied from it first.
+    step, and its `carry_over` tables are kept. PublishError when a write-ahead log left beside
+    the catalogue cannot be folded into it (`absorb_wal`).
     """
     catalog_path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(catalog_path)
+    absorb_wal(catalog_path)
     staging = catalog_path.with_name(f".{catalog_path.name}.{os.getpid()}.building")
     staging.unlink(missing_ok=True)
     # The staging file starts as a byte copy of the previous catalogue, whose tables not carried over
     # are then dropped: copying the file takes a fraction of a second where re-inserting its 250 MB
-    # of taxonomy vectors row by row took six. A catalogue left with a write-ahead log (not ours:
-    # every publish checkpoints) is carried over table by table instead.
-    copied = catalog_path.exists() and not catalog_path.with_name(catalog_path.name + ".wal").exists()
-    if copied:
-        shutil.copyfile(catalog_path, staging)
-    con = connect(staging)
+    # of taxonomy vectors row by row took six (`absorb_wal` has folded any write-ahead log into it).
+    copied = catalog_path.exists()
+    try:
+        if copied:
+            shutil.copyfile(catalog_path, staging)
+        con = connect(staging)
+    except BaseException:  # a full disk: a part-copy would take the space the next try needs
+        staging.unlink(missing_ok=True)
+        raise
     try:
         if copied:
             (own,) = con.execute("SELECT current_database()").fetchone()
@@ -56,21 +67,21 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
                 con.execute(f'DROP TABLE "{table}"')  # names of our own tables, never input
             con.execute("CHECKPOINT")
         apply_schema(con)
-        if catalog_path.exists():
+        if copied:
             con.execute(f"ATTACH {sql_string(catalog_path)} AS prev (READ_ONLY)")
-            if not copied:
-                present = previous_tables(con)
-                for table in carry_over:
-                    # A catalogue from before a table existed simply has nothing to carry over for it.
-                    if table in present:
-                        # Identifiers from the constants above, never from input.
-                        con.execute(f"INSERT INTO {table} SELECT * FROM prev.{table}")
         yield con
-        if catalog_path.exists():
+        if copied:
             con.execute("DETACH prev")
         con.execute("CHECKPOINT")
         con.close()
         _fsync(staging)
+        if wal_of(catalog_path).exists():
+            # Someone wrote to the live catalogue during this step: renaming over it would leave that
+            # log to be replayed onto the new file at its next open.
+            raise PublishError(
+                f"{wal_of(catalog_path)} appeared while the catalogue was being built (a session writing to "
+                "it); close that session and run again"
+            )
         os.replace(staging, catalog_path)
         _fsync(catalog_path.parent)
     except BaseException:
@@ -78,6 +89,39 @@ def publishing(catalog_path: Path, *, carry_over: tuple[str, ...]) -> Iterator[d
         staging.unlink(missing_ok=True)
         staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
         raise
+
+
+def wal_of(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
+def absorb_wal(catalog_path: Path) -> None:
+    """Fold a write-ahead log left beside the catalogue into it, or refuse.
+
+    Only a read-write session killed on the catalogue leaves one (every publish checkpoints). DuckDB
+    replays `<file>.wal` onto whatever file has that name at the next open: renamed over by a new
+    catalogue, the old log would be replayed onto the new file (duplicate keys, and every later
+    build failing). Opening the file read-write replays the log into it and closing checkpoints it.
+    Called under the writers' lock (`skillstack.lock`), so no build of ours is the writer.
+    """
+    wal = wal_of(catalog_path)
+    if not wal.exists():
+        return
+    if not catalog_path.exists():  # a log without its file belongs to nothing
+        wal.unlink(missing_ok=True)
+        return
+    try:
+        con = duckdb.connect(str(catalog_path))
+        con.execute("CHECKPOINT")
+        con.close()
+    except duckdb.Error as exc:
+        raise PublishError(
+            f"{wal} was left by a session that wrote to the catalogue, and it cannot be folded into it "
+            f"({' '.join(str(exc).split())[:300]}); close any session that has {catalog_path.name} open for "
+            "writing and run again"
+        ) from None
+    if wal.exists():
+        raise PublishError(f"{wal} is still there after a checkpoint; close any session writing to the catalogue")
 
 
 def remove_stale_staging(catalog_path: Path) -> list[Path]:

@@ -23,9 +23,24 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def open_crawl_db(path: Path) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = connect(path)
-    apply_schema(con)
+    remove_if_empty(path)
+    try:
+        con = connect(path)
+        apply_schema(con)
+    except BaseException:
+        remove_if_empty(path)
+        raise
     return con
+
+
+def remove_if_empty(path: Path) -> None:
+    """Delete a database file of 0 bytes: a create that failed (a full disk) before DuckDB wrote its
+    header. DuckDB refuses to open such a file, so left in place it would fail every later crawl."""
+    try:
+        if path.stat().st_size == 0:
+            path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def open_catalog_read_only(path: Path) -> duckdb.DuckDBPyConnection:

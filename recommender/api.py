@@ -16,7 +16,13 @@ import numpy as np
 
 from pipeline import language, normalise
 from recommender.engine import Engine
-from recommender.errors import CatalogMissingError, EmptyCatalogError, EmptyGoalError, RecommenderError
+from recommender.errors import (
+    CatalogMissingError,
+    EmptyCatalogError,
+    EmptyGoalError,
+    InvalidRequestError,
+    RecommenderError,
+)
 from recommender.ranking import RankConfig
 from skillstack import settings
 
@@ -27,6 +33,13 @@ __all__ = [
     "EmptyGoalError",
     "Edition",
     "Filters",
+    "InvalidRequestError",
+    "MAX_GOAL_CHARS",
+    "MAX_HAVE",
+    "MAX_K",
+    "MAX_TEXT_CHARS",
+    "MIN_K",
+    "check_request",
     "GapSkill",
     "RankConfig",
     "Occupation",
@@ -268,6 +281,37 @@ _engine_key: tuple | None = None
 _lock = threading.Lock()
 
 
+# What one request may ask for; the CLI's arguments and the dashboard's URL parameters are held to
+# the same bounds. Typo correction costs a fuzzy search per word of a goal and each skill the user
+# has is a forward pass of the model: a 1 MB goal took minutes of CPU, 10,000 skills as many passes.
+# A k of a million built an N×N matrix in the diversification.
+MAX_GOAL_CHARS = 300  # also each skill the user has
+MAX_HAVE = 30
+MIN_K, MAX_K = 1, 1000
+MAX_TEXT_CHARS = 5000  # a text to extract skills from: a course description's length
+
+
+def check_request(
+    goal: str | None = None, *, k: int | None = None, have: tuple[str, ...] = (), text: str | None = None
+) -> None:
+    """InvalidRequestError, with a one-line message, for a request outside the bounds above."""
+    if goal is not None and len(goal) > MAX_GOAL_CHARS:
+        raise InvalidRequestError(
+            f"the goal is {len(goal):,} characters long; say it in at most {MAX_GOAL_CHARS} (a sentence or two)"
+        )
+    if text is not None and len(text) > MAX_TEXT_CHARS:
+        raise InvalidRequestError(f"the text is {len(text):,} characters long; give at most {MAX_TEXT_CHARS:,}")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int | np.integer) or not MIN_K <= k <= MAX_K):
+        raise InvalidRequestError(f"k must be a whole number from {MIN_K} to {MAX_K:,}, not {k!r}")
+    if len(have) > MAX_HAVE:
+        raise InvalidRequestError(f"{len(have):,} skills you have were given; give at most {MAX_HAVE}")
+    for phrase in have:
+        if len(phrase) > MAX_GOAL_CHARS:
+            raise InvalidRequestError(
+                f"a skill you have is {len(phrase):,} characters long; name each in at most {MAX_GOAL_CHARS}"
+            )
+
+
 def _catalog_path() -> Path:
     return settings.paths().catalog_db
 
@@ -312,6 +356,7 @@ def recommend(
     (`OCCUPATION_MIN_CONFIDENCE`) is ranked on its own words and says so (`Recommendation.unresolved`);
     `occupation_uri` picks the occupation instead. `config` switches ranking parts off (evaluation only).
     """
+    check_request(goal, k=k, have=tuple(have))
     eng = engine()
     occupations = eng.resolve_goal(goal, k=5)
     chosen = _choose(occupations, occupation_uri, eng)
@@ -387,11 +432,13 @@ def _choose(occupations: list, occupation_uri: str | None, eng: Engine):
 
 def resolve_goal(goal: str, *, k: int = 5) -> tuple[Occupation, ...]:
     """ESCO occupations for a goal in plain words, best first."""
+    check_request(goal, k=k)
     return tuple(Occupation(*o) for o in engine().resolve_goal(goal, k=k))
 
 
 def extract_skills(text: str, *, k: int = 10) -> tuple[SkillMatch, ...]:
     """ESCO skills a text expresses, best first."""
+    check_request(text=text, k=k)
     return tuple(SkillMatch(*s) for s in engine().extract_skills(text, k=k))
 
 
@@ -513,6 +560,7 @@ def compare_providers(
     goal: str | None = None, *, filters: Filters | None = None, occupation_uri: str | None = None, pool: int = 200
 ) -> Comparison:
     """Providers side by side, for the whole catalogue or for the `pool` courses that best fit a goal."""
+    check_request(goal, k=pool)
     eng = engine()
     chosen = None
     required: dict[str, float] = {}

@@ -27,7 +27,7 @@ def bench_recommend(*, rounds: int = 5, k: int = 10) -> dict:
     embed.load_model()
     model_s = time.perf_counter() - started
     # The first open of a catalogue on a new taxonomy builds the taxonomy indexes and keeps them
-    # (recommender.engine.taxonomy_indexes); every later open, the usual case, reads them.
+    # (recommender.index_cache.taxonomy_indexes); every later open, the usual case, reads them.
     started = time.perf_counter()
     Engine.open(settings.paths().catalog_db)
     first_open_s = time.perf_counter() - started

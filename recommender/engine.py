@@ -3,37 +3,30 @@
 Everything a query needs is read once when the catalogue is opened (course metadata, the course
 vector matrix, the sparse course×skill link matrix, occupation label vectors), so a query is a
 few matrix products and no SQL. What takes long to build from the catalogue is kept in `cache/`
-beside it (`taxonomy_indexes`, `course_indexes`), so only the first open of a build builds it.
+beside it (`recommender.index_cache`), so only the first open of a build builds it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
-import os
-import pickle
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
-import sklearn
 from scipy import sparse
 
-from pipeline import embed, skill_extract, store
+from pipeline import embed, store
 from pipeline.language import detect_text_language
 from pipeline.skill_extract import SkillExtractor
 from pipeline.skills import skill_matrix
 from pipeline.tag_check import TRUSTED_TAGS_SQL
-from recommender import goals as goals_module
-from recommender import lexical as lexical_module
 from recommender import ranking
 from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
+from recommender.index_cache import CourseIndexes, course_indexes, file_identity, taxonomy_indexes
 from recommender.lexical import Bm25Index
 from recommender.ranking import RankConfig
 from recommender.stack import Candidate, greedy_stack
@@ -127,7 +120,7 @@ class Engine:
 
     @classmethod
     def open(cls, path: Path) -> Engine:
-        opened = _file_identity(path)
+        opened = file_identity(path)
         with cls.connect(path) as con:
             return cls._load(con, path, opened)
 
@@ -145,7 +138,7 @@ class Engine:
     def _load(cls, con: duckdb.DuckDBPyConnection, path: Path, opened: tuple | None = None) -> Engine:
         skills = con.execute("SELECT uri, label, reuse_level FROM skills ORDER BY uri").df()
         skill_index = {uri: i for i, uri in enumerate(skills["uri"])}
-        course_side = course_indexes(con, path, skills["uri"].tolist(), opened)
+        course_side = course_indexes(con, path, skills["uri"].tolist(), opened, _build_course_indexes)
         courses = course_side.courses
         # Grouped once here: filtering the 124k relations per query cost ~10 ms, twice per recommendation.
         occupation_skills: dict[str, list[tuple[str, str]]] = {}
@@ -721,130 +714,7 @@ def _none(value):
     return value.item() if hasattr(value, "item") else value
 
 
-# ---------------------------------------------------------------- indexes built from the taxonomy alone
-
-# What the cached indexes depend on besides the taxonomy: the code that builds them.
-_INDEX_CODE = hashlib.sha256(
-    b"".join(Path(module.__file__).read_bytes() for module in (goals_module, skill_extract))
-).hexdigest()[:12]
-
-
-def taxonomy_indexes(
-    con: duckdb.DuckDBPyConnection, catalog_path: Path, opened: tuple | None = None
-) -> tuple[GoalResolver, SkillExtractor]:
-    """The goal resolver and the skill extractor of the catalogue's taxonomy.
-
-    They take ~10 s to build (character n-grams of 70k titles, the lexicon of 111k skill labels) and
-    depend on the taxonomy and its vectors only, which every build carries over unchanged: they are
-    kept in `cache/` beside the catalogue under a fingerprint of those tables and of this code, and a
-    catalogue opened again (a new build, the CLI, a dashboard restart) reads them in well under a second.
-    As with the course indexes, a process whose catalogue was replaced while it built them (`opened`
-    no longer names the file) serves them but keeps nothing: its write would prune the newer ones.
-    """
-    cache_dir = catalog_path.parent / "cache"
-    cached = cache_dir / f"taxonomy-indexes-{_taxonomy_fingerprint(con)}.pickle"
-    try:
-        with cached.open("rb") as handle:
-            return pickle.load(handle)  # our own file, written below; same trust as the catalogue
-    except FileNotFoundError:
-        pass
-    except Exception as exc:  # a truncated or stale file is rebuilt, never fatal
-        log.warning("rebuilding the taxonomy indexes: %s cannot be read (%s)", cached, exc)
-    built = (GoalResolver.load(con), SkillExtractor.load(con))
-    if opened is not None and _file_identity(catalog_path) != opened:
-        log.info("not keeping the taxonomy indexes: %s was replaced while they were built", catalog_path)
-        return built
-    if built[0].ready and built[1].ready:
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            staging = cached.with_name(f".{cached.name}.{os.getpid()}")
-            with staging.open("wb") as handle:
-                pickle.dump(built, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(staging, cached)
-            for old in cache_dir.glob("taxonomy-indexes-*.pickle"):
-                if old != cached:
-                    old.unlink(missing_ok=True)
-        except OSError as exc:  # a read-only home still serves, it only opens slower
-            log.warning("cannot keep the taxonomy indexes in %s: %s", cache_dir, exc)
-    return built
-
-
-def _taxonomy_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    parts = con.execute(
-        """
-        SELECT (SELECT count(*) || ':' || coalesce(sum(hash(uri, surface, origin)), 0) FROM taxonomy_vectors
-                WHERE kind IN ('occupation', 'skill') AND model = ?),
-               (SELECT count(*) || ':' || coalesce(sum(hash(uri, label, alt_labels, reuse_level)), 0) FROM skills),
-               (SELECT count(*) || ':' || coalesce(sum(hash(uri, label, description)), 0) FROM occupations)
-        """,
-        [embed.MODEL_KEY],
-    ).fetchone()
-    return hashlib.sha256("|".join([embed.MODEL_KEY, _INDEX_CODE, *map(str, parts)]).encode()).hexdigest()[:20]
-
-
-# ---------------------------------------------------------------- indexes built from the courses of one build
-
-
-@dataclass(frozen=True)
-class CourseIndexes:
-    courses: pd.DataFrame  # active courses by id, row i ↔ course_matrix[i] ↔ links[i]
-    course_matrix: np.ndarray
-    lexical: Bm25Index
-    prior: np.ndarray
-    links: sparse.csr_matrix
-    link_evidence: np.ndarray
-    evidence_texts: list[str]
-
-
-# What the kept course indexes depend on besides the build: the code that reads and builds them, and
-# the libraries whose objects are pickled.
-_COURSE_INDEX_CODE = hashlib.sha256(
-    Path(__file__).read_bytes()
-    + Path(lexical_module.__file__).read_bytes()
-    + f"{pd.__version__}|{sklearn.__version__}|{np.__version__}".encode()
-).hexdigest()[:12]
-_COURSE_INDEX_PREFIX = "course-indexes-"
-
-
-def course_indexes(
-    con: duckdb.DuckDBPyConnection, catalog_path: Path, skill_uris: list[str], opened: tuple | None = None
-) -> CourseIndexes:
-    """The course frame, vector matrix, BM25 index and skill links of the catalogue's courses.
-
-    They grow with the catalogue (16.9 s to build at 250k courses) and change only with a build, so
-    they are kept in `cache/` beside the catalogue, one directory per build (its `built_at` and
-    report, the skill columns, this code), written by the first open of a build and read by every
-    later one: the vector matrix is memory-mapped read-only (processes serving the same build share
-    its pages), the rest is one pickle. `opened` is the identity of the catalogue file when the
-    connection was made: indexes built from a catalogue that has since been replaced are served but
-    not kept, so they never displace the indexes of the newer build.
-    """
-    cache_dir = catalog_path.parent / "cache"
-    kept = cache_dir / f"{_COURSE_INDEX_PREFIX}{_course_fingerprint(con, skill_uris)}"
-    try:
-        return _read_course_indexes(kept)
-    except FileNotFoundError:
-        pass
-    except Exception as exc:  # a truncated or damaged directory is rebuilt, never fatal
-        log.warning("rebuilding the course indexes: %s cannot be read (%s)", kept, exc)
-    built = _build_course_indexes(con, skill_uris)
-    if opened is not None and _file_identity(catalog_path) != opened:
-        log.info("not keeping the course indexes: %s was replaced while they were built", catalog_path)
-        return built
-    try:
-        _keep_course_indexes(kept, built)
-    except OSError as exc:  # a read-only home still serves, it only opens slower
-        log.warning("cannot keep the course indexes in %s: %s", cache_dir, exc)
-    return built
-
-
-def _course_fingerprint(con: duckdb.DuckDBPyConnection, skill_uris: list[str]) -> str:
-    """This build of the catalogue: every build writes its time and report into `catalog_meta`; the
-    skill columns are hashed too, since `taxonomy load` replaces the skills and carries the rest over."""
-    meta = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall())
-    build = [meta.get("built_at") or "", meta.get("report") or "", meta.get("model") or ""]
-    skills = hashlib.sha256("\n".join(skill_uris).encode()).hexdigest()
-    return hashlib.sha256("|".join([embed.MODEL_KEY, _COURSE_INDEX_CODE, *build, skills]).encode()).hexdigest()[:20]
+# ---------------------------------------------------------------- the course indexes of one build
 
 
 def _build_course_indexes(con: duckdb.DuckDBPyConnection, skill_uris: list[str]) -> CourseIndexes:
@@ -897,82 +767,3 @@ def _build_course_indexes(con: duckdb.DuckDBPyConnection, skill_uris: list[str])
         link_evidence=evidence,
         evidence_texts=[str(text) for text in texts] or [""],
     )
-
-
-def _read_course_indexes(directory: Path) -> CourseIndexes:
-    with (directory / "indexes.pickle").open("rb") as handle:
-        parts = pickle.load(handle)  # our own file, written below; same trust as the catalogue
-    # Read-only and shared: a query only reads the matrix, and the page cache holds it once for every
-    # process serving this build. A plain ndarray view, so products return plain arrays.
-    matrix = np.load(directory / "vectors.npy", mmap_mode="r").view(np.ndarray)
-    if matrix.shape != (len(parts["courses"]), embed.DIMENSIONS) or parts["links"].shape[0] != len(matrix):
-        raise ValueError(f"the parts disagree: {matrix.shape} vectors, {parts['links'].shape} links")
-    return CourseIndexes(course_matrix=matrix, **parts)
-
-
-def _keep_course_indexes(directory: Path, indexes: CourseIndexes) -> None:
-    """Write the directory whole under a staging name and rename it into place, then delete the
-    directories of other builds: a reader sees a complete directory or none."""
-    cache_dir = directory.parent
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = cache_dir / f".{directory.name}.{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        np.save(staging / "vectors.npy", np.ascontiguousarray(indexes.course_matrix, dtype=np.float32))
-        parts = {
-            "courses": indexes.courses,
-            "lexical": indexes.lexical,
-            "prior": indexes.prior,
-            "links": indexes.links,
-            "link_evidence": indexes.link_evidence,
-            "evidence_texts": indexes.evidence_texts,
-        }
-        with (staging / "indexes.pickle").open("wb") as handle:
-            pickle.dump(parts, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        if directory.exists():  # unreadable (we only write after a failed read): move it out of the way
-            _remove_dir(directory)
-        try:
-            os.replace(staging, directory)
-        except OSError:
-            if not directory.is_dir():
-                raise
-            # another process kept the same build first: theirs serves
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    for old in cache_dir.glob(f"{_COURSE_INDEX_PREFIX}*"):
-        if old != directory:
-            _remove_dir(old)
-    for dead in cache_dir.glob(f".{_COURSE_INDEX_PREFIX}*.*"):  # staging of a writer that died
-        if not _process_alive(dead.suffix.lstrip(".")):
-            shutil.rmtree(dead, ignore_errors=True)
-
-
-def _remove_dir(directory: Path) -> None:
-    """Rename first, then delete: the name disappears at once, and a process that memory-mapped a file
-    inside keeps reading it until it closes."""
-    trash = directory.with_name(f".{directory.name}.{os.getpid()}.removed")
-    try:
-        os.replace(directory, trash)
-    except FileNotFoundError:
-        return
-    shutil.rmtree(trash, ignore_errors=True)
-
-
-def _process_alive(pid: str) -> bool:
-    if not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _file_identity(path: Path) -> tuple | None:
-    with contextlib.suppress(OSError):
-        stat = os.stat(path)
-        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    return None

@@ -19,3 +19,7 @@ class TaxonomyMissingError(RecommenderError):
 
 class EmptyGoalError(RecommenderError):
     pass
+
+
+class InvalidRequestError(RecommenderError):
+    """A goal, skill list or k outside the bounds the recommender serves (`api.check_request`)."""

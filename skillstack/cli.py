@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import os
 import sys
+from collections.abc import Callable
+from typing import NoReturn
 
 from skillstack import settings
 
@@ -24,6 +28,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         run_crawl,
     )
     from pipeline.store import open_crawl_db
+    from skillstack.lock import writer_lock
 
     if args.list:
         for name, urls in list_sources():
@@ -37,8 +42,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if args.urls:
             check_urls(args.sources)
         paths = settings.paths()
-        open_crawl_db(paths.crawl_db).close()
-        summaries = run_crawl(args.sources or None, limit=args.limit, crawl_db=paths.crawl_db, urls=args.urls)
+        with writer_lock(paths.lock_file, "crawl", wait=not args.no_wait):
+            open_crawl_db(paths.crawl_db).close()
+            summaries = run_crawl(args.sources or None, limit=args.limit, crawl_db=paths.crawl_db, urls=args.urls)
     except (UnknownSourceError, UrlsNotSupportedError) as exc:
         raise UserError(str(exc)) from exc
     if args.json:
@@ -52,16 +58,18 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_taxonomy_load(args: argparse.Namespace) -> int:
     from pipeline.publish import CATALOG_TABLES, publishing
     from pipeline.taxonomy import load_taxonomy
+    from skillstack.lock import writer_lock
 
     paths = settings.paths()
-    if args.if_missing and _catalog_has_taxonomy(paths.catalog_db):
-        print("taxonomy already in the catalogue; `skillstack taxonomy load` reloads it")
-        return 0
-    # The taxonomy lives in the catalogue: republish it with the new taxonomy and every other table kept.
-    # Its vectors too: the next build drops those of surfaces gone and embeds only new ones, where
-    # dropping them all made it embed ~100k texts again (4 minutes) for one added O*NET table.
-    with publishing(paths.catalog_db, carry_over=(*CATALOG_TABLES, "taxonomy_vectors")) as con:
-        counts = load_taxonomy(con, paths.downloads)
+    with writer_lock(paths.lock_file, "taxonomy load", wait=not args.no_wait):
+        if args.if_missing and _catalog_has_taxonomy(paths.catalog_db):
+            print("taxonomy already in the catalogue; `skillstack taxonomy load` reloads it")
+            return 0
+        # The taxonomy lives in the catalogue: republish it with the new taxonomy and every other table
+        # kept. Its vectors too: the next build drops those of surfaces gone and embeds only new ones,
+        # where dropping them all made it embed ~100k texts again (4 minutes) for one added O*NET table.
+        with publishing(paths.catalog_db, carry_over=(*CATALOG_TABLES, "taxonomy_vectors")) as con:
+            counts = load_taxonomy(con, paths.downloads)
     print("taxonomy loaded: " + ", ".join(f"{table} {count:,}" for table, count in counts.items()))
     return 0
 
@@ -82,23 +90,40 @@ def _catalog_has_taxonomy(catalog_db) -> bool:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build import BuildError, build_catalog
+    from pipeline.publish import PublishError
+    from skillstack.lock import writer_lock
 
     paths = settings.paths()
     try:
-        report = build_catalog(paths.crawl_db, paths.catalog_db)
-    except BuildError as exc:
+        with writer_lock(paths.lock_file, "build", wait=not args.no_wait):
+            report = build_catalog(paths.crawl_db, paths.catalog_db, allow_mass_removal=args.allow_mass_removal)
+    except (BuildError, PublishError) as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else report.one_line())
     return 0
 
 
-def _read_inputs(text: str | None, file: str | None, what: str) -> list[str]:
+# A --file / --goals-file is read up to this size: `--goals-file /dev/zero` read forever.
+MAX_INPUT_FILE_BYTES = 1_000_000
+
+
+def _read_inputs(text: str | None, file: str | None, what: str, max_chars: int) -> list[str]:
+    """The non-empty lines of `file` (bounded, UTF-8), or `text`; UserError naming the problem."""
     if file:
         try:
-            with open(file, encoding="utf-8") as handle:
-                lines = [line.strip() for line in handle]
+            with open(file, "rb") as handle:
+                data = handle.read(MAX_INPUT_FILE_BYTES + 1)
         except OSError as exc:
             raise UserError(f"cannot read {file}: {exc.strerror}") from None
+        if len(data) > MAX_INPUT_FILE_BYTES:
+            raise UserError(f"{file} is larger than {MAX_INPUT_FILE_BYTES:,} bytes; split it into smaller files")
+        try:
+            lines = [line.strip() for line in data.decode("utf-8").splitlines()]
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{file} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
+        for number, line in enumerate(lines, 1):
+            if len(line) > max_chars:
+                raise UserError(f"{file} line {number}: a {what} of {len(line):,} characters; at most {max_chars:,}")
         return [line for line in lines if line]
     if text is None or not text.strip():
         raise UserError(f"give a {what} or --file FILE (one per line)")
@@ -123,7 +148,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from pipeline.language import language_name
     from recommender import api
 
-    goals = _read_inputs(args.goal, args.goals_file, "goal")
+    goals = _read_inputs(args.goal, args.goals_file, "goal", api.MAX_GOAL_CHARS)
     filters = _filters(args)
     for goal in goals:
         have = tuple(args.have or ())
@@ -172,9 +197,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_ranked(args: argparse.Namespace, what: str, key: str, rank) -> int:
+def _print_ranked(args: argparse.Namespace, what: str, key: str, rank, max_chars: int) -> int:
     """One line of JSON per input text ({"text", key: [{uri, label, score}]}), or a readable list."""
-    for text in _read_inputs(args.text, args.file, what):
+    for text in _read_inputs(args.text, args.file, what, max_chars):
         matches = rank(text, k=args.k)
         if args.json:
             found = [{"uri": m.uri, "label": m.label, "score": round(m.score, 4)} for m in matches]
@@ -189,24 +214,26 @@ def _print_ranked(args: argparse.Namespace, what: str, key: str, rank) -> int:
 def cmd_skills_extract(args: argparse.Namespace) -> int:
     from recommender import api
 
-    return _print_ranked(args, "text", "skills", api.extract_skills)
+    return _print_ranked(args, "text", "skills", api.extract_skills, api.MAX_TEXT_CHARS)
 
 
 def cmd_goals_resolve(args: argparse.Namespace) -> int:
     from recommender import api
 
-    return _print_ranked(args, "goal", "occupations", api.resolve_goal)
+    return _print_ranked(args, "goal", "occupations", api.resolve_goal, api.MAX_GOAL_CHARS)
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     from crawlers.runner import UnknownSourceError, check_sources, list_sources
+    from pipeline.retention import retention
     from skillstack import nightly
 
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, not {args.limit}")
     try:
         sources = check_sources(args.sources or [])
-    except UnknownSourceError as exc:
+        keep = retention()
+    except (UnknownSourceError, ValueError) as exc:
         raise UserError(str(exc)) from exc
     paths = settings.paths()
     if args.dry_run:
@@ -222,11 +249,14 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         )
         print(f"3. build and publish {paths.catalog_db} (atomic rename; the old one serves until then)")
         print("4. open the new catalogue once, so its indexes are built and kept for the first reader")
-        print(f"5. write the run report into {paths.reports}")
+        print(
+            f"5. write the run report into {paths.reports}; keep what the next build needs and the last "
+            f"{keep} runs (crawl runs, reports, HTTP cache days), prune the rest"
+        )
         return 0
 
     def load_taxonomy() -> None:
-        cmd_taxonomy_load(argparse.Namespace(if_missing=False))
+        cmd_taxonomy_load(argparse.Namespace(if_missing=False, no_wait=True))
 
     def crawl() -> list:
         from crawlers.runner import run_crawl
@@ -238,21 +268,17 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     def build():
         from pipeline.build import build_catalog
 
-        return build_catalog(paths.crawl_db, paths.catalog_db)
+        return build_catalog(paths.crawl_db, paths.catalog_db, allow_mass_removal=args.allow_mass_removal)
 
-    try:
-        report = nightly.run_nightly(
-            paths,
-            load_taxonomy=load_taxonomy,
-            taxonomy_present=lambda: _catalog_has_taxonomy(paths.catalog_db),
-            crawl=crawl,
-            build=build,
-            sources=sources,
-            limit=args.limit,
-        )
-    except nightly.NightlyLockedError as exc:
-        print(f"skillstack: {exc}", file=sys.stderr)
-        return nightly.EXIT_LOCKED
+    report = nightly.run_nightly(
+        paths,
+        load_taxonomy=load_taxonomy,
+        taxonomy_present=lambda: _catalog_has_taxonomy(paths.catalog_db),
+        crawl=crawl,
+        build=build,
+        sources=sources,
+        limit=args.limit,
+    )
     print(report.summary())
     return report.exit_code
 
@@ -423,8 +449,72 @@ def cmd_eval_skills(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument mistakes in one line (`skillstack recommend: argument --k: ...`), exit 2, like every
+    other mistake; `--help` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a whole number from {low} to {high:,}, not {value!r}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"a whole number from {low} to {high:,}, not {number}")
+        return number
+
+    return parse
+
+
+def _bounded_text(max_chars: int, what: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if len(value) > max_chars:
+            raise argparse.ArgumentTypeError(f"a {what} of {len(value):,} characters; at most {max_chars:,}")
+        return value
+
+    return parse
+
+
+class _AppendAtMost(argparse.Action):
+    """`append`, refusing more than `at_most` values."""
+
+    def __init__(self, *args, at_most: int, **kwargs):
+        self.at_most = at_most
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = [*(getattr(namespace, self.dest) or []), values]
+        if len(given) > self.at_most:
+            raise argparse.ArgumentError(self, f"at most {self.at_most} times")
+        setattr(namespace, self.dest, given)
+
+
+def _add_no_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="exit with 75 when another crawl, build, taxonomy load or nightly is running, instead of waiting",
+    )
+
+
+def _add_allow_mass_removal(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-mass-removal",
+        action="store_true",
+        help="let a complete crawl mark more than half of a source's courses removed (held back otherwise)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="skillstack", description=__doc__)
+    from recommender.api import MAX_GOAL_CHARS, MAX_HAVE, MAX_K, MAX_TEXT_CHARS, MIN_K
+
+    k_type = _bounded_int(MIN_K, MAX_K)
+    goal_type = _bounded_text(MAX_GOAL_CHARS, "goal")
+    parser = _Parser(prog="skillstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     crawl = sub.add_parser("crawl", help="crawl sources into crawl.duckdb (all when none is named)")
@@ -439,22 +529,31 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="re-crawl only this page with the parser of the one SOURCE named (repeat for several)",
     )
+    _add_no_wait(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
     taxonomy = sub.add_parser("taxonomy", help="the ESCO and O*NET taxonomy")
     taxonomy_sub = taxonomy.add_subparsers(dest="taxonomy_command", required=True)
     load = taxonomy_sub.add_parser("load", help="download ESCO v1.1.1, O*NET 29.2 and the crosswalk into the catalogue")
     load.add_argument("--if-missing", action="store_true", help="do nothing when the catalogue already has it")
+    _add_no_wait(load)
     load.set_defaults(func=cmd_taxonomy_load)
 
     build = sub.add_parser("build", help="normalise, embed and link skills; publish catalog.duckdb atomically")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
+    _add_no_wait(build)
+    _add_allow_mass_removal(build)
     build.set_defaults(func=cmd_build)
 
     recommend = sub.add_parser("recommend", help="courses for a career goal in plain words")
-    recommend.add_argument("goal", nargs="?", help='e.g. "I want to become a data analyst"')
+    recommend.add_argument(
+        "goal",
+        nargs="?",
+        type=goal_type,
+        help=f'e.g. "I want to become a data analyst" (at most {MAX_GOAL_CHARS} characters)',
+    )
     recommend.add_argument("--goals-file", help="one goal per line; prints JSON Lines with --json")
-    recommend.add_argument("--k", type=int, default=10, help="how many courses (default 10)")
+    recommend.add_argument("--k", type=k_type, default=10, help=f"how many courses (default 10, at most {MAX_K})")
     recommend.add_argument("--json", action="store_true", help="one JSON object per goal")
     recommend.add_argument("--occupation", metavar="URI", help="use this ESCO occupation instead of the best match")
     recommend.add_argument("--free", action="store_true", help="free (or free to audit) courses only")
@@ -465,31 +564,36 @@ def build_parser() -> argparse.ArgumentParser:
     recommend.add_argument("--max-price", type=float)
     recommend.add_argument("--provider", action="append", help="e.g. Coursera; repeat for several")
     recommend.add_argument(
-        "--have", action="append", metavar="SKILL", help="a skill you already have (free text); repeat for several"
+        "--have",
+        action=_AppendAtMost,
+        at_most=MAX_HAVE,
+        type=_bounded_text(MAX_GOAL_CHARS, "skill"),
+        metavar="SKILL",
+        help=f"a skill you already have (free text); repeat for several (at most {MAX_HAVE})",
     )
     recommend.set_defaults(func=cmd_recommend)
 
     skills = sub.add_parser("skills", help="the skill extractor")
     skills_sub = skills.add_subparsers(dest="skills_command", required=True)
     extract = skills_sub.add_parser("extract", help="ESCO skills a text expresses")
-    extract.add_argument("text", nargs="?")
+    extract.add_argument("text", nargs="?", type=_bounded_text(MAX_TEXT_CHARS, "text"))
     extract.add_argument("--file", help="one text per line")
-    extract.add_argument("--k", type=int, default=10)
+    extract.add_argument("--k", type=k_type, default=10)
     extract.add_argument("--json", action="store_true", help="JSON Lines: {text, skills: [{uri, label, score}]}")
     extract.set_defaults(func=cmd_skills_extract)
 
     goals = sub.add_parser("goals", help="the goal resolver")
     goals_sub = goals.add_subparsers(dest="goals_command", required=True)
     resolve = goals_sub.add_parser("resolve", help="ESCO occupations for a goal in plain words")
-    resolve.add_argument("text", nargs="?")
+    resolve.add_argument("text", nargs="?", type=goal_type)
     resolve.add_argument("--file", help="one goal per line")
-    resolve.add_argument("--k", type=int, default=5)
+    resolve.add_argument("--k", type=k_type, default=5)
     resolve.add_argument("--json", action="store_true", help="JSON Lines: {text, occupations: [{uri, label, score}]}")
     resolve.set_defaults(func=cmd_goals_resolve)
 
     nightly_help = (
         "taxonomy if missing, crawl all, build, publish; locked; a report in SKILLSTACK_HOME/reports. "
-        "Exit 0 ok, 3 some sources failed, 4 nothing published, 75 another nightly is running"
+        "Exit 0 ok, 3 some sources failed, 4 nothing published, 75 another crawl, build or nightly is running"
     )
     nightly_parser = sub.add_parser("nightly", help=nightly_help, description=nightly_help)
     nightly_parser.add_argument("--dry-run", action="store_true", help="say what it would do, do nothing")
@@ -501,6 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCE",
         help="crawl only this source (repeat for several; default every source); the build uses them all",
     )
+    _add_allow_mass_removal(nightly_parser)
     nightly_parser.set_defaults(func=cmd_nightly)
 
     evaluation = sub.add_parser("eval", help="quality figures on public benchmarks")
@@ -599,18 +704,40 @@ def show_layer_logs(level: int) -> None:
         layer.propagate = False
 
 
+# As the nightly's "nothing could be published": the previous catalogue keeps serving.
+EXIT_DISK_FULL = 4
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """An OSError ENOSPC, or DuckDB's own error for it (an IOException carrying the same text)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return type(exc).__module__.startswith(("duckdb", "_duckdb")) and os.strerror(errno.ENOSPC) in str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     long_running = (cmd_crawl, cmd_taxonomy_load, cmd_build, cmd_nightly)
     show_layer_logs(logging.INFO if args.func in long_running else logging.WARNING)
     from pipeline.fetch import FetchError
     from recommender.api import RecommenderError
+    from skillstack.lock import EXIT_LOCKED, LockedError
 
     try:
         return args.func(args)
     except (UserError, RecommenderError, FetchError) as exc:
         print(f"skillstack: {exc}", file=sys.stderr)
         return 2
+    except LockedError as exc:
+        print(f"skillstack: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except Exception as exc:
+        if not _disk_full(exc):
+            raise
+        # Whatever step hit it, the catalogue it would have replaced still serves (publishing renames
+        # a complete file over it, or nothing).
+        print(f"skillstack: the disk is full: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        return EXIT_DISK_FULL
     except KeyboardInterrupt:
         return 130
 

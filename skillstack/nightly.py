@@ -7,52 +7,31 @@ beside it are built by the nightly and not by the first user of the morning.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
+from crawlers.pipelines.write_crawl_db import NO_ITEMS
+from skillstack.lock import writer_lock
 from skillstack.settings import Paths
 
 EXIT_OK = 0
 EXIT_SOME_SOURCES_FAILED = 3  # a catalogue was published without them
 EXIT_NOTHING_PUBLISHED = 4
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another nightly holds the lock; cron may simply try again later
 
 # Opening a 250k-course catalogue for the first time takes ~30 s on two busy cores.
 WARM_TIMEOUT_S = 1800
 
 log = logging.getLogger(__name__)
-
-
-class NightlyLockedError(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def nightly_lock(lock_file: Path) -> Iterator[None]:
-    """An exclusive `fcntl` lock: a second nightly exits at once; a killed run's lock dies with it."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise NightlyLockedError(f"another nightly is running (pid {holder}); this one exits") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)
 
 
 @dataclass
@@ -70,6 +49,10 @@ class NightlyReport:
     exit_code: int = EXIT_OK
     seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=dict)
+    reaped: list[str] = field(default_factory=list)  # leftovers of killed processes, deleted at the start
+    retention: int = 0  # runs kept beyond what the next build needs (`pipeline.retention`)
+    pruned: dict[str, int] = field(default_factory=dict)  # crawl runs, items, reports, HTTP cache entries
+    sizes: dict[str, int] = field(default_factory=dict)  # bytes per part of SKILLSTACK_HOME after pruning
 
     def summary(self) -> str:
         lines = [
@@ -92,6 +75,15 @@ class NightlyReport:
                 f"catalogue: {c.get('courses', 0)} courses, {c.get('active', 0)} active, "
                 f"{c.get('embedded', 0)} embedded, {c.get('skill_links', 0)} skill links"
             )
+        if self.sizes:
+            lines.append(
+                "data: "
+                + ", ".join(f"{name} {_megabytes(size)}" for name, size in self.sizes.items())
+                + f"; kept {self.retention} runs, pruned "
+                + ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in self.pruned.items())
+            )
+        if self.reaped:
+            lines.append(f"reaped {len(self.reaped)} leftovers of killed runs: {', '.join(self.reaped[:5])}")
         lines.append("published: yes" if self.published else "published: NO — the previous catalogue keeps serving")
         lines.extend(f"failed: {f}" for f in self.failures)
         lines.extend(f"warning: {w}" for w in self.warnings)
@@ -114,11 +106,15 @@ def run_nightly(
     `warm` (default: open the published catalogue, `warm_indexes`) runs after a publish; when it
     fails the catalogue still serves, so the run only logs it and notes a warning.
 
-    NightlyLockedError, before anything ran, when another nightly holds the lock.
+    `skillstack.lock.LockedError`, before anything ran, when another command holds the writers' lock.
     """
     started = time.perf_counter()
     report = NightlyReport(started_at=_now(), sources_requested=list(sources or []), limit=limit)
-    with nightly_lock(paths.lock_file):
+    with writer_lock(paths.lock_file, "nightly", wait=False):
+        try:
+            report.reaped = [str(path.relative_to(paths.home)) for path in reap_leftovers(paths)]
+        except OSError as exc:
+            report.warnings.append(f"reap: {_one_line(exc)}")
         tick = time.perf_counter()
         if not taxonomy_present():
             try:
@@ -147,6 +143,8 @@ def run_nightly(
             for source in report.sources:
                 counts = built.per_source.get(source["source"], {})
                 source.update({key: counts.get(key, 0) for key in ("new", "changed", "removed", "active")})
+            # Published, but a source that lost most of its courses needs someone to look (exit 3).
+            report.failures.extend(built.held_back_lines())
         except Exception as exc:
             report.failures.append(f"build: {_one_line(exc)}")
         report.step_seconds["build"] = round(time.perf_counter() - tick, 1)
@@ -160,19 +158,71 @@ def run_nightly(
             except Exception as exc:
                 log.warning("could not warm the catalogue indexes: %s", _one_line(exc))
                 report.warnings.append(f"warm: {_one_line(exc)}")
+        _prune(paths, report)
     if not report.published:
         report.exit_code = EXIT_NOTHING_PUBLISHED
     elif report.failures:
         report.exit_code = EXIT_SOME_SOURCES_FAILED
     report.seconds = round(time.perf_counter() - started, 1)
     report.finished_at = _now()
-    write_report(paths.reports, report)
+    try:
+        write_report(paths.reports, report)
+    except OSError as exc:
+        # A full disk: the run's outcome is still printed, and cron sees that nothing was published.
+        log.error("cannot write the report into %s: %s", paths.reports, _one_line(exc))
+        report.failures.append(f"report: {_one_line(exc)}")
+        if not report.published:
+            report.exit_code = EXIT_NOTHING_PUBLISHED
     return report
+
+
+def reap_leftovers(paths: Paths) -> list[Path]:
+    """Delete what killed runs left behind: staging files of dead builds, `.part` downloads and
+    reports, staging files of dead index writers. Under the writers' lock."""
+    from pipeline.publish import remove_stale_staging
+    from pipeline.retention import reap_partial_downloads
+    from recommender.index_cache import reap_staging
+
+    return [
+        *remove_stale_staging(paths.catalog_db),
+        *reap_partial_downloads(paths.downloads),
+        *reap_partial_downloads(paths.reports),  # only a nightly writes reports, and this one holds the lock
+        *reap_staging(paths.home / "cache"),
+    ]
+
+
+# The parts of SKILLSTACK_HOME whose sizes the report gives.
+SIZED = ("crawl.duckdb", "catalog.duckdb", "httpcache", "reports", "cache", "downloads")
+
+
+def _prune(paths: Paths, report: NightlyReport) -> None:
+    """Drop what is older than the retention window and nothing the next build needs; note the
+    sizes. A failure here is a warning: the catalogue is already published."""
+    from pipeline.retention import prune_crawl_db, prune_http_cache, prune_reports, retention, sizes
+
+    tick = time.perf_counter()
+    try:
+        report.retention = retention()
+        report.pruned = {
+            **{f"crawl_{what}": n for what, n in prune_crawl_db(paths.crawl_db, report.retention).items()},
+            "http_cache_entries": prune_http_cache(paths.http_cache, report.retention),
+            # this run's report makes the window full
+            "reports": prune_reports(paths.reports, report.retention - 1),
+        }
+    except (OSError, ValueError, duckdb.Error) as exc:
+        log.warning("could not prune: %s", _one_line(exc))
+        report.warnings.append(f"prune: {_one_line(exc)}")
+    report.sizes = sizes(paths.home, SIZED)
+    report.step_seconds["prune"] = round(time.perf_counter() - tick, 1)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
 
 
 def warm_indexes(catalog_path: Path) -> None:
     """Open the published catalogue once: the first open of a build builds the course indexes and
-    keeps them beside it (`recommender.engine.course_indexes`); every later open reads them.
+    keeps them beside it (`recommender.index_cache.course_indexes`); every later open reads them.
 
     In a process of its own: the open takes a few GB at 250k courses, which a child returns when it
     ends, and a child killed for memory leaves this run able to write its report.
@@ -199,6 +249,8 @@ def _failed(summary) -> bool:
 
 def _why_failed(summary) -> str:
     """The finish reason, the error count and the HTTP statuses that were not 2xx/3xx."""
+    if summary.finish_reason == NO_ITEMS:
+        return f"{NO_ITEMS} (read to the end and found not one course; its courses are kept, none marked removed)"
     bad = ", ".join(f"HTTP {code} x{n}" for code, n in summary.http_status.items() if not code.startswith(("2", "3")))
     detail = f"{summary.errors} errors" + (f"; {bad}" if bad else "")
     return f"{summary.finish_reason or summary.status} ({detail})"
@@ -211,9 +263,19 @@ def write_report(directory: Path, report: NightlyReport) -> Path:
         if not stem.with_suffix(".json").exists():
             break
         stem = directory / f"nightly-{report.started_at.replace(':', '')}-{attempt}"
-    stem.with_suffix(".json").write_text(json.dumps(report.__dict__, indent=2, default=str), encoding="utf-8")
-    stem.with_suffix(".txt").write_text(report.summary() + "\n", encoding="utf-8")
+    _write_whole(stem.with_suffix(".json"), json.dumps(report.__dict__, indent=2, default=str))
+    _write_whole(stem.with_suffix(".txt"), report.summary() + "\n")
     return stem.with_suffix(".json")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write beside `path` and rename: a full disk leaves no half-written report behind."""
+    staging = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        staging.write_text(text, encoding="utf-8")
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def _now() -> str:

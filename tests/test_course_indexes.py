@@ -1,4 +1,4 @@
-"""The course indexes kept beside the catalogue (`recommender.engine.course_indexes`), on real catalogues.
+"""The course indexes kept beside the catalogue (`recommender.index_cache.course_indexes`), on real catalogues.
 
 The first open of a build builds them and keeps them in `cache/`; later opens read them and answer
 exactly as a cold build does; a new build (a new `built_at`) is never served the old ones; a damaged
@@ -18,11 +18,14 @@ import pandas as pd
 import pytest
 
 from recommender import engine as engine_module
+from recommender import index_cache
 from recommender.api import Filters
 from recommender.engine import Engine
 from tests.helpers import run_skillstack
 
 GOALS = ("data analyst", "I want to build websites", "project manager")
+# No pickle: numbers in .npy/.npz, the course frame in Parquet, the rest JSON.
+KEPT_FILES = {"vectors.npy", "courses.parquet", "arrays.npz", "state.json"}
 
 
 def _copy_home(built_home: Path, home: Path) -> Path:
@@ -58,7 +61,7 @@ def test_a_second_open_reads_the_kept_indexes_and_answers_as_a_cold_build(
     catalog = _copy_home(built_home, tmp_path / "home")
     cold = Engine.open(catalog)
     [kept] = _kept(tmp_path / "home")
-    assert {p.name for p in kept.iterdir()} == {"vectors.npy", "indexes.pickle"}
+    assert {p.name for p in kept.iterdir()} == KEPT_FILES
 
     with monkeypatch.context() as patched:
         patched.setattr(engine_module, "_build_course_indexes", _no_build)
@@ -126,7 +129,7 @@ def test_a_republished_catalogue_is_never_served_the_old_indexes(built_home: Pat
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("damaged", ["indexes.pickle", "vectors.npy"])
+@pytest.mark.parametrize("damaged", ["state.json", "vectors.npy", "courses.parquet"])
 def test_a_damaged_kept_index_is_rebuilt_with_a_warning_never_an_error(
     built_home: Path, tmp_path: Path, damaged: str, caplog: pytest.LogCaptureFixture
 ):
@@ -136,14 +139,14 @@ def test_a_damaged_kept_index_is_rebuilt_with_a_warning_never_an_error(
     target = kept / damaged
     target.write_bytes(target.read_bytes()[: target.stat().st_size // 3])  # a truncated write
 
-    with caplog.at_level(logging.WARNING, logger="recommender.engine"):
+    with caplog.at_level(logging.WARNING, logger="recommender.index_cache"):
         repaired = Engine.open(catalog)
     assert "rebuilding the course indexes" in caplog.text
     assert _answers(repaired) == _answers(first)
 
     # The rebuilt directory replaced the damaged one and is read from now on.
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="recommender.engine"):
+    with caplog.at_level(logging.WARNING, logger="recommender.index_cache"):
         again = Engine.open(catalog)
     assert "rebuilding" not in caplog.text
     assert _kept(tmp_path / "home") == [kept]
@@ -157,14 +160,14 @@ def test_indexes_built_from_a_catalogue_replaced_meanwhile_are_served_but_not_ke
 ):
     home = tmp_path / "home"
     catalog = _copy_home(built_home, home)
-    opened = engine_module._file_identity(catalog)
+    opened = index_cache.file_identity(catalog)
     con = Engine.connect(catalog)
     try:
         # The next build publishes over the catalogue while this process is still building its indexes.
         staging = catalog.with_name(".catalog.duckdb.test.building")
         shutil.copy2(catalog, staging)
         os.replace(staging, catalog)
-        with caplog.at_level(logging.INFO, logger="recommender.engine"):
+        with caplog.at_level(logging.INFO, logger="recommender.index_cache"):
             stale = Engine._load(con, catalog, opened)
     finally:
         con.close()
@@ -178,4 +181,4 @@ def test_indexes_built_from_a_catalogue_replaced_meanwhile_are_served_but_not_ke
     # The reader of the new file keeps both, as any first open does.
     Engine.open(catalog)
     assert len(_kept(home)) == 1
-    assert len(list((home / "cache").glob("taxonomy-indexes-*.pickle"))) == 1
+    assert len(list((home / "cache").glob("taxonomy-indexes-*"))) == 1

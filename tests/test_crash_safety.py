@@ -324,8 +324,9 @@ def first_rows(csv_file: Path, rows: int) -> str:
 @pytest.mark.slow
 def test_a_source_turned_to_garbage_fails_alone_and_keeps_its_courses(built_home: Path, tmp_path: Path):
     """A mirror where the Udemy dataset is now an error page served with 200 (a CDN's "502" in HTML)
-    and the edX dataset has shrunk to 30 courses. A complete, clean crawl of edX removes the courses
-    it no longer lists; Udemy's failure removes nothing of Udemy."""
+    and the edX dataset has shrunk to 30 courses. Udemy's failure removes nothing of Udemy; edX's
+    complete, clean crawl lost more than half of its courses, which the build holds back (a broken
+    feed is likelier than a provider dropping most of its catalogue) until `--allow-mass-removal`."""
     mirror = tmp_path / "mirror"
     for path in (UDEMY_CSV, EDX_CSV):
         (mirror / path).parent.mkdir(parents=True, exist_ok=True)
@@ -333,6 +334,16 @@ def test_a_source_turned_to_garbage_fails_alone_and_keeps_its_courses(built_home
     (mirror / EDX_CSV).write_text(first_rows(MIRROR_DIR / EDX_CSV, 30), encoding="utf-8")
     home = copy_home(built_home, tmp_path / "home")
     before = dict(query(home / "catalog.duckdb", "SELECT source, count(*) FROM course_records GROUP BY source"))
+    env = {**env_for(home), "SKILLSTACK_MIRROR": str(mirror)}
+
+    def status() -> dict[str, int]:
+        return dict(
+            query(
+                home / "catalog.duckdb",
+                "SELECT source || ':' || status, count(*) FROM course_records WHERE source IN (?, ?) GROUP BY ALL",
+                ["udemy_kaggle_2017", "edx_kaggle_2020"],
+            )
+        )
 
     result = subprocess.run(
         [
@@ -345,7 +356,7 @@ def test_a_source_turned_to_garbage_fails_alone_and_keeps_its_courses(built_home
             "--source",
             "edx_kaggle_2020",
         ],
-        env={**env_for(home), "SKILLSTACK_MIRROR": str(mirror)},
+        env=env,
         capture_output=True,
         text=True,
         timeout=900,
@@ -354,23 +365,33 @@ def test_a_source_turned_to_garbage_fails_alone_and_keeps_its_courses(built_home
 
     assert result.returncode == 3, result.stderr[-3000:]
     [report] = reports(home)
-    [failure] = report["failures"]
-    assert failure.startswith("udemy_kaggle_2017: ")
-    status = dict(
-        query(
-            home / "catalog.duckdb",
-            "SELECT source || ':' || status, count(*) FROM course_records WHERE source IN (?, ?) GROUP BY ALL",
-            ["udemy_kaggle_2017", "edx_kaggle_2020"],
-        )
-    )
+    udemy, edx_held = report["failures"]
+    assert udemy.startswith("udemy_kaggle_2017: ")
     edx = {source["source"]: source for source in report["sources"]}["edx_kaggle_2020"]
-    assert (edx["status"], edx["errors"]) == ("finished", 0)
-    assert status == {
-        "udemy_kaggle_2017:active": before["udemy_kaggle_2017"],  # all kept, none removed
-        "edx_kaggle_2020:active": edx["items"],
-        "edx_kaggle_2020:removed": before["edx_kaggle_2020"] - edx["items"],
-    }
+    assert (edx["status"], edx["errors"], edx["removed"]) == ("finished", 0, 0)
     assert 0 < edx["items"] <= 30
+    missing = before["edx_kaggle_2020"] - edx["items"]
+    assert edx_held == (
+        f"edx_kaggle_2020: {missing} of its {before['edx_kaggle_2020']} courses are missing from a complete "
+        "crawl; not marked removed (more than 50%); `skillstack build --allow-mass-removal` removes them"
+    )
+    assert f"failed: {edx_held}" in result.stdout
+    assert report["catalogue"]["held_back"] == {
+        "edx_kaggle_2020": {"missing": missing, "listed": before["edx_kaggle_2020"]}
+    }
+    assert status() == {  # all kept, none removed
+        "udemy_kaggle_2017:active": before["udemy_kaggle_2017"],
+        "edx_kaggle_2020:active": before["edx_kaggle_2020"],
+    }
+
+    # Someone looked: the provider did drop them.
+    allowed = json.loads(run_skillstack(home, "build", "--allow-mass-removal", "--json").stdout)
+    assert (allowed["removed"], allowed["held_back"]) == (missing, {})
+    assert status() == {
+        "udemy_kaggle_2017:active": before["udemy_kaggle_2017"],
+        "edx_kaggle_2020:active": edx["items"],
+        "edx_kaggle_2020:removed": missing,
+    }
 
 
 # ---------------------------------------------------------------- staging files of dead builds

@@ -135,20 +135,28 @@ def test_writer_marks_a_run_running_until_its_spider_closes(crawl_db):
 
 
 @pytest.mark.parametrize(
-    ("limit", "reason", "status"),
+    ("limit", "reason", "items", "status", "recorded_reason"),
     [
-        (20, "closespider_itemcount", "finished"),
-        (0, "closespider_itemcount", "failed"),
-        (20, "closespider_errorcount", "failed"),
-        (0, "source_unavailable", "failed"),
+        (20, "closespider_itemcount", 1, "finished", "closespider_itemcount"),
+        (0, "closespider_itemcount", 1, "failed", "closespider_itemcount"),
+        (20, "closespider_errorcount", 1, "failed", "closespider_errorcount"),
+        (0, "source_unavailable", 0, "failed", "source_unavailable"),
+        # read to the end with not one course: a header-only file, {"results": []}
+        (0, "finished", 0, "failed", write_crawl_db.NO_ITEMS),
+        (20, "closespider_itemcount", 0, "failed", write_crawl_db.NO_ITEMS),
     ],
 )
-def test_writer_status_from_finish_reason(crawl_db, limit, reason, status):
+def test_writer_status_from_finish_reason(crawl_db, limit, reason, items, status, recorded_reason):
     writer = open_writer(crawl_db, SKILLSTACK_LIMIT=limit)
+    defaults = ApplySpiderDefaultsPipeline.from_crawler(writer.crawler)
+    for number in range(items):
+        writer.process_item(defaults.process_item(udemy_course(provider_ref=str(number))))
     writer.spider_closed(writer.crawler.spider, reason)
     con = duckdb.connect(str(crawl_db), read_only=True)
-    run_status, limit_stat = con.execute("SELECT status, stats->>'$.\"skillstack/limit\"' FROM crawl_runs").fetchone()
-    assert run_status == status
+    run_status, finish_reason, limit_stat = con.execute(
+        "SELECT status, finish_reason, stats->>'$.\"skillstack/limit\"' FROM crawl_runs"
+    ).fetchone()
+    assert (run_status, finish_reason) == (status, recorded_reason)
     assert limit_stat == (str(limit) if limit else None)
     con.close()
 
@@ -159,6 +167,9 @@ def test_writers_of_one_process_share_one_connection(crawl_db):
     udemy = open_writer(crawl_db)
     edx = open_writer(crawl_db, EdxKaggle2020Spider)
     assert udemy.con is edx.con
+    for writer in (udemy, edx):  # a run that finishes with no item is a failed run
+        defaults = ApplySpiderDefaultsPipeline.from_crawler(writer.crawler)
+        writer.process_item(defaults.process_item(udemy_course()))
     udemy.spider_closed(udemy.crawler.spider, "finished")
     assert crawl_db.resolve() in write_crawl_db._shared  # edX still writing
     edx.spider_closed(edx.crawler.spider, "finished")

@@ -290,7 +290,8 @@ def test_taxonomy_indexes_are_kept_and_rebuilt_when_the_taxonomy_changes(built_h
     catalog = home / "catalog.duckdb"
 
     first = Engine.open(catalog)
-    [kept] = list((home / "cache").glob("taxonomy-indexes-*.pickle"))
+    [kept] = list((home / "cache").glob("taxonomy-indexes-*"))
+    assert {p.name for p in kept.iterdir()} == {"state.json", "arrays.npz"}  # no pickle
     again = Engine.open(catalog)
     assert again.resolve_goal("data analyst", k=3) == first.resolve_goal("data analyst", k=3)
     assert again.skill_extractor.extract(["SQL queries"], 3) == first.skill_extractor.extract(["SQL queries"], 3)
@@ -302,13 +303,13 @@ def test_taxonomy_indexes_are_kept_and_rebuilt_when_the_taxonomy_changes(built_h
     finally:
         con.close()
     changed = Engine.open(catalog)
-    [rebuilt] = list((home / "cache").glob("taxonomy-indexes-*.pickle"))
+    [rebuilt] = list((home / "cache").glob("taxonomy-indexes-*"))
     assert rebuilt != kept
     assert changed.occupation_label(first.resolve_goal("data analyst", k=1)[0].uri) == "data wrangler"
 
     # A damaged file is rebuilt, with a warning, never an error.
-    rebuilt.write_bytes(b"not a pickle")
-    with caplog.at_level(logging.WARNING, logger="recommender.engine"):
+    (rebuilt / "state.json").write_bytes(b"not JSON")
+    with caplog.at_level(logging.WARNING, logger="recommender.index_cache"):
         repaired = Engine.open(catalog)
     assert "rebuilding the taxonomy indexes" in caplog.text
     assert repaired.resolve_goal("data analyst", k=3) == changed.resolve_goal("data analyst", k=3)

@@ -58,7 +58,7 @@ def lock_story(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Si
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: lock_file.exists() and lock_file.read_text().strip() == str(first.pid), 60, "the lock")
+        wait_for(lambda: lock_file.exists() and lock_file.read_text().split()[:1] == [str(first.pid)], 60, "the lock")
         second = nightly(home, *nightly_args(*SOURCES), timeout=120)
         first_still_running = first.poll() is None
         # The first is somewhere in its crawl or build by now; a seeded random moment later, kill it.
@@ -84,7 +84,7 @@ def lock_story(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Si
 def test_a_second_nightly_while_one_runs_exits_at_once_with_75(lock_story):
     second = lock_story.second
     assert second.returncode == EXIT_LOCKED, second.stderr[-2000:]
-    assert f"another nightly is running (pid {lock_story.first.pid})" in second.stderr
+    assert f"another nightly (pid {lock_story.first.pid}) is running; this one exits" in second.stderr
     # at once: it did not wait for the first one (no crawl, no model: it only imports and tries the lock)
     assert lock_story.first_still_running
     assert second.stdout == ""
@@ -96,7 +96,7 @@ def test_the_lock_of_a_sigkilled_nightly_does_not_block_the_next(lock_story):
     assert lock_story.first.returncode == -signal.SIGKILL
     third = lock_story.third
     assert third.returncode == 0, third.stderr[-3000:]
-    assert "another nightly is running" not in third.stderr
+    assert "is running; this one exits" not in third.stderr
     # the killed run wrote no report; the next one did
     [report] = reports(lock_story.home)
     assert report["exit_code"] == 0
@@ -123,7 +123,7 @@ def test_the_report_has_each_source_the_catalogue_and_no_failure(lock_story):
     finally:
         con.close()
     assert (catalogue["courses"], catalogue["active"]) == (courses, active)
-    assert set(report["step_seconds"]) == {"taxonomy", "crawl", "build", "warm"}
+    assert set(report["step_seconds"]) == {"taxonomy", "crawl", "build", "warm", "prune"}
     assert report["seconds"] >= report["step_seconds"]["build"] + report["step_seconds"]["warm"]
     assert report["warnings"] == []
 
@@ -132,7 +132,7 @@ def test_the_report_has_each_source_the_catalogue_and_no_failure(lock_story):
 def test_the_published_catalogue_is_warmed_so_the_next_open_reads_its_indexes(lock_story, monkeypatch):
     # The nightly opened the catalogue it published: the course indexes of that build are kept...
     [kept] = (lock_story.home / "cache").glob("course-indexes-*")
-    assert {p.name for p in kept.iterdir()} == {"vectors.npy", "indexes.pickle"}
+    assert {p.name for p in kept.iterdir()} == {"vectors.npy", "courses.parquet", "arrays.npz", "state.json"}
     # ...and are what the next open reads, without building anything.
     monkeypatch.setattr(engine, "_build_course_indexes", _fail_if_built)
     assert len(engine.Engine.open(lock_story.home / "catalog.duckdb").courses) > 0
@@ -150,7 +150,7 @@ def test_a_failed_warm_is_a_warning_and_keeps_the_exit_code(tmp_path: Path):
     (home / "catalog.duckdb").write_bytes(b"not a database")
 
     def build():
-        return SimpleNamespace(as_dict=dict, per_source={})
+        return SimpleNamespace(as_dict=dict, per_source={}, held_back_lines=list)
 
     report = run_nightly(
         Paths(home), load_taxonomy=lambda: None, taxonomy_present=lambda: True, crawl=list, build=build

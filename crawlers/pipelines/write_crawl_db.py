@@ -21,6 +21,7 @@ from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
 
 from crawlers.extensions import ERRORS_STAT
+from crawlers.page_requests import PARTIAL_STAT
 
 if TYPE_CHECKING:
     from typing import Self
@@ -31,6 +32,10 @@ BATCH_SIZE = 500
 ITEM_COLUMNS = ("run_id", "source", "course_id", "url", "item", "scraped_at")
 # A crawl bounded by `--limit` stops through CLOSESPIDER_ITEMCOUNT; it did what was asked.
 LIMIT_REACHED = "closespider_itemcount"
+# A whole source read to the end with not one course: a dataset host serving only the CSV header, an
+# API answering {"results": []}. Counted as complete, it would mark every course of the source
+# removed; it is a failed run. A partial run (given URLs, only the changed pages) may find none.
+NO_ITEMS = "no_items"
 
 _shared: dict[Path, tuple[duckdb.DuckDBPyConnection, int]] = {}
 
@@ -147,6 +152,8 @@ class WriteCrawlDbPipeline:
         if limit:
             stats.set_value("skillstack/limit", limit)
         completed = reason == "finished" or (limit > 0 and reason == LIMIT_REACHED)
+        if completed and self.written == 0 and not stats.get_value(PARTIAL_STAT):
+            completed, reason = False, NO_ITEMS
         self.con.execute(
             """
             UPDATE crawl_runs
