@@ -185,7 +185,9 @@ class Engine:
             course_row=dict(zip(courses["id"].tolist(), range(len(courses)), strict=True)),
             courses=courses,
             lexical=course_side.lexical,
-            prior=course_side.prior,
+            # Computed at every open (vectorised, tens of milliseconds at 250k courses), not kept in
+            # the cache: the priors' weights are ranking settings, not part of the indexes.
+            prior=_prior_scores(courses),
             course_matrix=course_side.course_matrix,
             links=course_side.links,
             link_evidence=course_side.link_evidence,
@@ -762,7 +764,6 @@ def _build_course_indexes(con: duckdb.DuckDBPyConnection, skill_uris: list[str])
         courses=courses,
         course_matrix=matrix,
         lexical=Bm25Index(lexical_texts),
-        prior=_prior_scores(courses),
         links=links,
         link_evidence=evidence,
         evidence_texts=[str(text) for text in texts] or [""],

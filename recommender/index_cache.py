@@ -49,7 +49,7 @@ from recommender.lexical import Bm25Index
 
 log = logging.getLogger(__name__)
 
-INDEX_CACHE_VERSION = 1
+INDEX_CACHE_VERSION = 2
 TAXONOMY_PREFIX = "taxonomy-indexes-"
 COURSE_PREFIX = "course-indexes-"
 STATE_FILE = "state.json"
@@ -65,7 +65,6 @@ class CourseIndexes:
     courses: pd.DataFrame  # active courses by id, row i ↔ course_matrix[i] ↔ links[i]
     course_matrix: np.ndarray
     lexical: Bm25Index
-    prior: np.ndarray
     links: sparse.csr_matrix
     link_evidence: np.ndarray
     evidence_texts: list[str]
@@ -193,7 +192,6 @@ def _write_course_indexes(staging: Path, indexes: CourseIndexes) -> None:
         staging,
         {
             "lexical": indexes.lexical,
-            "prior": indexes.prior,
             "links": indexes.links,
             "link_evidence": indexes.link_evidence,
             "evidence_texts": indexes.evidence_texts,
