@@ -568,4 +568,8 @@ def course_card(
         st.caption(md(course_facts(course, known)))
         if course.matched_skills:
             st.markdown(md(why + ", ".join(course.matched_skills[:8])))
+        if course.also_in:
+            st.caption(
+                md("Also in: " + ", ".join(api.language_name(e.in_language) or e.in_language for e in course.also_in))
+            )
         course_links(course.course_id, course.url, course.provider)

@@ -133,6 +133,8 @@ def _results(
         return
     for rank, result in enumerate(_sorted(rec.results, sort, known), start=1):
         common.course_card(result, rank=rank, known=known.get(result.course_id))
+    if rec.little_more:
+        st.caption(f"The catalogue has little more for this goal than these {len(rec.results)}.")
     if len(rec.results) >= shown and shown < MAX_RESULTS:
         st.button(
             "More courses", key="find_more", on_click=_more, args=(shown_key, shown), icon=":material/expand_more:"
