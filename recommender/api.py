@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 
 from pipeline import language, normalise
+from recommender import views
 from recommender.engine import Engine
 from recommender.errors import (
     CatalogMissingError,
@@ -571,7 +572,7 @@ def compare_providers(
         rows = eng.rank(goal, chosen, required, filters or Filters(), k=pool).pool[:pool]
     else:
         rows = np.flatnonzero(eng.filter_mask(filters or Filters()))
-    stats = eng.provider_stats(rows, required)
+    stats = views.provider_stats(eng, rows, required)
     extra = _provider_extras(eng, np.asarray(rows, dtype=np.int64), required)
     return Comparison(
         goal=goal or None,
@@ -679,7 +680,7 @@ class CourseDetail:
 
 def course_detail(course_id: str, *, similar: int = 5) -> CourseDetail | None:
     """Everything about one course, or None when the catalogue has no such course."""
-    detail = engine().course_detail(course_id, similar=similar)
+    detail = views.course_detail(engine(), course_id, similar=similar)
     if detail is None:
         return None
     return CourseDetail(
@@ -711,7 +712,7 @@ class SourceStatus:
 
 def sources_status() -> tuple[SourceStatus, ...]:
     """Each source's last crawl and what it contributes to the published catalogue."""
-    return tuple(SourceStatus(**row) for row in engine().sources_status())
+    return tuple(SourceStatus(**row) for row in views.sources_status(engine()))
 
 
 # ---------------------------------------------------------------- what a page says beside the ranking

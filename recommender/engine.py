@@ -22,11 +22,11 @@ from pipeline import embed, store
 from pipeline.language import detect_text_language
 from pipeline.skill_extract import SkillExtractor
 from pipeline.skills import skill_matrix
-from pipeline.tag_check import TRUSTED_TAGS_SQL
-from recommender import ranking
+from recommender import course_side, ranking
+from recommender.course_side import TRANSVERSAL_FACTOR
 from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
-from recommender.index_cache import CourseIndexes, course_indexes, file_identity, taxonomy_indexes
+from recommender.index_cache import course_indexes, file_identity, taxonomy_indexes
 from recommender.lexical import Bm25Index
 from recommender.ranking import RankConfig
 from recommender.stack import Candidate, greedy_stack
@@ -35,32 +35,7 @@ log = logging.getLogger(__name__)
 
 ESSENTIAL_WEIGHT = 1.0
 OPTIONAL_WEIGHT = 0.35
-# "communication", "teamwork": they would match every course and drown the specific skills.
-TRANSVERSAL_FACTOR = 0.1
 HAVE_MIN_COSINE = 0.6
-# A skill the extractor found in a title or description sentence is claimed for a course (in its
-# matched skills, its coverage and the stack) only from this score up; below it, links such as "use
-# cooking techniques" for a GPT Vision course are the extractor's guesses, not what the course teaches.
-ACCEPTED_EXTRACTED_SCORE = 0.7
-CREDENTIAL_WEIGHT = 0.21
-QUALITY_WEIGHT = 0.15
-FRESHNESS_WEIGHT = 0.09
-# A career goal favours career-oriented micro-credentials over a single unaccredited course.
-CREDENTIAL_FIT = {
-    "professional certificate": 1.0,
-    "specialization": 0.9,
-    "program": 0.9,
-    "certificate": 0.6,
-    "degree": 0.5,
-    "badge": 0.4,
-    "guided project": 0.3,
-    "none": 0.0,
-}
-UNKNOWN_CREDENTIAL_FIT = 0.3
-# Bayesian rating: a course's mean is pulled towards the catalogue mean as if it had this many
-# extra ratings, so 5.0 from 3 ratings does not beat 4.7 from 30,000.
-RATING_PRIOR_COUNT = 50
-FRESHNESS_HALF_LIFE_DAYS = 180
 # The stack starts from the best-ranked credential when it closes at least this share of what the
 # most covering course of the pool closes: "much of the gap" as far as this catalogue can close it.
 STACK_CREDENTIAL_SHARE = 0.6
@@ -138,8 +113,8 @@ class Engine:
     def _load(cls, con: duckdb.DuckDBPyConnection, path: Path, opened: tuple | None = None) -> Engine:
         skills = con.execute("SELECT uri, label, reuse_level FROM skills ORDER BY uri").df()
         skill_index = {uri: i for i, uri in enumerate(skills["uri"])}
-        course_side = course_indexes(con, path, skills["uri"].tolist(), opened, _build_course_indexes)
-        courses = course_side.courses
+        indexes = course_indexes(con, path, skills["uri"].tolist(), opened, course_side.build_course_indexes)
+        courses = indexes.courses
         # Grouped once here: filtering the 124k relations per query cost ~10 ms, twice per recommendation.
         occupation_skills: dict[str, list[tuple[str, str]]] = {}
         for occupation, skill, relation in con.execute(
@@ -171,27 +146,27 @@ class Engine:
         ).fetchall():
             tools.setdefault(uri, []).append(example)
         transversal = (skills["reuse_level"] == "transversal").to_numpy()
-        accepted = _accepted_links(course_side.links, course_side.link_evidence, course_side.evidence_texts)
+        accepted = course_side.accepted_links(indexes.links, indexes.link_evidence, indexes.evidence_texts)
         languages = courses["in_language"].astype(object).where(courses["in_language"].notna(), None)
         primary = np.array([v.split("-")[0] if v else None for v in languages], dtype=object)
         codes, names = pd.factorize(primary, use_na_sentinel=True)
         return cls(
             accepted=accepted,
-            specificity=_specificity(accepted, transversal),
+            specificity=course_side.specificity(accepted, transversal),
             languages=primary,
             language_codes=codes.astype(np.int32),
             language_index={name: i for i, name in enumerate(names)},
             path=path,
             course_row=dict(zip(courses["id"].tolist(), range(len(courses)), strict=True)),
             courses=courses,
-            lexical=course_side.lexical,
+            lexical=indexes.lexical,
             # Computed at every open (vectorised, tens of milliseconds at 250k courses), not kept in
             # the cache: the priors' weights are ranking settings, not part of the indexes.
-            prior=_prior_scores(courses),
-            course_matrix=course_side.course_matrix,
-            links=course_side.links,
-            link_evidence=course_side.link_evidence,
-            evidence_texts=course_side.evidence_texts,
+            prior=course_side.prior_scores(courses),
+            course_matrix=indexes.course_matrix,
+            links=indexes.links,
+            link_evidence=indexes.link_evidence,
+            evidence_texts=indexes.evidence_texts,
             skill_uris=skills["uri"].tolist(),
             skill_index=skill_index,
             skill_labels=skills["label"].tolist(),
@@ -504,125 +479,6 @@ class Engine:
             ),
         }
 
-    # ------------------------------------------------------------------ providers, one course, sources
-
-    def provider_stats(self, rows: np.ndarray, required: dict[str, float]) -> list[dict]:
-        c = self.courses.iloc[rows]
-        columns = np.array([self.skill_index[u] for u in required], dtype=np.int64)
-        weights = np.array(list(required.values()), dtype=np.float32)
-        stats = []
-        for provider, group in c.groupby("provider", sort=False):
-            free = group["access_model"].isin(["free", "free-audit+paid-certificate"]) | (group["price"] == 0)
-            # Many listings state no price at all (Coursera's catalogue datasets): counted as paid they
-            # would show a provider as never free, so the free share is of the courses with a price.
-            priced = group["access_model"].notna() | group["price"].notna()
-            paid = group.loc[~free, "price"].dropna()
-            hours = group["hours"].dropna()
-            coverage = None
-            if len(columns):
-                covered = (
-                    np.asarray(self.accepted[group.index.to_numpy()][:, columns].max(axis=0).todense()).ravel() > 0
-                )
-                coverage = float(weights[covered].sum() / weights.sum()) if weights.sum() else None
-            stats.append(
-                {
-                    "provider": provider,
-                    "courses": len(group),
-                    "share_free": float(free[priced].mean()) if priced.any() else None,
-                    "share_priced": float(priced.mean()),
-                    "share_certificate": float((group["credential"].notna() & (group["credential"] != "none")).mean()),
-                    "price_median": _quantile(paid, 0.5),
-                    "price_quartiles": _quartiles(paid),
-                    "hours_median": _quantile(hours, 0.5),
-                    "hours_quartiles": _quartiles(hours),
-                    "levels": group["level"].fillna("unknown").value_counts().to_dict(),
-                    "languages": group["in_language"].fillna("unknown").value_counts().to_dict(),
-                    "goal_coverage": coverage,
-                }
-            )
-        return sorted(stats, key=lambda s: (-s["courses"], s["provider"]))
-
-    def course_detail(self, course_id: str, *, similar: int) -> dict | None:
-        found = self.read(
-            """
-            SELECT id AS course_id, name AS title, description, provider, institution, url, source, status,
-                   credential, credential_raw, level, hours, duration_raw, course_mode, in_language, price, currency,
-                   access_model, rating, rating_count, skills_declared, first_seen::VARCHAR AS first_seen,
-                   last_seen::VARCHAR AS last_seen
-            FROM courses WHERE id = ?
-            """,
-            [course_id],
-        )
-        if found.empty:
-            return None
-        course = {
-            k: _none(v) if k != "skills_declared" else tuple(v if v is not None else ())
-            for k, v in found.iloc[0].items()
-        }
-        skills = self.read(
-            """
-            SELECT cs.skill_uri AS uri, s.label, cs.score, cs.evidence
-            FROM course_skills cs JOIN skills s ON s.uri = cs.skill_uri
-            WHERE cs.course_id = ? ORDER BY cs.score DESC, s.label
-            """,
-            [course_id],
-        )
-        offers = self.read(
-            """
-            SELECT observed_at::VARCHAR AS observed_at, price, currency, access_model, price_raw
-            FROM offers WHERE course_id = ? ORDER BY observed_at
-            """,
-            [course_id],
-        )
-        # Every source's record of this course (pipeline.dedupe), the one its values came from first.
-        listings = self.read(
-            """
-            SELECT source, url, name AS title, institution, price, currency, access_model, rating, rating_count,
-                   first_seen::VARCHAR AS first_seen, last_seen::VARCHAR AS last_seen, status
-            FROM course_records WHERE course_id = ?
-            ORDER BY status <> 'active', id = ? DESC, source
-            """,
-            [course_id, course_id],
-        )
-        row = self.course_row.get(course_id)
-        nothing = np.zeros(len(self.skill_uris), dtype=np.float32)
-        similar_rows = []
-        if row is not None:
-            scores = self.course_matrix @ self.course_matrix[row]
-            scores[row] = -np.inf
-            similar_rows = [self.result_row(int(i), float(scores[i]), nothing) for i in _top(scores, similar)]
-        return {
-            "course": course,
-            "skills": [{k: _none(v) for k, v in r.items()} for r in skills.to_dict("records")],
-            "offers": [{k: _none(v) for k, v in r.items()} for r in offers.to_dict("records")],
-            "listings": [{k: _none(v) for k, v in r.items()} for r in listings.to_dict("records")],
-            "similar": similar_rows,
-        }
-
-    def sources_status(self) -> list[dict]:
-        frame = self.read(
-            """
-            WITH latest AS (
-                SELECT * FROM crawl_runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY started_at DESC) = 1
-            ), success AS (
-                SELECT source, max(finished_at) AS last_success
-                FROM crawl_runs WHERE status = 'finished' GROUP BY source
-            ), counts AS (
-                SELECT source, count(*) FILTER (WHERE status = 'active') AS active_courses,
-                       count(*) FILTER (WHERE status = 'removed') AS removed_courses
-                FROM course_records GROUP BY source
-            )
-            SELECT l.source, l.started_at::VARCHAR AS last_started, l.finished_at::VARCHAR AS last_finished, l.status,
-                   coalesce(l.items, 0) AS items, coalesce(l.errors, 0) AS errors, coalesce(l.dropped, 0) AS dropped,
-                   epoch(l.finished_at) - epoch(l.started_at) AS duration_s,
-                   coalesce(c.active_courses, 0) AS active_courses, coalesce(c.removed_courses, 0) AS removed_courses,
-                   s.last_success::VARCHAR AS last_success
-            FROM latest l LEFT JOIN counts c USING (source) LEFT JOIN success s USING (source)
-            ORDER BY l.source
-            """
-        )
-        return [{k: _none(v) for k, v in r.items()} for r in frame.to_dict("records")]
-
     # ------------------------------------------------------------------ skills and summary
 
     def extract_skills(self, text: str, *, k: int) -> list[tuple[str, str, float]]:
@@ -645,58 +501,6 @@ class Engine:
         return json.loads(self.meta.get("report", "{}"))
 
 
-def _prior_scores(courses: pd.DataFrame) -> np.ndarray:
-    """The goal-independent part of every course's score: credential fit, Bayesian-smoothed rating
-    and freshness (how recently a crawl last saw the course)."""
-    if courses.empty:
-        return np.zeros(0, dtype=np.float32)
-    credential = courses["credential"].map(CREDENTIAL_FIT).fillna(UNKNOWN_CREDENTIAL_FIT).to_numpy(dtype=np.float32)
-    rating = pd.to_numeric(courses["rating"], errors="coerce")
-    count = pd.to_numeric(courses["rating_count"], errors="coerce").fillna(0).clip(lower=0)
-    rated = rating.notna()
-    mean = float(rating[rated].mean()) if rated.any() else 4.0
-    smoothed = ((rating.fillna(mean) * count) + mean * RATING_PRIOR_COUNT) / (count + RATING_PRIOR_COUNT)
-    quality = ((smoothed - 3.0) / 2.0).clip(0, 1).to_numpy(dtype=np.float32)
-    last_seen = pd.to_datetime(courses["last_seen"], errors="coerce")
-    age_days = (last_seen.max() - last_seen).dt.days.fillna(365).to_numpy(dtype=np.float32)
-    freshness = np.power(0.5, age_days / FRESHNESS_HALF_LIFE_DAYS).astype(np.float32)
-    return CREDENTIAL_WEIGHT * credential + QUALITY_WEIGHT * quality + FRESHNESS_WEIGHT * freshness
-
-
-def _accepted_links(
-    links: sparse.csr_matrix, link_evidence: np.ndarray, evidence_texts: list[str]
-) -> sparse.csr_matrix:
-    """The links a reader would accept as what a course teaches: a declared tag (the build gives
-    no weight to tags that disagree with the course's own text), or a skill the extractor found in the
-    title or a description sentence with a score of at least `ACCEPTED_EXTRACTED_SCORE`."""
-    declared = np.array([text.startswith("declared") for text in evidence_texts], dtype=bool)
-    accepted = links.copy()
-    if accepted.nnz:
-        ok = declared[link_evidence] | (accepted.data >= ACCEPTED_EXTRACTED_SCORE)
-        accepted.data = np.where(ok, accepted.data, 0).astype(np.float32)
-    return accepted
-
-
-def _specificity(accepted: sparse.csr_matrix, transversal: np.ndarray) -> np.ndarray:
-    """Inverse document frequency of each skill over the courses' accepted links, in [0, 1]; a
-    transversal skill counts `TRANSVERSAL_FACTOR` of it."""
-    n = accepted.shape[0]
-    frequency = np.bincount(accepted.indices[accepted.data > 0], minlength=accepted.shape[1]).astype(np.float32)
-    specificity = np.log((n + 1) / (frequency + 1)) / np.log(n + 1) if n else np.zeros(accepted.shape[1])
-    specificity = np.clip(specificity, 0, 1).astype(np.float32)
-    if len(transversal) == len(specificity):
-        specificity[transversal] *= TRANSVERSAL_FACTOR
-    return specificity
-
-
-def _quantile(values: pd.Series, q: float) -> float | None:
-    return float(values.quantile(q)) if len(values) else None
-
-
-def _quartiles(values: pd.Series) -> tuple[float, float] | None:
-    return (float(values.quantile(0.25)), float(values.quantile(0.75))) if len(values) else None
-
-
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
     """Indices of the n highest finite scores, best first (argpartition: no full sort at 250k rows)."""
     finite = np.flatnonzero(np.isfinite(scores))
@@ -714,57 +518,3 @@ def _none(value):
     except (TypeError, ValueError):
         return value
     return value.item() if hasattr(value, "item") else value
-
-
-# ---------------------------------------------------------------- the course indexes of one build
-
-
-def _build_course_indexes(con: duckdb.DuckDBPyConnection, skill_uris: list[str]) -> CourseIndexes:
-    # Arrow, not a DataFrame, for the vectors: 250k FLOAT[384] lists become one float32 buffer instead
-    # of 250k small arrays to stack (4 s at 250k).
-    table = con.execute(
-        f"""
-        SELECT c.id, c.name, c.provider, c.institution, c.url, c.credential, c.hours, c.price, c.currency,
-               c.access_model, c.level, c.in_language, c.rating, c.rating_count, c.last_seen,
-               concat_ws(' ', c.name, array_to_string({TRUSTED_TAGS_SQL}, ', '), left(c.description, 400))
-                   AS lexical_text,
-               e.vector
-        FROM courses c JOIN course_embeddings e ON e.content_hash = c.content_hash AND e.model = ?
-        WHERE c.status = 'active' ORDER BY c.id
-        """,
-        [embed.MODEL_KEY],
-    ).to_arrow_table()
-    vectors = table.column("vector").combine_chunks()
-    if len(vectors):
-        matrix = vectors.flatten().to_numpy().astype(np.float32, copy=False).reshape(len(vectors), embed.DIMENSIONS)
-    else:
-        matrix = np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
-    courses = table.drop_columns(["vector"]).to_pandas()
-    courses["rating_count"] = courses["rating_count"].astype("Int32")
-    lexical_texts = courses.pop("lexical_text").fillna("").tolist()
-
-    skill_index = {uri: i for i, uri in enumerate(skill_uris)}
-    course_index = {cid: i for i, cid in enumerate(courses["id"])}
-    link_rows = con.execute("SELECT course_id, skill_uri, score, evidence FROM course_skills").df()
-    link_rows = link_rows[link_rows["course_id"].isin(course_index) & link_rows["skill_uri"].isin(skill_index)]
-    rows = link_rows["course_id"].map(course_index).to_numpy(dtype=np.int64)
-    cols = link_rows["skill_uri"].map(skill_index).to_numpy(dtype=np.int64)
-    links = sparse.csr_matrix(
-        (link_rows["score"].to_numpy(dtype=np.float32), (rows, cols)), shape=(len(courses), len(skill_uris))
-    )
-    links.sum_duplicates()
-    # Each stored entry's evidence, in the entries' order (a course's skills by column); a pair linked
-    # twice keeps the last evidence, as a dict keyed by (row, column) did.
-    codes, texts = pd.factorize(link_rows["evidence"])
-    entry_keys = np.repeat(np.arange(links.shape[0], dtype=np.int64), np.diff(links.indptr)) * links.shape[1]
-    entry_keys += links.indices
-    evidence = np.zeros(links.nnz, dtype=np.int32)
-    evidence[np.searchsorted(entry_keys, rows * links.shape[1] + cols)] = codes
-    return CourseIndexes(
-        courses=courses,
-        course_matrix=matrix,
-        lexical=Bm25Index(lexical_texts),
-        links=links,
-        link_evidence=evidence,
-        evidence_texts=[str(text) for text in texts] or [""],
-    )

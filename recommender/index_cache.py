@@ -16,7 +16,7 @@ A key is the model, `INDEX_CACHE_VERSION`, the library versions whose objects ar
 fingerprint of the data (the taxonomy tables; the build's `built_at` and report and the skill
 columns). Raise the version whenever what these indexes hold or how they are built changes:
 `recommender/goals.py`, `pipeline/skill_extract.py`, `recommender/lexical.py` or
-`engine._build_course_indexes`.
+`course_side.build_course_indexes`.
 """
 
 from __future__ import annotations

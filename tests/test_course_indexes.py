@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender import engine as engine_module
+from recommender import course_side
 from recommender import index_cache
 from recommender.api import Filters
 from recommender.engine import Engine
@@ -64,7 +64,7 @@ def test_a_second_open_reads_the_kept_indexes_and_answers_as_a_cold_build(
     assert {p.name for p in kept.iterdir()} == KEPT_FILES
 
     with monkeypatch.context() as patched:
-        patched.setattr(engine_module, "_build_course_indexes", _no_build)
+        patched.setattr(course_side, "build_course_indexes", _no_build)
         warm = Engine.open(catalog)
     assert _kept(tmp_path / "home") == [kept]
     # The vectors are mapped read-only from the kept file: several processes share one copy.
