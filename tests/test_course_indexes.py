@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender import course_side
-from recommender import index_cache
+from recommender import course_side, index_cache
 from recommender.api import Filters
 from recommender.engine import Engine
 from tests.helpers import run_skillstack
