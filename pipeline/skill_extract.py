@@ -16,7 +16,7 @@ descriptions as extra surfaces (best surface per skill) was measured and lowered
 validation sets: many alternative labels are broad ("management", "design") and pull in wrong
 skills; the alternative labels earn their place in the lexical match instead. The weights were
 chosen on the tune half of the validation sets and checked on the held-out half
-(`pipeline.evaluate_skills`). Everything is CPU-only and deterministic; no model is downloaded
+(`evaluation.skills`). Everything is CPU-only and deterministic; no model is downloaded
 (see `pipeline.embed`).
 """
 

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # Crosswalk match types whose O*NET titles name the ESCO occupation. broadMatch is left out: there
 # one O*NET code fans out to up to 81 narrower ESCO occupations, so its titles tie all of them and
-# lowered the benchmark MRR (recommender/evaluate_goals.py); exactISCO points at ISCO groups, not
+# lowered the benchmark MRR (evaluation/goals.py); exactISCO points at ISCO groups, not
 # occupations.
 ONET_MATCH_TYPES = ("exactMatch", "closeMatch", "narrowMatch")
 ONET_ORIGIN_PREFIX = "onet-title/"

@@ -28,7 +28,7 @@ preferred labels resolved to another occupation, now none; the benchmark's MRR d
 gives a small edge to occupations with shorter preferred labels (vacancy titles name plain jobs —
 "welder", not "spot welder"). Vacancy-title noise (seniority words, gender tags, "urgent", a trailing location) is
 stripped before matching (`strip_vacancy_noise`). The weights were tuned on the "tune" half of the
-job-title benchmark (recommender/evaluate_goals.py); what was tried and left out is listed there.
+job-title benchmark (evaluation/goals.py); what was tried and left out is listed there.
 Everything but the one `encode` call is precomputed in `load`, so a query is one dense product
 with the surface matrix (and one with the task statements when they count), one sparse product
 with the n-gram matrix and a few gathers.

@@ -364,7 +364,7 @@ def cmd_bench_recommend(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_recommend(args: argparse.Namespace) -> int:
-    from recommender.evaluate import evaluate
+    from evaluation.recommend import evaluate
 
     report = evaluate(limit=args.limit)
     if args.json:
@@ -397,8 +397,8 @@ def cmd_eval_relevance(args: argparse.Namespace) -> int:
 def cmd_eval_goals(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from evaluation.goals import DEFAULT_BENCHMARK, evaluate_goals
     from pipeline.store import open_catalog_read_only
-    from recommender.evaluate_goals import DEFAULT_BENCHMARK, evaluate_goals
 
     catalog = settings.paths().catalog_db
     if not catalog.exists():
@@ -429,7 +429,7 @@ def cmd_eval_goals(args: argparse.Namespace) -> int:
 def cmd_eval_skills(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from pipeline.evaluate_skills import (
+    from evaluation.skills import (
         BENCHMARK_DIR,
         EvaluationError,
         catalogue_for_eval,

@@ -6,11 +6,11 @@ import duckdb
 import numpy as np
 import pytest
 
+from evaluation.goals import DEFAULT_BENCHMARK, evaluate_goals, read_benchmark
 from pipeline import embed
 from pipeline.store import apply_schema
 from pipeline.surfaces import ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX, ensure_taxonomy_vectors, taxonomy_surfaces
 from pipeline.taxonomy import load_taxonomy
-from recommender.evaluate_goals import DEFAULT_BENCHMARK, evaluate_goals, read_benchmark
 from recommender.goals import ChannelWeights, GoalResolver, clean_goal, strip_vacancy_noise
 from tests.helpers import MIRROR_DIR as MIRROR
 

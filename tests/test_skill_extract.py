@@ -6,8 +6,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from evaluation.skills import BENCHMARK_DIR, SETS, evaluate_skills
 from pipeline import embed
-from pipeline.evaluate_skills import BENCHMARK_DIR, SETS, evaluate_skills
 from pipeline.skill_extract import SkillExtractor, read_documents, split_sentences, tokens
 from pipeline.skills import EVIDENCE_MAX_CHARS, CourseDocument, _description_links, read_courses
 from pipeline.store import apply_schema

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from evaluation.relevance import ndcg_at_k
 from pipeline import embed
 from recommender import api
 
@@ -83,14 +84,6 @@ def build_goals(limit: int | None = None) -> list[Goal]:
             goals.append(Goal(uri, labels[uri], relevance, split_of(uri)))
     goals.sort(key=lambda g: g.uri)
     return goals[:limit] if limit else goals
-
-
-def ndcg_at_k(ranked: list[str], relevance: dict[str, int], k: int = K) -> float:
-    gains = [relevance.get(c, 0) for c in ranked[:k]]
-    dcg = sum((2**g - 1) / np.log2(i + 2) for i, g in enumerate(gains))
-    ideal = sorted(relevance.values(), reverse=True)[:k]
-    idcg = sum((2**g - 1) / np.log2(i + 2) for i, g in enumerate(ideal))
-    return float(dcg / idcg) if idcg else 0.0
 
 
 def recall_at_k(ranked: list[str], relevance: dict[str, int], k: int = K) -> float:
