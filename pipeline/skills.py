@@ -38,11 +38,16 @@ DESCRIPTION_MAX_SCORE = 0.95
 EVIDENCE_MAX_CHARS = 160
 CHUNK = 2048
 DOCUMENTS_PER_PASS = 2048  # course texts read between progress lines and database writes
-# What `sentence_skills` rows were made with: changing the model or these settings reads every text again.
-EXTRACTOR_KEY = (
-    f"{embed.MODEL_KEY}|min{DESCRIPTION_MIN_SCORE}|top{DESCRIPTION_SKILLS_PER_COURSE}"
-    f"|sent{DESCRIPTION_MAX_SENTENCES}|in-document"
-)
+
+
+def extractor_key() -> str:
+    """What `sentence_skills` rows were made with: changing the model (its variant included) or
+    these settings reads every text again. A function, since the variant is a setting."""
+    return (
+        f"{embed.MODEL_KEY}|min{DESCRIPTION_MIN_SCORE}|top{DESCRIPTION_SKILLS_PER_COURSE}"
+        f"|sent{DESCRIPTION_MAX_SENTENCES}|in-document"
+    )
+
 
 # The linking code itself: a change to how links are made links every course again.
 _LINKER_CODE = hashlib.sha256(
@@ -75,7 +80,7 @@ def linker_key(con: duckdb.DuckDBPyConnection) -> str:
         """,
         [embed.MODEL_KEY],
     ).fetchone()
-    return embed.content_hash(f"{EXTRACTOR_KEY}|{_LINKER_CODE}|{taxonomy_part}")
+    return embed.content_hash(f"{extractor_key()}|{_LINKER_CODE}|{taxonomy_part}")
 
 
 def link_course_skills(con: duckdb.DuckDBPyConnection) -> int:
@@ -255,10 +260,10 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
     was_read = set()
     if extracting:
         # Findings of another extractor setting are never read again.
-        con.execute("DELETE FROM sentence_skills WHERE extractor <> ?", [EXTRACTOR_KEY])
+        con.execute("DELETE FROM sentence_skills WHERE extractor <> ?", [extractor_key()])
         was_read = {
             h for (h,) in con.execute("SELECT sentence_hash FROM sentence_skills WHERE extractor = ? AND score IS NULL",
-                                      [EXTRACTOR_KEY]).fetchall()
+                                      [extractor_key()]).fetchall()
         }  # fmt: skip
     unread = {h for h in hashes if extracting and _read_marker(h) not in was_read}
     todo = [h for h in hashes if h not in has_vector or h in unread]
@@ -331,10 +336,11 @@ def _findings(
                 keys.append(key)
                 texts.append(sentence)
                 encoded.append(vectors)
-    rows = [(_read_marker(d.content_hash), EXTRACTOR_KEY, None, None) for d in documents]
+    made_with = extractor_key()
+    rows = [(_read_marker(d.content_hash), made_with, None, None) for d in documents]
     for key, scores in zip(keys, extractor.score_encoded(texts, encoded), strict=True):
         rows.extend(
-            (key, EXTRACTOR_KEY, uri, score)
+            (key, made_with, uri, score)
             for uri, _label, score in extractor.top(scores, DESCRIPTION_SKILLS_PER_COURSE)
             if score >= DESCRIPTION_MIN_SCORE
         )
@@ -376,7 +382,7 @@ def _description_links(con: duckdb.DuckDBPyConnection, courses: str = ACTIVE_COU
         """,
         # The exact-label bonus can lift a score above 1: capped below the 1.0 of a declared tag,
         # which stays the stronger evidence for the same skill.
-        [EXTRACTOR_KEY, DESCRIPTION_MAX_SCORE, DESCRIPTION_SKILLS_PER_COURSE],
+        [extractor_key(), DESCRIPTION_MAX_SCORE, DESCRIPTION_SKILLS_PER_COURSE],
     ).df()
     con.unregister("course_sentences")
     return links[columns]
