@@ -63,7 +63,7 @@ def encode(
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     import torch
 
-    from pipeline.progress import progress_bar
+    from skillstack.progress import progress_bar
 
     model = load_model(variant)
     # Longest first, so a batch is padded to texts of like length (the forward pass costs what its

@@ -2,8 +2,9 @@
 
 On a terminal, tqdm draws the bar on stderr. Elsewhere (a log file, cron, a pipe), a bar's carriage
 returns would fill the log with half-lines, so the same figures go out as one INFO line of the
-`pipeline.progress` logger every `LOG_EVERY_S` seconds and at the end; the CLI prints those with its
-`skillstack: ` prefix. tqdm is used for the bar and to format rate and ETA in both cases: it is
+`skillstack.progress` logger every `LOG_EVERY_S` seconds and at the end; the CLI prints those with its
+`skillstack: ` prefix. Like `settings`, this module imports nothing of the project, so the crawlers
+may use it too. tqdm is used for the bar and to format rate and ETA in both cases: it is
 small, pure Python, draws correctly when the terminal is resized, and was already installed.
 """
 
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 
 from tqdm import tqdm
 
-log = logging.getLogger("pipeline.progress")
+log = logging.getLogger("skillstack.progress")
 
 LOG_EVERY_S = 30.0
 MIN_ITEMS = 200  # fewer items than this (a query, a test) take no bar and no line
@@ -55,18 +56,21 @@ class _Silent:
         pass
 
 
+def start(total: int | None, name: str | None, *, unit: str = "items") -> tqdm | _Lines | _Silent:
+    """A progress counter named `name` over `total` items (None: unknown); `.update(n)` as work is
+    done, `.close()` at the end. No name, or fewer than `MIN_ITEMS`, shows nothing: short calls such
+    as a query stay quiet."""
+    if not name or (total is not None and total < MIN_ITEMS):
+        return _Silent()
+    if sys.stderr.isatty():
+        return tqdm(total=total, desc=name, unit=f" {unit}", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+    return _Lines(total, name, unit)
+
+
 @contextmanager
 def progress_bar(total: int | None, name: str | None, *, unit: str = "items") -> Iterator[tqdm | _Lines | _Silent]:
-    """A progress counter named `name` over `total` items (None: unknown); `.update(n)` as work is done.
-
-    No name, or fewer than `MIN_ITEMS`, shows nothing: short calls such as a query stay quiet.
-    """
-    if not name or (total is not None and total < MIN_ITEMS):
-        bar: tqdm | _Lines | _Silent = _Silent()
-    elif sys.stderr.isatty():
-        bar = tqdm(total=total, desc=name, unit=f" {unit}", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
-    else:
-        bar = _Lines(total, name, unit)
+    """`start`, closed when the block ends."""
+    bar = start(total, name, unit=unit)
     try:
         yield bar
     finally:
