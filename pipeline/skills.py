@@ -24,6 +24,7 @@ from pipeline.skill_extract import SkillExtractor, one_blas_thread, read_documen
 from pipeline.surfaces import insert_vectors
 from pipeline.tag_check import TRUSTED_TAGS_SQL
 from pipeline.taxonomy import taxonomy_loaded
+from skillstack.progress import Progress, progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ DESCRIPTION_MAX_SENTENCES = 12
 DESCRIPTION_MAX_SCORE = 0.95
 EVIDENCE_MAX_CHARS = 160
 CHUNK = 2048
-DOCUMENTS_PER_PASS = 2048  # course texts read between progress lines and database writes
+DOCUMENTS_PER_PASS = 2048  # course texts read between database writes
 
 
 def extractor_key() -> str:
@@ -273,7 +274,7 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
     if not unread or not extractor.ready:
         extractor = None
     embedded = 0
-    with one_blas_thread():
+    with one_blas_thread(), progress_bar(len(todo), "reading course texts", unit="texts") as bar:
         for start in range(0, len(todo), DOCUMENTS_PER_PASS):
             # The texts are fetched a chunk at a time: a 250k-course catalogue's texts are half a gigabyte.
             rows = con.execute(
@@ -284,14 +285,16 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
                 """,
                 [todo[start : start + DOCUMENTS_PER_PASS]],
             ).fetchall()
-            embedded += _read_chunk(con, extractor, rows, has_vector)
-            log.info("read %d of %d course texts (%d embedded)", min(start + DOCUMENTS_PER_PASS, len(todo)),
-                     len(todo), embedded)  # fmt: skip
+            embedded += _read_chunk(con, extractor, rows, has_vector, bar)
     return embedded
 
 
 def _read_chunk(
-    con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | None, rows: list[tuple], has_vector: set[str]
+    con: duckdb.DuckDBPyConnection,
+    extractor: SkillExtractor | None,
+    rows: list[tuple],
+    has_vector: set[str],
+    bar: Progress,
 ) -> int:
     """Embed and read one chunk of course texts; returns how many vectors were stored."""
     documents = [CourseDocument.of(*row) for row in rows]
@@ -305,6 +308,7 @@ def _read_chunk(
         )
         if extractor is not None:
             findings.extend(_findings(extractor, chosen, batch.segments))
+        bar.update(len(batch.indices))
     if vectors:
         frame = pd.DataFrame({"content_hash": [h for h, _ in vectors], "model": embed.MODEL_KEY,
                               "vector": [v for _, v in vectors]})  # fmt: skip

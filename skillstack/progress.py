@@ -56,7 +56,10 @@ class _Silent:
         pass
 
 
-def start(total: int | None, name: str | None, *, unit: str = "items") -> tqdm | _Lines | _Silent:
+Progress = tqdm | _Lines | _Silent  # what `start` gives: each has `update(n)` and `close()`
+
+
+def start(total: int | None, name: str | None, *, unit: str = "items") -> Progress:
     """A progress counter named `name` over `total` items (None: unknown); `.update(n)` as work is
     done, `.close()` at the end. No name, or fewer than `MIN_ITEMS`, shows nothing: short calls such
     as a query stay quiet."""
@@ -68,7 +71,7 @@ def start(total: int | None, name: str | None, *, unit: str = "items") -> tqdm |
 
 
 @contextmanager
-def progress_bar(total: int | None, name: str | None, *, unit: str = "items") -> Iterator[tqdm | _Lines | _Silent]:
+def progress_bar(total: int | None, name: str | None, *, unit: str = "items") -> Iterator[Progress]:
     """`start`, closed when the block ends."""
     bar = start(total, name, unit=unit)
     try:
