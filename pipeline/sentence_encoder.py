@@ -8,11 +8,12 @@ so catalogues embedded before stay valid.
 
 Variants: "fp32" is the model as published. "bf16" runs the six layers in bfloat16 (the weights
 converted when the package's file is read, nothing stored or downloaded): on a CPU with AMX or
-AVX512-BF16 every product runs in hardware and the model encodes about twice as fast (1.96x on
-2,000 course texts), with vectors within a cosine of 0.9999 of fp32's. The embeddings and their normalisation stay in fp32 (a word-piece
-table lookup costs nothing) and the token vectors come out as fp32, so pooling and the skill
-extractor read what they always read. int8 forms (torch's dynamic quantisation, ONNX Runtime's)
-were measured and not kept: 1.3-1.5x fp32's rate, cosine 0.983-0.989 (docs/benchmarks-speed.md).
+AVX512-BF16 every product runs in hardware and the model encodes about twice as fast (1.93-1.96x
+on 2,000 course texts), with vectors within a cosine of 0.9999 of fp32's. The embeddings and their
+normalisation stay in fp32 (a word-piece table lookup costs nothing) and the token vectors come out
+as fp32, so pooling and the skill extractor read what they always read. int8 forms (torch's
+dynamic quantisation, ONNX Runtime's) were measured and not kept: 1.3-1.5x fp32's rate, cosine
+0.983-0.989 (docs/benchmarks-speed.md).
 """
 
 from __future__ import annotations

@@ -24,11 +24,9 @@ from pipeline import embed, skill_extract
 from pipeline.skills import CourseDocument
 from skillstack import progress, settings
 from skillstack.settings import mirror_file_for
-from tests.conftest import MIRROR_DIR, run_skillstack
+from tests.helpers import MIRROR_DIR, run_skillstack
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-
-pytestmark = pytest.mark.slow
 
 MIN_COSINE = 0.99
 
@@ -49,6 +47,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1)
 
 
+@pytest.mark.slow
 def test_bf16_vectors_agree_with_fp32_on_real_titles(titles):
     fp32 = embed.encode(titles, variant="fp32")
     bf16 = embed.encode(titles, variant="bf16")
@@ -61,6 +60,7 @@ def test_bf16_vectors_agree_with_fp32_on_real_titles(titles):
     assert _cosines(fp32[:-1], fp32[1:]).max() < cosines.min()
 
 
+@pytest.mark.slow
 def test_bf16_document_pass_agrees_with_fp32(edx):
     """The build's pass: document vectors and the segment and span vectors the skill extractor reads."""
     documents = [
@@ -103,6 +103,7 @@ def test_each_variant_has_its_own_model_key(monkeypatch):
         settings.model_variant()
 
 
+@pytest.mark.slow
 def test_queries_are_remembered_per_variant(monkeypatch):
     monkeypatch.setenv("SKILLSTACK_MODEL_VARIANT", "fp32")
     fp32 = embed.encode_queries(["data analyst"])
@@ -112,6 +113,7 @@ def test_queries_are_remembered_per_variant(monkeypatch):
     assert not np.array_equal(fp32, bf16)
 
 
+@pytest.mark.slow
 def test_the_bf16_form_is_made_from_the_package_files_alone(tmp_path):
     """Loading and running it opens no socket, reads model files only from the installed package, and writes none."""
     script = (
@@ -162,6 +164,7 @@ def small_crawl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+@pytest.mark.slow
 def test_a_change_of_variant_embeds_every_course_again(small_crawl, tmp_path, monkeypatch):
     from pipeline import build
 
@@ -189,6 +192,7 @@ def test_a_change_of_variant_embeds_every_course_again(small_crawl, tmp_path, mo
     assert min(float(np.dot(fp32[h], bf16[h])) for h in fp32) >= MIN_COSINE
 
 
+@pytest.mark.slow
 def test_bench_encode_times_both_variants_on_the_same_texts(small_crawl, monkeypatch):
     from pipeline.bench import encode_rate
 
