@@ -86,3 +86,37 @@ class SourceErrorCounter:
         if self.handler is not None:
             logging.root.removeHandler(self.handler)
             self.handler = None
+
+
+class ItemProgress:
+    """Items scraped per source as a progress bar on a terminal, or a log line every 30 s elsewhere
+    (`skillstack.progress`). Scrapy's LogStats speaks per process, once a minute and without an
+    ETA; with several sources in one process a count per source says which one is slow. The total
+    is known only under a limit (`--limit` sets CLOSESPIDER_ITEMCOUNT)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.bar = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        from skillstack import progress
+
+        limit = self.crawler.settings.getint("CLOSESPIDER_ITEMCOUNT")
+        self.bar = progress.start(limit or None, f"crawl {spider.name}", unit="items")
+
+    def item_scraped(self, item: object, response: Response, spider: Spider) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -79,6 +79,7 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "crawlers.extensions.SourceErrorCounter": 100,
+    "crawlers.extensions.ItemProgress": 200,
 }
 
 # Error budget per source: a source that keeps failing is closed (finish reason

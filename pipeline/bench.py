@@ -28,11 +28,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from pipeline.store import open_crawl_db
+from skillstack.progress import progress_bar
 
 SYNTHETIC_SOURCE = "bench_synthetic"
 ENCODE_SAMPLE = 2000
+ENCODE_CHUNK = 250  # texts per turn of a variant in `encode_rate`
 QUERY_GOALS = (
     "I want to become a data analyst",
     "protect companies from hackers",
@@ -80,13 +83,18 @@ def generate(real_crawl_db: Path, bench_home: Path, n: int, *, seed: int = 7) ->
             [run_id, SYNTHETIC_SOURCE, now, now, n, json.dumps({"synthetic": True})],
         )
         batch: list[tuple] = []
-        for i in range(n):
-            item = _perturb(rng.choice(real), i, rng)
-            batch.append((run_id, SYNTHETIC_SOURCE, item["id"], item["url"], json.dumps(item, ensure_ascii=False), now))
-            if len(batch) == 5000:
-                _insert_items(con, batch)
-                batch = []
-        _insert_items(con, batch)
+        with progress_bar(n, "bench generate", unit="courses") as bar:
+            for i in range(n):
+                item = _perturb(rng.choice(real), i, rng)
+                batch.append(
+                    (run_id, SYNTHETIC_SOURCE, item["id"], item["url"], json.dumps(item, ensure_ascii=False), now)
+                )
+                if len(batch) == 5000:
+                    _insert_items(con, batch)
+                    bar.update(len(batch))
+                    batch = []
+            _insert_items(con, batch)
+            bar.update(len(batch))
     finally:
         con.close()
     return n
@@ -224,22 +232,56 @@ def _seed_catalog(real_catalog: Path, target: Path) -> None:
         con.execute("DETACH real")
 
 
-def encode_rate(home: Path, sample: int, *, seed: int = 11) -> dict:
-    """The model's raw encode rate on a random sample of the catalogue's own embedded texts."""
+def encode_rate(home: Path, sample: int, *, seed: int = 11, chunk: int = ENCODE_CHUNK) -> dict:
+    """The model's raw encode rate on a random sample of the catalogue's own embedded texts, in every
+    variant, and how close each variant's vectors are to fp32's on those texts.
+
+    The variants take turns on the same chunks of texts, in an order reversed every chunk
+    (fp32, int8, int8, fp32, ...): the machine is shared, its speed drifts within a run, and a
+    ratio is only fair when both sides saw the same moments. `texts_per_s` is the configured
+    variant's (what a build reaches at best).
+    """
     from pipeline import embed
     from pipeline.build import embedding_text
     from pipeline.normalise import normalise_item
+    from skillstack.settings import MODEL_VARIANTS, model_variant
 
     with duckdb.connect(str(home / "crawl.duckdb"), read_only=True) as con:
         items = [json.loads(i) for (i,) in con.execute("SELECT item FROM crawl_items").fetchall()]
     rng = random.Random(seed)
     chosen = rng.sample(items, min(sample, len(items)))
     texts = [embedding_text(normalise_item(item)) for item in chosen]
-    embed.encode_documents(texts[:16])  # warm the model outside the timing
-    started = time.perf_counter()
-    embed.encode_documents(texts)
-    seconds = time.perf_counter() - started
-    return {"texts": len(texts), "seconds": seconds, "texts_per_s": len(texts) / seconds}
+    variants = list(MODEL_VARIANTS)
+    seconds = dict.fromkeys(variants, 0.0)
+    vectors: dict[str, list[np.ndarray]] = {variant: [] for variant in variants}
+    for variant in variants:
+        embed.encode_documents(texts[:16], variant=variant)  # load and warm each form outside the timing
+    with progress_bar(len(texts) * len(variants), "bench encode", unit="texts") as bar:
+        for number, start in enumerate(range(0, len(texts), chunk)):
+            part = texts[start : start + chunk]
+            for variant in variants if number % 2 == 0 else variants[::-1]:
+                started = time.perf_counter()
+                vectors[variant].append(embed.encode_documents(part, variant=variant))
+                seconds[variant] += time.perf_counter() - started
+                bar.update(len(part))
+    figures = {
+        variant: {"seconds": seconds[variant], "texts_per_s": len(texts) / seconds[variant]} for variant in variants
+    }
+    fp32 = np.vstack(vectors["fp32"]) if texts else np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
+    for variant in variants:
+        if variant != "fp32" and texts:
+            cosines = (np.vstack(vectors[variant]) * fp32).sum(axis=1)
+            figures[variant]["speedup_over_fp32"] = seconds["fp32"] / seconds[variant]
+            figures[variant]["cosine_to_fp32"] = {"min": float(cosines.min()), "mean": float(cosines.mean())}
+    configured = model_variant()
+    return {
+        "texts": len(texts),
+        "variant": configured,
+        "seconds": seconds[configured],
+        "texts_per_s": figures[configured]["texts_per_s"],
+        "chunk": chunk,
+        "variants": figures,
+    }
 
 
 def machine() -> dict:

@@ -24,6 +24,7 @@ import pyarrow as pa
 from pipeline import dedupe, embed, normalise, skills, surfaces, tag_check
 from pipeline.normalise import normalise_item
 from pipeline.publish import TAXONOMY_TABLES, previous_tables, publishing, sql_string
+from skillstack.settings import model_variant
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +333,10 @@ def build_catalog(
         # DuckDB's buffers beside the model and the records: its default (80 % of the machine)
         # would let a 250k build's inserts and joins hold gigabytes that spilling to disk avoids.
         con.execute(f"SET memory_limit = '{BUILD_DUCKDB_MEMORY}'")
+        # A catalogue holds the vectors of one model variant: a build in another variant embeds
+        # everything again, and no reader can meet vectors of two forms (nor the catalogue carry
+        # a second copy of the taxonomy's 200k vectors).
+        _drop_other_models(con)
         # The records live in Python only inside this call: the model's pass below reads the
         # course texts back from the catalogue a chunk at a time, with the records freed.
         _write_courses(con, crawl_db, runs, full_crawls, report, allow_mass_removal)
@@ -357,7 +362,7 @@ def build_catalog(
 
         report.seconds = time.perf_counter() - started
         _write_meta(con, {"built_at": built_at.isoformat(timespec="seconds"), "model": embed.MODEL_KEY,
-                          "linker": skills.linker_key(con), "records": RECORDS_KEY,
+                          "model_variant": model_variant(), "linker": skills.linker_key(con), "records": RECORDS_KEY,
                           "report": json.dumps(report.as_dict(), default=str)})  # fmt: skip
     return report
 
@@ -530,6 +535,11 @@ def _same(a, b) -> bool:
     a_missing = a is None or (isinstance(a, float) and np.isnan(a))
     b_missing = b is None or (isinstance(b, float) and np.isnan(b))
     return (a_missing and b_missing) or (not a_missing and not b_missing and float(a) == float(b))
+
+
+def _drop_other_models(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("course_embeddings", "taxonomy_vectors"):  # identifiers from a constant
+        con.execute(f"DELETE FROM {table} WHERE model <> ?", [embed.MODEL_KEY])
 
 
 def _vectors(con: duckdb.DuckDBPyConnection, records: list[dict], report: BuildReport) -> np.ndarray:

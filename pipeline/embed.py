@@ -4,6 +4,11 @@ Vectors are L2-normalised, so a dot product is the cosine. Course descriptions a
 goals short (asymmetric search); both go through the same model, documents cut at
 `DOCUMENT_MAX_TOKENS` because the first paragraphs carry what a course teaches and the
 model's cost grows with length.
+
+The model runs in one of `settings.MODEL_VARIANTS` (`SKILLSTACK_MODEL_VARIANT`, see
+`pipeline.sentence_encoder`). Vectors of two variants are close but not equal, so every stored
+vector is keyed by `MODEL_KEY`, which names the variant: a change of variant embeds everything
+again and never compares vectors of two forms.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from skillstack.settings import EMBEDDING_MODEL_NAME, embedding_model_path
+from skillstack.settings import EMBEDDING_MODEL_NAME, MODEL_VARIANTS, embedding_model_path, model_variant
 
 if TYPE_CHECKING:
     from pipeline.sentence_encoder import SentenceEncoder
@@ -28,23 +33,39 @@ QUERY_BATCH = 8
 _ENCODE_LOCK = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def load_model() -> SentenceEncoder:
+def load_model(variant: str | None = None) -> SentenceEncoder:
+    """The model in `variant` (default: the configured one), built once per process and variant."""
+    return _load_model(variant or model_variant())
+
+
+@lru_cache(maxsize=len(MODEL_VARIANTS))
+def _load_model(variant: str) -> SentenceEncoder:
     from pipeline.sentence_encoder import SentenceEncoder
 
-    return SentenceEncoder(embedding_model_path())
+    return SentenceEncoder(embedding_model_path(), variant=variant)
 
 
-def encode(texts: Sequence[str], *, max_tokens: int | None = None, batch_size: int = 64) -> np.ndarray:
+def encode(
+    texts: Sequence[str],
+    *,
+    max_tokens: int | None = None,
+    batch_size: int = 64,
+    variant: str | None = None,
+    progress: str | None = None,
+) -> np.ndarray:
     """Normalised float32 vectors, one row per text (an empty input gives a 0×384 array).
 
-    Texts are cut at `max_tokens` word pieces, by default the model's limit (256).
+    Texts are cut at `max_tokens` word pieces, by default the model's limit (256). `variant`
+    defaults to the configured one. With `progress`, a long call shows a bar (or log lines) under
+    that name.
     """
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     import torch
 
-    model = load_model()
+    from skillstack.progress import progress_bar
+
+    model = load_model(variant)
     # Longest first, so a batch is padded to texts of like length (the forward pass costs what its
     # longest text costs); leading and trailing blanks carry no token.
     stripped = [str(text).strip() for text in texts]
@@ -59,16 +80,17 @@ def encode(texts: Sequence[str], *, max_tokens: int | None = None, batch_size: i
             # threads on a busy machine wait for each other (measured: 57 ms against 992 ms).
             torch.set_num_threads(1)
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), progress_bar(len(texts), progress, unit="texts") as bar:
                 for start in range(0, len(order), batch_size):
                     batch = order[start : start + batch_size]
                     vectors[batch] = model.embed([stripped[i] for i in batch], max_tokens).numpy()
+                    bar.update(len(batch))
         finally:
             torch.set_num_threads(previous_threads)
     return vectors
 
 
-_QUERY_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_QUERY_CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _QUERY_CACHE_LOCK = threading.Lock()
 QUERY_CACHE_SIZE = 1024
 
@@ -76,16 +98,17 @@ QUERY_CACHE_SIZE = 1024
 def encode_queries(texts: Sequence[str]) -> np.ndarray:
     """`encode` for the short texts of a query, remembering the last `QUERY_CACHE_SIZE`: one
     recommendation encodes the goal for the occupation resolver and again for course retrieval, and
-    a dashboard user asks about the same goal and occupation several times."""
+    a dashboard user asks about the same goal and occupation several times. Remembered per variant."""
+    variant = model_variant()
     with _QUERY_CACHE_LOCK:
-        found = {text: _QUERY_CACHE[text] for text in texts if text in _QUERY_CACHE}
+        found = {text: _QUERY_CACHE[variant, text] for text in texts if (variant, text) in _QUERY_CACHE}
     missing = list(dict.fromkeys(text for text in texts if text not in found))
     if missing:
-        found.update(zip(missing, encode(missing), strict=True))
+        found.update(zip(missing, encode(missing, variant=variant), strict=True))
     with _QUERY_CACHE_LOCK:
         for text in dict.fromkeys(texts):
-            _QUERY_CACHE[text] = found[text]
-            _QUERY_CACHE.move_to_end(text)
+            _QUERY_CACHE[variant, text] = found[text]
+            _QUERY_CACHE.move_to_end((variant, text))
         while len(_QUERY_CACHE) > QUERY_CACHE_SIZE:
             _QUERY_CACHE.popitem(last=False)
     if not texts:
@@ -93,8 +116,8 @@ def encode_queries(texts: Sequence[str]) -> np.ndarray:
     return np.vstack([found[text] for text in texts])
 
 
-def encode_documents(texts: Sequence[str]) -> np.ndarray:
-    return encode(texts, max_tokens=DOCUMENT_MAX_TOKENS)
+def encode_documents(texts: Sequence[str], *, variant: str | None = None, progress: str | None = None) -> np.ndarray:
+    return encode(texts, max_tokens=DOCUMENT_MAX_TOKENS, variant=variant, progress=progress)
 
 
 def course_text(name: str | None, skills_declared: Sequence[str] | None, description: str | None) -> str:
@@ -107,9 +130,24 @@ def course_text(name: str | None, skills_declared: Sequence[str] | None, descrip
     return ". ".join(p for p in parts if p)
 
 
-# What `course_embeddings.model` records: the model and how documents were cut, since either
-# changing means every vector must be made again.
-MODEL_KEY = f"{EMBEDDING_MODEL_NAME}@{DOCUMENT_MAX_TOKENS}"
+# The part of `MODEL_KEY` that names the variant, with the version of its recipe: raised when the
+# way a variant is made changes its vectors. fp32 has none, so catalogues made before variants
+# existed (all fp32) stay valid.
+VARIANT_KEYS = {"fp32": "", "bf16": "+bf16.1"}
+
+
+def model_key(variant: str | None = None) -> str:
+    """What `course_embeddings.model` and every other stored vector record: the model, its variant
+    and how documents were cut, since any of them changing means every vector must be made again."""
+    return f"{EMBEDDING_MODEL_NAME}{VARIANT_KEYS[variant or model_variant()]}@{DOCUMENT_MAX_TOKENS}"
+
+
+def __getattr__(name: str) -> str:
+    # `embed.MODEL_KEY` is read by every layer that stores or reads vectors; it follows the
+    # configured variant at each read (as `settings.home()` does), so a test or a bench may switch.
+    if name == "MODEL_KEY":
+        return model_key()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def content_hash(text: str) -> str:

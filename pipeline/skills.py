@@ -24,6 +24,7 @@ from pipeline.skill_extract import SkillExtractor, one_blas_thread, read_documen
 from pipeline.surfaces import insert_vectors
 from pipeline.tag_check import TRUSTED_TAGS_SQL
 from pipeline.taxonomy import taxonomy_loaded
+from skillstack.progress import Progress, progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,17 @@ DESCRIPTION_MAX_SENTENCES = 12
 DESCRIPTION_MAX_SCORE = 0.95
 EVIDENCE_MAX_CHARS = 160
 CHUNK = 2048
-DOCUMENTS_PER_PASS = 2048  # course texts read between progress lines and database writes
-# What `sentence_skills` rows were made with: changing the model or these settings reads every text again.
-EXTRACTOR_KEY = (
-    f"{embed.MODEL_KEY}|min{DESCRIPTION_MIN_SCORE}|top{DESCRIPTION_SKILLS_PER_COURSE}"
-    f"|sent{DESCRIPTION_MAX_SENTENCES}|in-document"
-)
+DOCUMENTS_PER_PASS = 2048  # course texts read between database writes
+
+
+def extractor_key() -> str:
+    """What `sentence_skills` rows were made with: changing the model (its variant included) or
+    these settings reads every text again. A function, since the variant is a setting."""
+    return (
+        f"{embed.MODEL_KEY}|min{DESCRIPTION_MIN_SCORE}|top{DESCRIPTION_SKILLS_PER_COURSE}"
+        f"|sent{DESCRIPTION_MAX_SENTENCES}|in-document"
+    )
+
 
 # The linking code itself: a change to how links are made links every course again.
 _LINKER_CODE = hashlib.sha256(
@@ -75,7 +81,7 @@ def linker_key(con: duckdb.DuckDBPyConnection) -> str:
         """,
         [embed.MODEL_KEY],
     ).fetchone()
-    return embed.content_hash(f"{EXTRACTOR_KEY}|{_LINKER_CODE}|{taxonomy_part}")
+    return embed.content_hash(f"{extractor_key()}|{_LINKER_CODE}|{taxonomy_part}")
 
 
 def link_course_skills(con: duckdb.DuckDBPyConnection) -> int:
@@ -255,10 +261,10 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
     was_read = set()
     if extracting:
         # Findings of another extractor setting are never read again.
-        con.execute("DELETE FROM sentence_skills WHERE extractor <> ?", [EXTRACTOR_KEY])
+        con.execute("DELETE FROM sentence_skills WHERE extractor <> ?", [extractor_key()])
         was_read = {
             h for (h,) in con.execute("SELECT sentence_hash FROM sentence_skills WHERE extractor = ? AND score IS NULL",
-                                      [EXTRACTOR_KEY]).fetchall()
+                                      [extractor_key()]).fetchall()
         }  # fmt: skip
     unread = {h for h in hashes if extracting and _read_marker(h) not in was_read}
     todo = [h for h in hashes if h not in has_vector or h in unread]
@@ -268,7 +274,7 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
     if not unread or not extractor.ready:
         extractor = None
     embedded = 0
-    with one_blas_thread():
+    with one_blas_thread(), progress_bar(len(todo), "reading course texts", unit="texts") as bar:
         for start in range(0, len(todo), DOCUMENTS_PER_PASS):
             # The texts are fetched a chunk at a time: a 250k-course catalogue's texts are half a gigabyte.
             rows = con.execute(
@@ -279,14 +285,16 @@ def read_courses(con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | Non
                 """,
                 [todo[start : start + DOCUMENTS_PER_PASS]],
             ).fetchall()
-            embedded += _read_chunk(con, extractor, rows, has_vector)
-            log.info("read %d of %d course texts (%d embedded)", min(start + DOCUMENTS_PER_PASS, len(todo)),
-                     len(todo), embedded)  # fmt: skip
+            embedded += _read_chunk(con, extractor, rows, has_vector, bar)
     return embedded
 
 
 def _read_chunk(
-    con: duckdb.DuckDBPyConnection, extractor: SkillExtractor | None, rows: list[tuple], has_vector: set[str]
+    con: duckdb.DuckDBPyConnection,
+    extractor: SkillExtractor | None,
+    rows: list[tuple],
+    has_vector: set[str],
+    bar: Progress,
 ) -> int:
     """Embed and read one chunk of course texts; returns how many vectors were stored."""
     documents = [CourseDocument.of(*row) for row in rows]
@@ -300,6 +308,7 @@ def _read_chunk(
         )
         if extractor is not None:
             findings.extend(_findings(extractor, chosen, batch.segments))
+        bar.update(len(batch.indices))
     if vectors:
         frame = pd.DataFrame({"content_hash": [h for h, _ in vectors], "model": embed.MODEL_KEY,
                               "vector": [v for _, v in vectors]})  # fmt: skip
@@ -331,10 +340,11 @@ def _findings(
                 keys.append(key)
                 texts.append(sentence)
                 encoded.append(vectors)
-    rows = [(_read_marker(d.content_hash), EXTRACTOR_KEY, None, None) for d in documents]
+    made_with = extractor_key()
+    rows = [(_read_marker(d.content_hash), made_with, None, None) for d in documents]
     for key, scores in zip(keys, extractor.score_encoded(texts, encoded), strict=True):
         rows.extend(
-            (key, EXTRACTOR_KEY, uri, score)
+            (key, made_with, uri, score)
             for uri, _label, score in extractor.top(scores, DESCRIPTION_SKILLS_PER_COURSE)
             if score >= DESCRIPTION_MIN_SCORE
         )
@@ -376,7 +386,7 @@ def _description_links(con: duckdb.DuckDBPyConnection, courses: str = ACTIVE_COU
         """,
         # The exact-label bonus can lift a score above 1: capped below the 1.0 of a declared tag,
         # which stays the stronger evidence for the same skill.
-        [EXTRACTOR_KEY, DESCRIPTION_MAX_SCORE, DESCRIPTION_SKILLS_PER_COURSE],
+        [extractor_key(), DESCRIPTION_MAX_SCORE, DESCRIPTION_SKILLS_PER_COURSE],
     ).df()
     con.unregister("course_sentences")
     return links[columns]

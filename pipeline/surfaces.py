@@ -142,7 +142,7 @@ def ensure_taxonomy_vectors(con: duckdb.DuckDBPyConnection) -> int:
     texts = sorted(set(missing["surface"]) - known.keys())
     if texts:
         log.info("embedding %d taxonomy texts for %d surfaces (once per model)", len(texts), len(missing))
-        known.update(zip(texts, embed.encode(texts, batch_size=256), strict=True))
+        known.update(zip(texts, embed.encode(texts, batch_size=256, progress="embedding taxonomy"), strict=True))
     insert_vectors(con, missing, np.vstack([known[text] for text in missing["surface"]]))
     return len(texts)
 

@@ -351,7 +351,19 @@ def cmd_bench_sizes(args: argparse.Namespace) -> int:
 def cmd_bench_encode(args: argparse.Namespace) -> int:
     from pipeline.bench import encode_rate
 
-    print(json.dumps(encode_rate(settings.paths().home, args.sample)))
+    figures = encode_rate(settings.paths().home, args.sample)
+    if args.json:
+        print(json.dumps(figures))
+        return 0
+    print(f"{figures['texts']} texts of this home, variants in turns of {figures['chunk']} (configured: "
+          f"{figures['variant']})")  # fmt: skip
+    for variant, figure in figures["variants"].items():
+        line = f"{variant:5} {figure['texts_per_s']:8.1f} texts/s"
+        if "speedup_over_fp32" in figure:
+            cosine = figure["cosine_to_fp32"]
+            line += (f"  {figure['speedup_over_fp32']:.2f}x fp32, cosine to fp32 min {cosine['min']:.5f} "
+                     f"mean {cosine['mean']:.5f}")  # fmt: skip
+        print(line)
     return 0
 
 
@@ -673,7 +685,9 @@ def build_parser() -> argparse.ArgumentParser:
         sizes.add_argument("--output", help="also write the JSON to this file")
         sizes.add_argument("--json", action="store_true", help="JSON (the only output format; kept for symmetry)")
         sizes.set_defaults(func=cmd_bench_sizes)
-    encode = bench_sub.add_parser("encode", help="the model's raw encode rate on a sample of this home's texts")
+    encode = bench_sub.add_parser(
+        "encode", help="the model's raw encode rate in each variant (fp32, bf16) on a sample of this home's texts"
+    )
     encode.add_argument("--sample", type=int, default=2000)
     encode.add_argument("--json", action="store_true")
     encode.set_defaults(func=cmd_bench_encode)
@@ -717,7 +731,8 @@ def _disk_full(exc: BaseException) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    long_running = (cmd_crawl, cmd_taxonomy_load, cmd_build, cmd_nightly)
+    long_running = (cmd_crawl, cmd_taxonomy_load, cmd_build, cmd_nightly, cmd_bench_generate, cmd_bench_sizes,
+                    cmd_bench_encode)  # fmt: skip
     show_layer_logs(logging.INFO if args.func in long_running else logging.WARNING)
     from pipeline.fetch import FetchError
     from recommender.api import RecommenderError

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -17,6 +18,14 @@ EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
 # The labelled validation sets the `eval` commands read unless given other paths
 # (benchmarks/PROVENANCE.md). They ship with the repository, not with the package.
 BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+# The forms the model runs in (pipeline/sentence_encoder.py). "bf16" encodes about twice as fast
+# as "fp32" on this project's machines, whose CPUs multiply bfloat16 matrices in hardware (AMX,
+# AVX512-BF16), with vectors at a cosine of 0.9999 to fp32's; int8 forms measured slower and less
+# close (docs/benchmarks-speed.md). "fp32" is the model exactly as published.
+MODEL_VARIANTS = ("bf16", "fp32")
+# CPU flags under which bfloat16 products run in hardware; without them torch emulates bfloat16
+# and the "fast" form is slower than fp32.
+_BF16_CPU_FLAGS = {"amx_bf16", "avx512_bf16"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,27 @@ def mirror_file_for(url: str, mirror: Path) -> Path:
     if mirror not in candidate.parents:
         return mirror / "\0missing"
     return candidate
+
+
+def model_variant() -> str:
+    """`SKILLSTACK_MODEL_VARIANT` (bf16 | fp32); by default bf16 where the CPU computes bfloat16 in
+    hardware, else fp32. Read on every call, as `home()` is."""
+    value = os.environ.get("SKILLSTACK_MODEL_VARIANT", "").strip().lower() or default_model_variant()
+    if value not in MODEL_VARIANTS:
+        raise ValueError(f"SKILLSTACK_MODEL_VARIANT must be one of {', '.join(MODEL_VARIANTS)}, not {value!r}")
+    return value
+
+
+@lru_cache(maxsize=1)
+def default_model_variant() -> str:
+    """bf16 on a CPU with bfloat16 instructions (read from /proc/cpuinfo: importing torch to ask
+    would cost a second to every process that reads settings), else fp32."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            flags = next((set(line.split(":", 1)[1].split()) for line in cpuinfo if line.startswith("flags")), set())
+    except OSError:
+        flags = set()
+    return "bf16" if flags & _BF16_CPU_FLAGS else "fp32"
 
 
 def embedding_model_path() -> Path:

@@ -27,6 +27,13 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-5
 
 
+@pytest.fixture(autouse=True)
+def fp32(monkeypatch):
+    """The reference is the model as published: these tests read the fp32 form (bf16 is compared
+    with it in tests/test_model_variants.py)."""
+    monkeypatch.setenv("SKILLSTACK_MODEL_VARIANT", "fp32")
+
+
 @pytest.fixture(scope="module")
 def reference():
     from sentence_transformers import SentenceTransformer
@@ -197,7 +204,8 @@ def test_loading_the_model_imports_neither_transformers_nor_sentence_transformer
     script = (
         "import sys\n"
         "from pipeline import embed\n"
-        "embed.load_model()\n"
+        "embed.load_model('fp32')\n"
+        "embed.load_model('bf16')\n"
         "assert embed.encode(['data analyst']).shape == (1, 384)\n"
         "print(sorted({'transformers', 'sentence_transformers'} & set(sys.modules)))\n"
     )
