@@ -24,7 +24,7 @@ from pipeline.skill_extract import SkillExtractor
 from pipeline.skills import skill_matrix
 from recommender import course_side, ranking
 from recommender.course_side import TRANSVERSAL_FACTOR
-from recommender.errors import EmptyCatalogError, EmptyGoalError, TaxonomyMissingError
+from recommender.errors import EmptyCatalogError, EmptyGoalError, ModelMismatchError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
 from recommender.index_cache import course_indexes, file_identity, taxonomy_indexes
 from recommender.lexical import Bm25Index
@@ -111,6 +111,13 @@ class Engine:
 
     @classmethod
     def _load(cls, con: duckdb.DuckDBPyConnection, path: Path, opened: tuple | None = None) -> Engine:
+        built_with = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall()).get("model")
+        if built_with and built_with != embed.MODEL_KEY:
+            # Its vectors are keyed by the model form that made them: this process would find none.
+            raise ModelMismatchError(
+                f"the catalogue was built with {built_with} and this process runs {embed.MODEL_KEY}: run "
+                "`skillstack build`, or set SKILLSTACK_MODEL_VARIANT to the catalogue's variant"
+            )
         skills = con.execute("SELECT uri, label, reuse_level FROM skills ORDER BY uri").df()
         skill_index = {uri: i for i, uri in enumerate(skills["uri"])}
         indexes = course_indexes(con, path, skills["uri"].tolist(), opened, course_side.build_course_indexes)

@@ -13,6 +13,10 @@ class EmptyCatalogError(RecommenderError):
     pass
 
 
+class ModelMismatchError(RecommenderError):
+    """The catalogue's vectors were made by another form of the model than this process runs."""
+
+
 class TaxonomyMissingError(RecommenderError):
     pass
 
