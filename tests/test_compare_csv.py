@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from dashboard.pages.compare import _csv
+from dashboard.views.compare import _csv
 
 
 @pytest.mark.parametrize(
