@@ -7,15 +7,17 @@ Every call returns frozen dataclasses (never rows or DataFrames). Errors a user 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import numpy as np
 
 from pipeline import language, normalise
-from recommender import views
+from recommender import credentials, views
 from recommender.engine import Engine
 from recommender.errors import (
     CatalogMissingError,
@@ -43,6 +45,8 @@ __all__ = [
     "check_request",
     "GapSkill",
     "RankConfig",
+    "HeldSkill",
+    "HeldSkills",
     "Occupation",
     "Recommendation",
     "RecommenderError",
@@ -71,6 +75,7 @@ __all__ = [
     "source_dates",
     "sources_status",
     "extract_skills",
+    "held_skills",
     "recommend",
     "resolve_goal",
     "round_hours",
@@ -247,6 +252,8 @@ class Recommendation:
             notes.append("the catalogue has no course in the goal's language: courses in other languages are shown")
         return tuple(notes)
 
+    held: tuple[HeldSkill, ...] = ()  # skills read from the learner's files (`held_skills`), each with its sources
+
     @property
     def required_skills(self) -> tuple[str, ...]:
         return tuple(r.label for r in self.required)
@@ -263,6 +270,7 @@ class Recommendation:
             "unresolved": self.unresolved,
             "goal_language": self.goal_language,
             "notes": list(self.notes),
+            "held": [h.as_dict() for h in self.held],
         }
 
 
@@ -348,6 +356,7 @@ def recommend(
     occupation_uri: str | None = None,
     have: tuple[str, ...] = (),
     config: RankConfig | None = None,
+    have_skills: tuple[HeldSkill, ...] = (),
 ) -> Recommendation:
     """Courses for a career goal in plain words, best first, each with the required skills it covers,
     and the skill stack: an ordered path through them that closes the skill gap.
@@ -356,6 +365,8 @@ def recommend(
     from the required skills before ranking. A goal that resolves to no occupation with confidence
     (`OCCUPATION_MIN_CONFIDENCE`) is ranked on its own words and says so (`Recommendation.unresolved`);
     `occupation_uri` picks the occupation instead. `config` switches ranking parts off (evaluation only).
+    `have_skills` are ESCO skills read from the learner's badges, certifications and completed courses
+    (`held_skills`); they are removed from the required skills the same way.
     """
     check_request(goal, k=k, have=tuple(have))
     eng = engine()
@@ -366,7 +377,8 @@ def recommend(
         chosen = None
     required = eng.required_skills(chosen.uri) if chosen else {}
     had = eng.normalise_have(have)
-    gap = {uri: w for uri, w in required.items() if uri not in {h[0] for h in had}}
+    had_uris = {h[0] for h in had} | {h.uri for h in have_skills}
+    gap = {uri: w for uri, w in required.items() if uri not in had_uris}
     filters = filters or Filters()
     ranking = eng.rank(goal, chosen, gap, filters, k=k, config=config)
     results = tuple(CourseResult(**row) for row in ranking.results)
@@ -384,6 +396,7 @@ def recommend(
         goal_language=ranking.goal_language,
         little_more=len(results) < k,
         language_fallback=ranking.language_fallback,
+        held=tuple(have_skills),
     )
 
 
@@ -455,6 +468,162 @@ def catalog_summary() -> CatalogSummary:
     )
 
 
+# ---------------------------------------------------------------- learners: what they already hold
+
+# A skill read from a badge's or certificate's words counts as held only when the extractor is this
+# sure of it: on the specification's examples 0.65 keeps "robotics" and "computer programming" for
+# "Robot Programming" and drops the 0.49 "solve problems" read into "Solve and graph linear equations".
+HELD_MIN_SCORE = 0.65
+HELD_PER_TEXT = 2
+_ESCO_SKILL = "data.europa.eu/esco/skill/"
+
+
+@dataclass(frozen=True)
+class HeldSkill:
+    uri: str
+    label: str
+    score: float  # 1.0 for a skill an alignment names or a catalogue course links; else the extractor's
+    sources: tuple[str, ...]  # each: the item it came from and how ("from badge '...', issued by ... — ...")
+
+    def as_dict(self) -> dict:
+        return {"uri": self.uri, "label": self.label, "score": round(self.score, 4), "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class HeldSkills:
+    skills: tuple[HeldSkill, ...]  # each ESCO skill once, with every source that brought it
+    items: tuple[credentials.HeldItem, ...]  # what was read from the files
+    problems: tuple[str, ...]  # one line per file (or row) that could not be read; the rest still count
+    unmatched: tuple[str, ...] = ()  # items that brought no skill
+
+    def as_dict(self) -> dict:
+        return {
+            "skills": [s.as_dict() for s in self.skills],
+            "items": [
+                {"name": i.name, "issuer": i.issuer, "format": i.format, "checked": i.checked} for i in self.items
+            ],
+            "problems": list(self.problems),
+            "unmatched": list(self.unmatched),
+        }
+
+
+def held_skills(files: list[tuple[str, bytes]]) -> HeldSkills:
+    """The ESCO skills the learner's files show, each with where it came from.
+
+    Files are Open Badges 2.0/3.0 credentials (JSON, JWT, baked PNG or SVG), LinkedIn's
+    Certifications.csv or a plain list of completed courses (`recommender.credentials`). Per item:
+    an alignment naming an ESCO skill URI maps to it; a course of the catalogue matched by URL or by
+    title (and provider) brings the skills it links; otherwise the skill extractor reads the
+    alignment's name and description, the achievement's name, description and criteria.
+    """
+    read = credentials.read_files(files)
+    eng = engine()
+    found: dict[str, tuple[str, float, list[str]]] = {}
+
+    def add(uri: str, score: float, source: str) -> None:
+        label = eng.skill_label(uri)
+        _, best, sources = found.setdefault(uri, (label, score, []))
+        if source not in sources:
+            sources.append(source)
+        found[uri] = (label, max(best, score), sources)
+
+    to_read: list[tuple[credentials.HeldItem, str, str]] = []
+    for item in read.items:
+        direct = False
+        for a in item.alignments:
+            for value in (a.target_url, a.target_code):
+                uri = _esco_skill_uri(value)
+                if uri and uri in eng.skill_index:
+                    add(uri, 1.0, f"{item.source()} — aligned to ESCO")
+                    direct = True
+        course = _catalogue_course(eng, item)
+        if course is not None:
+            row, how = course
+            # The links a reader accepts (`Engine.accepted`), as the course's own page and the stack count them.
+            start, end = eng.accepted.indptr[row], eng.accepted.indptr[row + 1]
+            title, provider = eng.courses["name"].array[row], eng.courses["provider"].array[row]
+            columns, scores = eng.accepted.indices[start:end], eng.accepted.data[start:end]
+            for column in columns[scores > 0]:
+                add(eng.skill_uris[int(column)], 1.0, f"{item.source()} — course '{title}' ({provider}), {how}")
+        elif not direct:
+            to_read.extend((item, where, text) for where, text in item.texts())
+    if to_read:
+        eng._require_taxonomy_vectors()
+        matches = eng.skill_extractor.extract([text for _, _, text in to_read], HELD_PER_TEXT)
+        for (item, where, _), hits in zip(to_read, matches, strict=True):
+            for uri, _label, score in hits:
+                if score >= HELD_MIN_SCORE:
+                    add(uri, float(score), f"{item.source()} — read in its {where}")
+    brought = {s.split(" — ")[0] for _, _, sources in found.values() for s in sources}
+    unmatched = [i.source() for i in read.items if i.source() not in brought]
+    skills = sorted(
+        (HeldSkill(uri, label, score, tuple(sources)) for uri, (label, score, sources) in found.items()),
+        key=lambda h: (-h.score, h.label),
+    )
+    return HeldSkills(
+        skills=tuple(skills),
+        items=read.items,
+        problems=tuple(p.line() for p in read.problems),
+        unmatched=tuple(unmatched),
+    )
+
+
+def _esco_skill_uri(value: str | None) -> str | None:
+    if not value or _ESCO_SKILL not in value:
+        return None
+    return "http://" + value[value.index("data.europa.eu") :].split("?")[0].split("#")[0].rstrip("/")
+
+
+def _catalogue_course(eng: Engine, item: credentials.HeldItem) -> tuple[int, str] | None:
+    """The catalogue course an item is, by URL, else by title with the issuer as provider or institution,
+    else by a title only one course has."""
+    courses = eng.courses
+    url_keys, title_keys = _course_keys(eng)
+    if item.url:
+        rows = np.flatnonzero(url_keys == _url_key(item.url))
+        if len(rows):
+            return int(rows[0]), "matched by URL"
+    if item.kind == "badge" and not item.url:
+        return None
+    rows = np.flatnonzero(title_keys == _title_key(item.achievement or item.name))
+    if not len(rows):
+        return None
+    if item.issuer:
+        issuer = _title_key(item.issuer)
+        for row in rows:
+            names = (courses["provider"].array[row], courses["institution"].array[row])
+            if any(isinstance(n, str) and _title_key(n) == issuer for n in names):
+                return int(row), f"matched by title and {item.issuer}"
+    if len(rows) == 1:
+        return int(rows[0]), "matched by title"
+    return None
+
+
+_keys: dict[int, tuple[Engine, np.ndarray, np.ndarray]] = {}
+
+
+def _course_keys(eng: Engine) -> tuple[np.ndarray, np.ndarray]:
+    """Every course's folded URL and title, made once per opened catalogue (a LinkedIn export has dozens of rows)."""
+    with _lock:
+        kept = _keys.get(id(eng))
+        if kept is None or kept[0] is not eng:
+            _keys.clear()
+            kept = (eng, eng.courses["url"].map(_url_key).to_numpy(), eng.courses["name"].map(_title_key).to_numpy())
+            _keys[id(eng)] = kept
+        return kept[1], kept[2]
+
+
+def _url_key(url: object) -> str:
+    if not isinstance(url, str):
+        return ""
+    parts = urlsplit(url.strip().lower())
+    return parts.netloc.removeprefix("www.") + parts.path.rstrip("/")
+
+
+def _title_key(title: object) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", title.lower()).split()) if isinstance(title, str) else ""
+
+
 # ---------------------------------------------------------------- students: the skill gap of a goal
 
 
@@ -464,9 +633,10 @@ class GapSkill:
     label: str
     weight: float
     essential: bool
-    have: bool  # the user said they have it
+    have: bool  # the user said they have it, or a file they brought shows it
     stack_step: int | None  # the 1-based step of the skill stack that closes it
     courses: int  # courses of the catalogue (under the filters) that teach it
+    have_from: tuple[str, ...] = ()  # where a held skill came from ("from badge '...', issued by ...")
 
 
 @dataclass(frozen=True)
@@ -482,14 +652,16 @@ def skill_gap(
     filters: Filters | None = None,
     occupation_uri: str | None = None,
     have: tuple[str, ...] = (),
+    have_skills: tuple[HeldSkill, ...] = (),
 ) -> SkillGap:
     """The goal's required skills, each with whether the user has it, which stack step closes it and
     how many catalogue courses teach it at all (0: nothing covers it)."""
-    rec = recommend(goal, k=k, filters=filters, occupation_uri=occupation_uri, have=have)
+    rec = recommend(goal, k=k, filters=filters, occupation_uri=occupation_uri, have=have, have_skills=have_skills)
     eng = engine()
     rows = np.flatnonzero(eng.filter_mask(filters or Filters()))
     taught = np.asarray((eng.accepted[rows] > 0).sum(axis=0)).ravel()
-    had = {h.uri for h in rec.have}
+    held_from = {h.uri: h.sources for h in rec.held}
+    had = {h.uri for h in rec.have} | set(held_from)
     step_of = {}
     for number, step in enumerate(rec.stack.steps if rec.stack else (), start=1):
         for label in step.closes:
@@ -503,6 +675,7 @@ def skill_gap(
             have=r.uri in had,
             stack_step=None if r.uri in had else step_of.get(r.label),
             courses=int(taught[eng.skill_index[r.uri]]) if r.uri in eng.skill_index else 0,
+            have_from=held_from.get(r.uri, ()),
         )
         for r in rec.required
     )

@@ -144,15 +144,57 @@ def _filters(args: argparse.Namespace):
     )
 
 
+def _held_skills(args: argparse.Namespace):
+    """The skills of the --have-file files, with each unreadable file's one line on stderr; None without files."""
+    from recommender import api
+
+    if not args.have_file:
+        return None
+    files = []
+    for path in args.have_file:
+        try:
+            with open(path, "rb") as handle:
+                files.append((path, handle.read()))
+        except OSError as exc:
+            print(f"skillstack: {path}: cannot read it ({exc.strerror}); the other files still count", file=sys.stderr)
+    held = api.held_skills(files)
+    for problem in held.problems:
+        print(f"skillstack: {problem}; the other files still count", file=sys.stderr)
+    return held
+
+
+def _print_held(held) -> None:
+    if held is None:
+        return
+    print(f"From your files ({len(held.items)} items; signatures and proofs not checked):")
+    for skill in held.skills:
+        print(
+            f"  {skill.label} — {skill.sources[0]}"
+            + (f" (+{len(skill.sources) - 1} more)" if len(skill.sources) > 1 else "")
+        )
+    for source in held.unmatched:
+        print(f"  no skill found {source}")
+
+
 def cmd_recommend(args: argparse.Namespace) -> int:
     from pipeline.language import language_name
     from recommender import api
 
     goals = _read_inputs(args.goal, args.goals_file, "goal", api.MAX_GOAL_CHARS)
     filters = _filters(args)
+    held = _held_skills(args)
+    if held is not None and not args.json:
+        _print_held(held)
     for goal in goals:
         have = tuple(args.have or ())
-        rec = api.recommend(goal, k=args.k, filters=filters, occupation_uri=args.occupation, have=have)
+        rec = api.recommend(
+            goal,
+            k=args.k,
+            filters=filters,
+            occupation_uri=args.occupation,
+            have=have,
+            have_skills=held.skills if held else (),
+        )
         if args.json:
             print(json.dumps(rec.as_dict(), ensure_ascii=False, default=str))
             continue
@@ -194,6 +236,61 @@ def cmd_recommend(args: argparse.Namespace) -> int:
                 print(f"  {number}. {step.course.title} ({step.course.provider}) — closes {', '.join(step.closes[:5])}")
             if stack.uncovered:
                 print(f"  still open: {', '.join(stack.uncovered[:8])}")
+    return 0
+
+
+def cmd_gap(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    if not args.goal or not args.goal.strip():
+        raise UserError('give a goal, e.g. `skillstack gap "data analyst"`')
+    held = _held_skills(args)
+    gap = api.skill_gap(
+        args.goal,
+        k=args.k,
+        filters=_filters(args),
+        occupation_uri=args.occupation,
+        have=tuple(args.have or ()),
+        have_skills=held.skills if held else (),
+    )
+    rec = gap.recommendation
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "goal": rec.goal,
+                    "occupation": rec.chosen.label if rec.chosen else None,
+                    "skills": [
+                        {
+                            "uri": s.uri,
+                            "label": s.label,
+                            "weight": round(s.weight, 3),
+                            "essential": s.essential,
+                            "have": s.have,
+                            "have_from": list(s.have_from),
+                            "stack_step": s.stack_step,
+                            "courses": s.courses,
+                        }
+                        for s in gap.skills
+                    ],
+                    "held": held.as_dict() if held else None,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    _print_held(held)
+    print(f"Goal: {rec.goal}  →  {rec.chosen.label if rec.chosen else 'no occupation'}")
+    for s in gap.skills:
+        if s.have:
+            state = "have" + (f" ({s.have_from[0]})" if s.have_from else "")
+        elif s.stack_step:
+            state = f"step {s.stack_step}"
+        elif s.courses:
+            state = f"{s.courses} courses teach it"
+        else:
+            state = "nothing in the catalogue covers it"
+        print(f"  {'*' if s.essential else ' '} {s.label}: {state}")
     return 0
 
 
@@ -521,6 +618,22 @@ def _add_allow_mass_removal(parser: argparse.ArgumentParser) -> None:
     )
 
 
+HAVE_FILE_HELP = (
+    "what you already hold: an Open Badges 2.0/3.0 credential (JSON, JWT, baked PNG or SVG; signatures are "
+    "not checked), LinkedIn's Certifications.csv, or a list of completed course URLs or titles; repeat for several"
+)
+
+
+def _filter_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--free", action="store_true", help="free (or free to audit) courses only")
+    parser.add_argument("--certificate", action="store_true", help="only courses that give a credential")
+    parser.add_argument("--level", action="append", choices=["beginner", "intermediate", "advanced", "mixed"])
+    parser.add_argument("--language", action="append", metavar="LANG", help="BCP 47 primary tag, e.g. en")
+    parser.add_argument("--max-hours", type=float)
+    parser.add_argument("--max-price", type=float)
+    parser.add_argument("--provider", action="append", help="e.g. Coursera; repeat for several")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from recommender.api import MAX_GOAL_CHARS, MAX_HAVE, MAX_K, MAX_TEXT_CHARS, MIN_K
 
@@ -583,7 +696,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SKILL",
         help=f"a skill you already have (free text); repeat for several (at most {MAX_HAVE})",
     )
+    recommend.add_argument("--have-file", action="append", metavar="FILE", help=HAVE_FILE_HELP)
     recommend.set_defaults(func=cmd_recommend)
+
+    gap = sub.add_parser(
+        "gap", help="a goal's required skills: which you have, which the stack closes, which stay open"
+    )
+    gap.add_argument("goal", help='e.g. "data analyst"')
+    gap.add_argument("--k", type=int, default=10, help="courses ranked for the stack (default 10)")
+    gap.add_argument("--json", action="store_true", help="one JSON object")
+    gap.add_argument("--occupation", metavar="URI", help="use this ESCO occupation instead of the best match")
+    _filter_arguments(gap)
+    gap.add_argument("--have", action="append", metavar="SKILL", help="a skill you already have (free text)")
+    gap.add_argument("--have-file", action="append", metavar="FILE", help=HAVE_FILE_HELP)
+    gap.set_defaults(func=cmd_gap)
 
     skills = sub.add_parser("skills", help="the skill extractor")
     skills_sub = skills.add_subparsers(dest="skills_command", required=True)

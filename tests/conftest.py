@@ -12,6 +12,9 @@ from scrapy.http import Response
 
 from tests.helpers import CATALOG_LIMIT, CATALOG_SOURCES, MIRROR_DIR, mirror_response_for, run_skillstack
 
+# The Open Badges specification's examples, inside the repository (captures/badges/PROVENANCE.md).
+BADGES_DIR = Path(__file__).parent / "captures" / "badges"
+
 # A run holds the built catalogue plus a few copies of it at once (about 0.7 GB each); below this
 # the failures are "No space left on device" cascading through every later fixture.
 FREE_DISK_NEEDED_GB = 4
