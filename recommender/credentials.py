@@ -41,7 +41,7 @@ _JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 _URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 
 
-class NotReadable(Exception):
+class UnreadableError(Exception):
     """Why one file (or one credential in it) was not read, in one line."""
 
 
@@ -130,11 +130,11 @@ def read_files(files: Iterable[tuple[str, bytes]]) -> ReadResult:
 def read_file(name: str, data: bytes) -> ReadResult:
     try:
         if len(data) > MAX_FILE_BYTES:
-            raise NotReadable(
+            raise UnreadableError(
                 f"{len(data) / 1e6:.1f} MB is too large; files up to {MAX_FILE_BYTES // 2**20} MB are read"
             )
         if not data.strip():
-            raise NotReadable("the file is empty")
+            raise UnreadableError("the file is empty")
         if data.startswith(PNG_SIGNATURE):
             return _items(_from_png(name, data))
         text = _text(data)
@@ -149,7 +149,7 @@ def read_file(name: str, data: bytes) -> ReadResult:
         if header is not None:
             return _from_linkedin(name, text, header)
         return _items(_from_list(name, text))
-    except NotReadable as exc:
+    except UnreadableError as exc:
         return ReadResult(problems=(FileProblem(name, str(exc)),))
 
 
@@ -161,7 +161,7 @@ def _text(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise NotReadable("not a credential, a PNG or SVG badge, a CSV or a text list (not UTF-8 text)") from None
+        raise UnreadableError("not a credential, a PNG or SVG badge, a CSV or a text list (not UTF-8 text)") from None
 
 
 # ---------------------------------------------------------------- Open Badges
@@ -171,7 +171,7 @@ def _from_json_text(name: str, text: str, container: str) -> list[HeldItem]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise NotReadable(f"not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        raise UnreadableError(f"not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     credentials = value if isinstance(value, list) else [value]
     return [_from_credential(name, c, container) for c in credentials]
 
@@ -184,9 +184,9 @@ def _from_jwt(name: str, token: str, container: str) -> list[HeldItem]:
         header = json.loads(_b64url(parts[0]))
         payload = json.loads(_b64url(parts[1]))
     except (ValueError, binascii.Error):
-        raise NotReadable("not a JWT: its header or payload is not base64url JSON") from None
+        raise UnreadableError("not a JWT: its header or payload is not base64url JSON") from None
     if not isinstance(header, dict) or "alg" not in header or not isinstance(payload, dict):
-        raise NotReadable("not a JWT: the header names no `alg`")
+        raise UnreadableError("not a JWT: the header names no `alg`")
     # VC-JWT as Open Badges 3.0 describes it: the credential is the payload; older issuers put it in `vc`.
     credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     return [_from_credential(name, credential, f"{container}, signature not checked")]
@@ -200,7 +200,7 @@ def _from_credential(name: str, value: object, container: str) -> HeldItem:
     if isinstance(value, str) and _JWT.match(value.strip()):
         return _from_jwt(name, value.strip(), container)[0]
     if not isinstance(value, dict):
-        raise NotReadable("not an Open Badges credential (expected a JSON object)")
+        raise UnreadableError("not an Open Badges credential (expected a JSON object)")
     contexts = _strings(value.get("@context"))
     types = set(_strings(value.get("type") or value.get("@type")))
     if any(OB3_CONTEXT in c for c in contexts) or types & {"OpenBadgeCredential", "AchievementCredential"}:
@@ -208,12 +208,12 @@ def _from_credential(name: str, value: object, container: str) -> HeldItem:
     if any(OB2_CONTEXT in c for c in contexts):
         return _ob2(name, value, f"Open Badges 2.0 {container}")
     if any(OB1_CONTEXT in c for c in contexts):
-        raise NotReadable("Open Badges 1.x is not read: export the badge as Open Badges 2.0 or 3.0")
+        raise UnreadableError("Open Badges 1.x is not read: export the badge as Open Badges 2.0 or 3.0")
     if contexts:
-        raise NotReadable(
+        raise UnreadableError(
             f"unknown credential version (context {', '.join(contexts[:2])}): Open Badges 2.0 and 3.0 are read"
         )
-    raise NotReadable("not an Open Badges credential: it has no @context naming Open Badges 2.0 or 3.0")
+    raise UnreadableError("not an Open Badges credential: it has no @context naming Open Badges 2.0 or 3.0")
 
 
 def _ob3(name: str, credential: dict, fmt: str) -> HeldItem:
@@ -221,10 +221,10 @@ def _ob3(name: str, credential: dict, fmt: str) -> HeldItem:
     subject = subject[0] if isinstance(subject, list) and subject else subject
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     if not isinstance(achievement, dict):
-        raise NotReadable("an Open Badges 3.0 credential without credentialSubject.achievement")
+        raise UnreadableError("an Open Badges 3.0 credential without credentialSubject.achievement")
     title = _str(credential.get("name")) or _str(achievement.get("name"))
     if not title:
-        raise NotReadable("an Open Badges 3.0 credential with no name")
+        raise UnreadableError("an Open Badges 3.0 credential with no name")
     return HeldItem(
         kind="badge",
         name=title,
@@ -245,11 +245,11 @@ def _ob2(name: str, value: dict, fmt: str) -> HeldItem:
     types = set(_strings(value.get("type") or value.get("@type")))
     badge = value if "BadgeClass" in types else value.get("badge")
     if isinstance(badge, str):
-        raise NotReadable(
+        raise UnreadableError(
             "the assertion only links its badge class (a URL, which is not fetched); export it with the badge embedded"
         )
     if not isinstance(badge, dict) or not _str(badge.get("name")):
-        raise NotReadable("an Open Badges 2.0 assertion without a badge class")
+        raise UnreadableError("an Open Badges 2.0 assertion without a badge class")
     return HeldItem(
         kind="badge",
         name=_str(badge.get("name")),
@@ -322,17 +322,17 @@ def _from_png(name: str, data: bytes) -> list[HeldItem]:
             # huge dimensions cannot take the memory.
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
-                raise NotReadable(f"a {width}×{height} PNG is larger than a badge image; not read")
+                raise UnreadableError(f"a {width}×{height} PNG is larger than a badge image; not read")
             chunks.update(image.text)
-    except NotReadable:
+    except UnreadableError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise NotReadable(f"not a readable PNG ({' '.join(str(exc).split())})") from None
+        raise UnreadableError(f"not a readable PNG ({' '.join(str(exc).split())})") from None
     for keyword in PNG_KEYWORDS:
         value = chunks.get(keyword)
         if isinstance(value, str) and value.strip():
             return _baked(name, str(value).strip(), "in a PNG")
-    raise NotReadable("a PNG without a baked credential (no iTXt chunk 'openbadgecredential' or 'openbadges')")
+    raise UnreadableError("a PNG without a baked credential (no iTXt chunk 'openbadgecredential' or 'openbadges')")
 
 
 def _from_svg(name: str, text: str) -> list[HeldItem]:
@@ -342,7 +342,7 @@ def _from_svg(name: str, text: str) -> list[HeldItem]:
     try:
         root = ElementTree.fromstring(text)
     except (ElementTree.ParseError, DefusedXmlException) as exc:
-        raise NotReadable(f"not a readable SVG ({' '.join(str(exc).split())})") from None
+        raise UnreadableError(f"not a readable SVG ({' '.join(str(exc).split())})") from None
     for element in root.iter():
         namespace, _, local = str(element.tag).rpartition("}")
         if namespace.lstrip("{") == SVG_NAMESPACE and local in SVG_ELEMENTS:
@@ -350,13 +350,13 @@ def _from_svg(name: str, text: str) -> list[HeldItem]:
             if content:
                 return _baked(name, content, "in an SVG")
             if element.get("verify"):
-                raise NotReadable("the badge only links its assertion (a URL, which is not fetched)")
-    raise NotReadable("an SVG without a baked credential (no <openbadges:credential> or <openbadges:assertion>)")
+                raise UnreadableError("the badge only links its assertion (a URL, which is not fetched)")
+    raise UnreadableError("an SVG without a baked credential (no <openbadges:credential> or <openbadges:assertion>)")
 
 
 def _baked(name: str, content: str, container: str) -> list[HeldItem]:
     if _URL.match(content):
-        raise NotReadable("the badge only links its assertion (a URL, which is not fetched)")
+        raise UnreadableError("the badge only links its assertion (a URL, which is not fetched)")
     if _JWT.match(content):
         return _from_jwt(name, content, f"JWT {container}")
     return _from_json_text(name, content, container)
@@ -417,5 +417,5 @@ def _from_list(name: str, text: str) -> list[HeldItem]:
             )
         )
     if not items:
-        raise NotReadable("no course URL or title in it")
+        raise UnreadableError("no course URL or title in it")
     return items
