@@ -10,6 +10,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ import duckdb
 import numpy as np
 
 from pipeline import language, normalise
-from recommender import credentials, views
+from recommender import credentials, plans, views
 from recommender.engine import Engine
 from recommender.errors import (
     CatalogMissingError,
@@ -52,6 +53,7 @@ __all__ = [
     "RecommenderError",
     "SkillMatch",
     "Comparison",
+    "CourseComparison",
     "CourseDetail",
     "CourseFacts",
     "FilterEffect",
@@ -64,7 +66,12 @@ __all__ = [
     "SourceStatus",
     "StackStep",
     "catalog_summary",
+    "compare_courses",
     "compare_providers",
+    "plan_csv",
+    "plan_ical",
+    "plan_jsonld",
+    "plan_schedule",
     "course_detail",
     "course_facts",
     "filter_report",
@@ -79,6 +86,7 @@ __all__ = [
     "recommend",
     "resolve_goal",
     "round_hours",
+    "step_cost",
     "skill_gap",
 ]
 
@@ -418,6 +426,11 @@ def _stack(eng: Engine, ranking, gap: dict[str, float]) -> SkillStack | None:
         covered=covered,
         uncovered=uncovered,
     )
+
+
+def step_cost(course: CourseResult) -> float:
+    """What a course counts in a stack's total cost: free audits and unstated prices count 0."""
+    return _cost(course)
 
 
 def _cost(course: CourseResult) -> float:
@@ -1036,3 +1049,69 @@ def match_have(phrases: tuple[str, ...] | list[str]) -> tuple[HaveMatch, ...]:
         found = eng.normalise_have([phrase])
         matches.append(HaveMatch(phrase, SkillMatch(*found[0]) if found else None))
     return tuple(matches)
+
+
+    return tuple(SourceStatus(**row) for row in engine().sources_status())
+
+
+# ---------------------------------------------------------------- learners: the plan to keep
+
+
+def plan_csv(rec: Recommendation) -> str:
+    """The skill stack as CSV, one row per step (`recommender.plans`)."""
+    return plans.plan_csv(rec)
+
+
+def plan_schedule(rec: Recommendation, *, hours_per_week: float, start: date) -> tuple[plans.ScheduledStep, ...]:
+    """Each step's first and last study day at `hours_per_week` from `start`, one step after the other."""
+    return plans.schedule(rec, hours_per_week=hours_per_week, start=start)
+
+
+def plan_ical(rec: Recommendation, *, hours_per_week: float, start: date) -> bytes:
+    """The study schedule as an iCalendar file: one all-day event per step."""
+    return plans.plan_ical(rec, hours_per_week=hours_per_week, start=start)
+
+
+def plan_jsonld(rec: Recommendation) -> dict:
+    """The plan as schema.org JSON-LD: an ItemList of Course items, dated with the catalogue's build."""
+    return plans.plan_jsonld(rec, catalogue_date=catalog_summary().built_at)
+
+
+# ---------------------------------------------------------------- counsellors: chosen courses side by side
+
+MAX_COMPARED = 4
+
+
+@dataclass(frozen=True)
+class CourseComparison:
+    goal: str | None
+    occupation: Occupation | None
+    courses: tuple[CourseResult, ...]  # in the order asked; `matched_skills`: the goal's required skills it covers
+    required: tuple[RequiredSkill, ...]  # the goal's required skills, heaviest first
+    missing: tuple[str, ...] = ()  # ids asked for that the catalogue does not hold
+
+
+def compare_courses(course_ids: tuple[str, ...], goal: str | None = None, *, occupation_uri: str | None = None):
+    """Two to four courses side by side: their facts and, for a goal, which required skills each covers."""
+    ids = tuple(dict.fromkeys(i for i in course_ids if i))
+    if not 2 <= len(ids) <= MAX_COMPARED:
+        raise RecommenderError(f"compare 2 to {MAX_COMPARED} courses, not {len(ids)}")
+    eng = engine()
+    chosen = None
+    required: dict[str, float] = {}
+    if goal and goal.strip():
+        chosen = _choose(eng.resolve_goal(goal, k=5), occupation_uri, eng)
+        required = eng.required_skills(chosen.uri) if chosen else {}
+    weights = np.zeros(len(eng.skill_uris), dtype=np.float32)
+    for uri, weight in required.items():
+        if uri in eng.skill_index:
+            weights[eng.skill_index[uri]] = weight
+    rows = [(i, eng.course_row.get(i)) for i in ids]
+    courses = tuple(CourseResult(**eng.result_row(row, 0.0, weights)) for _, row in rows if row is not None)
+    return CourseComparison(
+        goal=goal or None,
+        occupation=Occupation(*chosen) if chosen else None,
+        courses=courses,
+        required=tuple(RequiredSkill(*r) for r in eng.describe_required(chosen.uri)) if chosen else (),
+        missing=tuple(i for i, row in rows if row is None),
+    )

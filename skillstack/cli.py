@@ -294,6 +294,106 @@ def cmd_gap(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from recommender import api
+
+    if not args.goal or not args.goal.strip():
+        raise UserError('give a goal, e.g. `skillstack plan "data analyst" --format ical`')
+    try:
+        start = date.fromisoformat(args.start) if args.start else date.today()
+    except ValueError:
+        raise UserError(f"--start takes a date as YYYY-MM-DD, not {args.start!r}") from None
+    if args.hours_per_week <= 0:
+        raise UserError(f"--hours-per-week must be more than 0, not {args.hours_per_week:g}")
+    held = _held_skills(args)
+    rec = api.recommend(
+        args.goal,
+        k=args.k,
+        filters=_filters(args),
+        occupation_uri=args.occupation,
+        have=tuple(args.have or ()),
+        have_skills=held.skills if held else (),
+    )
+    if rec.stack is None or not rec.stack.steps:
+        raise UserError("no skill stack for this goal: nothing in the catalogue closes its gap under these filters")
+    if args.format == "csv":
+        output: str | bytes = api.plan_csv(rec)
+    elif args.format == "ical":
+        output = api.plan_ical(rec, hours_per_week=args.hours_per_week, start=start)
+    elif args.format == "jsonld":
+        output = json.dumps(api.plan_jsonld(rec), indent=2, ensure_ascii=False) + "\n"
+    else:
+        output = _plan_text(api, rec, args.hours_per_week, start)
+    if args.output:
+        data = output if isinstance(output, bytes) else output.encode("utf-8")
+        with open(args.output, "wb") as handle:
+            handle.write(data)
+        print(f"plan written to {args.output}", file=sys.stderr)
+    elif isinstance(output, bytes):
+        sys.stdout.buffer.write(output)
+    else:
+        sys.stdout.write(output)
+    return 0
+
+
+def _plan_text(api, rec, hours_per_week: float, start) -> str:
+    stack = rec.stack
+    lines = [f"Study plan: {rec.goal}", f"Occupation: {rec.chosen.label if rec.chosen else 'none'}"]
+    schedule = api.plan_schedule(rec, hours_per_week=hours_per_week, start=start)
+    for step, planned in zip(stack.steps, schedule, strict=True):
+        c = step.course
+        hours = f"{api.round_hours(c.hours):g} h" if c.hours else "hours not stated"
+        cost = (
+            "free"
+            if api.step_cost(c) == 0 and c.access_model
+            else (f"{c.price:g} {c.currency or ''}".strip() if c.price else "price not stated")
+        )
+        lines.append(f"{planned.number}. {c.title} ({c.provider}) — {hours}, {cost}, {planned.start} to {planned.end}")
+        lines.append(f"   {c.url}")
+        if step.closes:
+            lines.append(f"   closes: {', '.join(step.closes)}")
+    lines.append(f"Still open: {', '.join(stack.uncovered) if stack.uncovered else 'nothing'}")
+    lines.append(f"Catalogue of {api.catalog_summary().built_at or 'unknown date'}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_compare_courses(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    comparison = api.compare_courses(tuple(args.course_ids), args.goal, occupation_uri=args.occupation)
+    for missing in comparison.missing:
+        print(f"skillstack: no course {missing} in the catalogue", file=sys.stderr)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "goal": comparison.goal,
+                    "occupation": comparison.occupation.label if comparison.occupation else None,
+                    "courses": [c.as_dict() for c in comparison.courses],
+                    "missing": list(comparison.missing),
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    if comparison.occupation:
+        print(f"Goal: {comparison.goal}  →  {comparison.occupation.label}")
+    for c in comparison.courses:
+        hours = f"{api.round_hours(c.hours):g} h" if c.hours else "? h"
+        price = "free" if c.price == 0 else (f"{c.price:g} {c.currency or ''}".strip() if c.price else "price ?")
+        rating = f"{c.rating:g} ({c.rating_count or 0})" if c.rating is not None else "no rating"
+        print(f"{c.title} — {c.provider}")
+        print(
+            f"  {price} · {hours} · {c.level or 'level ?'} · {c.in_language or 'language ?'} · "
+            f"{c.credential or 'no credential'} · {rating}"
+        )
+        if comparison.occupation:
+            print(f"  covers {len(c.matched_skills)} required: {', '.join(c.matched_skills) or 'none'}")
+    return 0
+
+
 def _print_ranked(args: argparse.Namespace, what: str, key: str, rank, max_chars: int) -> int:
     """One line of JSON per input text ({"text", key: [{uri, label, score}]}), or a readable list."""
     for text in _read_inputs(args.text, args.file, what, max_chars):
@@ -728,6 +828,28 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--k", type=k_type, default=5)
     resolve.add_argument("--json", action="store_true", help="JSON Lines: {text, occupations: [{uri, label, score}]}")
     resolve.set_defaults(func=cmd_goals_resolve)
+
+    plan = sub.add_parser("plan", help="the skill stack as a plan: text, CSV, iCalendar schedule or schema.org JSON-LD")
+    plan.add_argument("goal", help='e.g. "data analyst"')
+    plan.add_argument("--format", choices=["text", "csv", "ical", "jsonld"], default="text")
+    plan.add_argument("--hours-per-week", type=float, default=5.0, help="study time for the schedule (default 5)")
+    plan.add_argument("--start", metavar="YYYY-MM-DD", help="the schedule's first day (default today)")
+    plan.add_argument("--output", metavar="FILE", help="write the plan here instead of to stdout")
+    plan.add_argument("--k", type=int, default=10)
+    plan.add_argument("--occupation", metavar="URI")
+    _filter_arguments(plan)
+    plan.add_argument("--have", action="append", metavar="SKILL", help="a skill you already have (free text)")
+    plan.add_argument("--have-file", action="append", metavar="FILE", help=HAVE_FILE_HELP)
+    plan.set_defaults(func=cmd_plan)
+
+    compare_courses = sub.add_parser(
+        "compare-courses", help="2 to 4 courses side by side: price, hours, level, language, credential, rating"
+    )
+    compare_courses.add_argument("course_ids", nargs="+", metavar="COURSE_ID")
+    compare_courses.add_argument("--goal", help="also show which of the goal's required skills each covers")
+    compare_courses.add_argument("--occupation", metavar="URI")
+    compare_courses.add_argument("--json", action="store_true")
+    compare_courses.set_defaults(func=cmd_compare_courses)
 
     nightly_help = (
         "taxonomy if missing, crawl all, build, publish; locked; a report in SKILLSTACK_HOME/reports. "
