@@ -6,10 +6,11 @@ Every call returns frozen dataclasses (never rows or DataFrames). Errors a user 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ import duckdb
 import numpy as np
 
 from pipeline import language, normalise
-from recommender import credentials, plans, views
+from recommender import credentials, plans, views, watch
 from recommender.engine import Engine
 from recommender.errors import (
     CatalogMissingError,
@@ -67,6 +68,14 @@ __all__ = [
     "StackStep",
     "catalog_summary",
     "compare_courses",
+    "course_page_url",
+    "new_since_last_nightly",
+    "update_watch_feeds",
+    "watch_add",
+    "watch_feed",
+    "watch_feed_path",
+    "watch_remove",
+    "watches",
     "compare_providers",
     "plan_csv",
     "plan_ical",
@@ -1115,3 +1124,92 @@ def compare_courses(course_ids: tuple[str, ...], goal: str | None = None, *, occ
         required=tuple(RequiredSkill(*r) for r in eng.describe_required(chosen.uri)) if chosen else (),
         missing=tuple(i for i, row in rows if row is None),
     )
+
+
+# ---------------------------------------------------------------- alerts: watched goals and their feeds
+
+
+def watches() -> tuple[watch.Watch, ...]:
+    """The watched goals kept in SKILLSTACK_HOME/watches.json."""
+    return watch.list_watches()
+
+
+def watch_add(
+    goal: str, *, top: int = watch.DEFAULT_TOP, filters: Filters | None = None, occupation_uri: str | None = None
+) -> watch.Watch:
+    """Watch a goal. With a catalogue published, its top courses are recorded now, so the next nightly's
+    feed says what changed since today."""
+    if not goal or not goal.strip():
+        raise EmptyGoalError('the goal is empty: e.g. `skillstack watch add "data analyst"`')
+    f = filters or Filters()
+    added = watch.add_watch(goal, top=top, occupation_uri=occupation_uri, **asdict(f))
+    if _catalog_path().exists() and not watch.feed_entries(added.id):
+        _update_one(added)
+    return added
+
+
+def watch_remove(watch_id: str) -> bool:
+    return watch.remove_watch(watch_id)
+
+
+def watch_feed(watch_id: str) -> tuple[watch.FeedEntry, ...]:
+    """The entries of a watch's feed, newest first."""
+    return watch.feed_entries(watch_id)
+
+
+def watch_feed_path(watch_id: str) -> Path:
+    """The Atom file of a watch (a feed reader on this machine subscribes to its file:// address)."""
+    return watch.feed_path(watch_id)
+
+
+def course_page_url(course_id: str) -> str:
+    """The dashboard's page of a course, as feeds link to it."""
+    return watch.course_page_url(course_id)
+
+
+def update_watch_feeds() -> tuple[watch.FeedUpdate, ...]:
+    """After a publish: every watched goal's feed gets what changed for it since its last update."""
+    return tuple(_update_one(w) for w in watch.list_watches())
+
+
+def _update_one(w: watch.Watch) -> watch.FeedUpdate:
+    rec = recommend(w.goal, k=w.top, filters=Filters(**w.filters()), occupation_uri=w.occupation_uri)
+    top = [
+        {
+            "course_id": r.course_id,
+            "title": r.title,
+            "provider": r.provider,
+            "url": r.url,
+            "price": r.price,
+            "currency": r.currency,
+            "access_model": r.access_model,
+        }
+        for r in rec.results
+    ]
+    eng = engine()
+    return watch.update_feed(w, top, lambda course_id: course_id in eng.course_row, eng.meta.get("built_at"))
+
+
+def new_since_last_nightly() -> frozenset[str]:
+    """Ids of the courses the last published nightly brought into the catalogue (first seen since it started)."""
+    started = _last_published_nightly()
+    if started is None:
+        return frozenset()
+    eng = engine()
+    rows = eng.read(
+        "SELECT id FROM courses WHERE status = 'active' AND first_seen >= CAST(? AS TIMESTAMP)",
+        [started.replace("T", " ").rstrip("Z")],
+    )
+    return frozenset(rows["id"].tolist())
+
+
+def _last_published_nightly() -> str | None:
+    reports = sorted(settings.paths().reports.glob("nightly-*.json"), reverse=True)
+    for path in reports:
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if report.get("published"):
+            return report.get("started_at")
+    return None

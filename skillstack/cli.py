@@ -394,6 +394,66 @@ def cmd_compare_courses(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_watch_add(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    if args.top < 1:
+        raise UserError(f"--top must be at least 1, not {args.top}")
+    added = api.watch_add(args.goal, top=args.top, filters=_filters(args), occupation_uri=args.occupation)
+    print(f"watching {added.id}: {added.goal} ({added.describe()})")
+    print(f"feed: {api.watch_feed_path(added.id)}")
+    return 0
+
+
+def cmd_watch_list(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    watched = api.watches()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": w.id,
+                        "goal": w.goal,
+                        "filters": w.describe(),
+                        "feed": str(api.watch_feed_path(w.id)),
+                        "entries": len(api.watch_feed(w.id)),
+                    }
+                    for w in watched
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    if not watched:
+        print('no goal is watched; `skillstack watch add "data analyst"` watches one')
+    for w in watched:
+        print(f"{w.id}  {w.goal} ({w.describe()})  {len(api.watch_feed(w.id))} entries  {api.watch_feed_path(w.id)}")
+    return 0
+
+
+def cmd_watch_remove(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    if not api.watch_remove(args.watch_id):
+        raise UserError(f"no watch {args.watch_id}; `skillstack watch list` lists them")
+    print(f"no longer watching {args.watch_id}")
+    return 0
+
+
+def cmd_watch_update(args: argparse.Namespace) -> int:
+    from recommender import api
+
+    updates = api.update_watch_feeds()
+    if args.json:
+        print(json.dumps({"feeds": len(updates), "entries": sum(u.entries for u in updates)}))
+    else:
+        for u in updates:
+            print(f"{u.watch_id}: {u.entries} new entries  {u.path}")
+    return 0
+
+
 def _print_ranked(args: argparse.Namespace, what: str, key: str, rank, max_chars: int) -> int:
     """One line of JSON per input text ({"text", key: [{uri, label, score}]}), or a readable list."""
     for text in _read_inputs(args.text, args.file, what, max_chars):
@@ -850,6 +910,24 @@ def build_parser() -> argparse.ArgumentParser:
     compare_courses.add_argument("--occupation", metavar="URI")
     compare_courses.add_argument("--json", action="store_true")
     compare_courses.set_defaults(func=cmd_compare_courses)
+
+    watch = sub.add_parser("watch", help="watched goals: an Atom feed each of what changed after every nightly")
+    watch_sub = watch.add_subparsers(dest="watch_command", required=True)
+    watch_add = watch_sub.add_parser("add", help="watch a goal (with filters); its top courses are recorded now")
+    watch_add.add_argument("goal")
+    watch_add.add_argument("--top", type=int, default=10, help="how many of the best courses to follow (default 10)")
+    watch_add.add_argument("--occupation", metavar="URI")
+    _filter_arguments(watch_add)
+    watch_add.set_defaults(func=cmd_watch_add)
+    watch_list = watch_sub.add_parser("list", help="the watched goals and their feeds")
+    watch_list.add_argument("--json", action="store_true")
+    watch_list.set_defaults(func=cmd_watch_list)
+    watch_remove = watch_sub.add_parser("remove", help="stop watching a goal (its feed goes too)")
+    watch_remove.add_argument("watch_id", metavar="ID", help="as `watch list` shows it")
+    watch_remove.set_defaults(func=cmd_watch_remove)
+    watch_update = watch_sub.add_parser("update", help="compare every watch with the catalogue now (the nightly does)")
+    watch_update.add_argument("--json", action="store_true", help='print {"feeds", "entries"}')
+    watch_update.set_defaults(func=cmd_watch_update)
 
     nightly_help = (
         "taxonomy if missing, crawl all, build, publish; locked; a report in SKILLSTACK_HOME/reports. "

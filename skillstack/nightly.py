@@ -54,6 +54,9 @@ class NightlyReport:
     pruned: dict[str, int] = field(default_factory=dict)  # crawl runs, items, reports, HTTP cache entries
     sizes: dict[str, int] = field(default_factory=dict)  # bytes per part of SKILLSTACK_HOME after pruning
 
+
+    feeds: dict = field(default_factory=dict)  # watched goals' feeds updated after the publish: feeds, entries
+
     def summary(self) -> str:
         lines = [
             f"skillstack nightly {self.started_at} → {self.finished_at} ({self.seconds:.0f}s), exit {self.exit_code}"
@@ -85,6 +88,10 @@ class NightlyReport:
         if self.reaped:
             lines.append(f"reaped {len(self.reaped)} leftovers of killed runs: {', '.join(self.reaped[:5])}")
         lines.append("published: yes" if self.published else "published: NO — the previous catalogue keeps serving")
+        if self.feeds:
+            lines.append(
+                f"feeds: {self.feeds.get('feeds', 0)} watched goals, {self.feeds.get('entries', 0)} new entries"
+            )
         lines.extend(f"failed: {f}" for f in self.failures)
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
@@ -158,6 +165,7 @@ def run_nightly(
             except Exception as exc:
                 log.warning("could not warm the catalogue indexes: %s", _one_line(exc))
                 report.warnings.append(f"warm: {_one_line(exc)}")
+            update_feeds(paths, report)
         _prune(paths, report)
     if not report.published:
         report.exit_code = EXIT_NOTHING_PUBLISHED
@@ -237,6 +245,34 @@ def warm_indexes(catalog_path: Path) -> None:
     if result.returncode != 0:
         last = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
         raise RuntimeError(f"opening {catalog_path} failed: {last[0]}")
+
+
+def update_feeds(paths: Paths, report: NightlyReport) -> None:
+    """Every watched goal's feed gets what the new catalogue changed for it (`skillstack watch update`).
+
+    In a child like the warm-up: it opens the catalogue and the model. A failure is a warning: the
+    catalogue is published either way, and the next nightly compares with the last state it wrote.
+    """
+    if not (paths.home / "watches.json").exists():
+        return
+    tick = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "skillstack.cli", "watch", "update", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=WARM_TIMEOUT_S,
+        check=False,
+        env={**os.environ, "SKILLSTACK_HOME": str(paths.home)},
+    )
+    report.step_seconds["feeds"] = round(time.perf_counter() - tick, 1)
+    try:
+        report.feeds = json.loads(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else {}
+    except (IndexError, ValueError):
+        report.feeds = {}
+    if result.returncode != 0 or not report.feeds:
+        last = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
+        log.warning("could not update the watched goals' feeds: %s", last[0])
+        report.warnings.append(f"feeds: {last[0]}")
 
 
 _WARM_CODE = "import sys, pathlib; from recommender.engine import Engine; Engine.open(pathlib.Path(sys.argv[1]))"
