@@ -237,7 +237,8 @@ def test_the_gap_and_the_stack_leave_held_skills_out(catalog_home: Path):
     assert target.uri in {s.uri for s in held.skills}
     gap = api.skill_gap(goal, have_skills=held.skills)
     mine = next(s for s in gap.skills if s.uri == target.uri)
-    assert mine.have and mine.stack_step is None
+    assert mine.have
+    assert mine.stack_step is None
     assert mine.have_from[0].startswith("from certification 'x', issued by x")
     closed = {label for step in gap.recommendation.stack.steps for label in step.closes}
     assert target.label not in closed

@@ -87,7 +87,7 @@ def test_the_ical_schedule_has_each_step_from_start_to_end_at_the_hours_per_week
     assert events[-1].decoded("dtend") == schedule[-1].end + timedelta(days=1)
 
 
-def test_the_jsonld_expands_to_a_schema_org_item_list_of_courses(rec):
+def test_the_jsonld_expands_to_a_schema_org_item_list_of_courses(catalog_home: Path, rec):
     document = api.plan_jsonld(rec)
     expanded = jsonld.expand(document, {"documentLoader": schema_org_loader})
     [plan] = expanded
