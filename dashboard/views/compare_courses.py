@@ -64,10 +64,11 @@ def render() -> None:
         st.warning(md(f"No course {missing} in the catalogue."))
     if comparison.occupation:
         st.subheader(f"Goal: {md(comparison.occupation.label)}")
-    st.dataframe(_facts(comparison), width="stretch")
+    # Static tables: a handful of columns, read and printed as text (a data grid draws on a canvas).
+    st.table(_facts(comparison))
     if comparison.occupation:
         st.header("Required skills each covers")
-        st.dataframe(_skills(comparison), width="stretch")
+        st.table(_skills(comparison))
     for course in comparison.courses:
         common.course_links(course.course_id, course.url)
     common.footer()

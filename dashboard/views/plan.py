@@ -14,7 +14,6 @@ import json
 import re
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import common
@@ -104,9 +103,10 @@ def _show_held(held: api.HeldSkills) -> None:
     for problem in held.problems:
         st.warning(md(problem + "; the other files still count"), icon=":material/error:")
     st.caption(md(f"{len(held.items)} items read; {len(held.skills)} ESCO skills. Signatures and proofs not checked."))
-    if held.skills:
-        rows = [{"skill": s.label, "from": s.sources[0], "also from": len(s.sources) - 1} for s in held.skills]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    # Lines of text, not a table: the sources are long sentences, and text stays findable and printable.
+    for skill in held.skills:
+        more = f" (and {len(skill.sources) - 1} more)" if len(skill.sources) > 1 else ""
+        st.markdown(f"**{md(skill.label)}** {md('— ' + skill.sources[0] + more)}")
     for source in held.unmatched:
         st.text(f"No skill found {source}")
 
