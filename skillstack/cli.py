@@ -354,6 +354,16 @@ def _plan_text(api, rec, hours_per_week: float, start) -> str:
         lines.append(f"   {c.url}")
         if step.closes:
             lines.append(f"   closes: {', '.join(step.closes)}")
+    if stack.total_cost is None:
+        total = "cost not stated"
+    elif stack.unknown_price:
+        total = (
+            f"at least {stack.total_cost:g} {stack.currency or ''}".strip() + f" ({stack.unknown_price} state no price)"
+        )
+    else:
+        total = f"{stack.total_cost:g} {stack.currency or ''}".strip() if stack.total_cost else "free"
+    at_least = "≥ " if stack.unknown_hours else ""
+    lines.append(f"Total: {len(stack.steps)} steps, {at_least}{api.round_hours(stack.total_hours):g} h, {total}")
     lines.append(f"Still open: {', '.join(stack.uncovered) if stack.uncovered else 'nothing'}")
     lines.append(f"Catalogue of {api.catalog_summary().built_at or 'unknown date'}")
     return "\n".join(lines) + "\n"

@@ -213,9 +213,9 @@ def test_an_esco_alignment_maps_directly_and_a_listed_course_brings_its_skills(c
         {"type": ["Alignment"], "targetName": "Robotics", "targetUrl": robotics.replace("http://", "https://")}
     ]
     # a course of the catalogue, listed by title with its provider as LinkedIn's Authority
-    row = int(eng.links.getnnz(axis=1).argmax())
+    row = int((eng.accepted > 0).getnnz(axis=1).argmax())
     title, provider = eng.courses["name"].array[row], eng.courses["provider"].array[row]
-    linked = {eng.skill_uris[int(c)] for c in eng.links[row].indices}
+    linked = _linked(row)
     csv_text = f'Name,Url,Authority,Started On,Finished On,License Number\n"{title}",,{provider},,,\n'
     held = api.held_skills([("aligned.json", json.dumps(aligned).encode()), ("Certifications.csv", csv_text.encode())])
     by_uri = {s.uri: s for s in held.skills}
@@ -247,7 +247,8 @@ def test_the_gap_and_the_stack_leave_held_skills_out(catalog_home: Path):
 
 def _linked(row: int) -> set[str]:
     eng = api.engine()
-    return {eng.skill_uris[int(c)] for c in eng.links[row].indices}
+    links = eng.accepted[row]
+    return {eng.skill_uris[int(c)] for c, score in zip(links.indices, links.data, strict=True) if score > 0}
 
 
 @pytest.mark.slow

@@ -148,9 +148,12 @@ def _printable(rec: api.Recommendation, summary: api.CatalogSummary, hours_per_w
             if link:
                 st.text(link)
     at_least = "≥ " if stack.unknown_hours else ""
-    cost = common.money(stack.total_cost, stack.currency) if stack.total_cost else "free"
-    if stack.unknown_price:
-        cost += f" + {stack.unknown_price} of unstated price"
+    if stack.total_cost is None:
+        cost = "cost not stated"
+    elif stack.unknown_price:
+        cost = f"at least {common.money(stack.total_cost, stack.currency)} ({stack.unknown_price} steps state no price)"
+    else:
+        cost = common.money(stack.total_cost, stack.currency) if stack.total_cost else "free"
     st.markdown(md(f"Total: {len(stack.steps)} steps, {at_least}{api.round_hours(stack.total_hours):g} h, {cost}"))
     st.markdown(md("Still open: " + (", ".join(stack.uncovered) if stack.uncovered else "nothing")))
     st.caption(md(f"Catalogue of {summary.built_at or 'unknown date'}"))
