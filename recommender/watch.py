@@ -32,6 +32,7 @@ DEFAULT_TOP = 10
 DASHBOARD_URL_ENV = "SKILLSTACK_DASHBOARD_URL"
 DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8501"
 _FREE = ("free",)
+_FILTER_FIELDS = ("free_only", "with_certificate", "levels", "languages", "max_hours", "max_price", "providers")
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ def add_watch(goal: str, *, top: int = DEFAULT_TOP, occupation_uri: str | None =
         top=top,
         occupation_uri=occupation_uri,
         created_at=_now(),
-        **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in filters.items()},
+        # The filters a watch stores (its fields); a filter `Filters` gains later needs a field here too.
+        **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in filters.items() if k in _FILTER_FIELDS},
     )
     existing = list_watches()
     if any(w.id == watch.id for w in existing):
