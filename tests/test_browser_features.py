@@ -19,15 +19,13 @@ from icalendar import Calendar
 from playwright.sync_api import Browser, expect
 
 from recommender import api
-from tests import test_browser
 from tests.conftest import BADGES_DIR, run_skillstack
-from tests.test_browser import ARTIFACTS, FIRST_LOAD_MS, _open, _see, _shot, serving
+
+# `browser` is tests/test_browser.py's fixture (Debian's chromium, launched once per module), shared here.
+from tests.test_browser import ARTIFACTS, FIRST_LOAD_MS, _open, _see, _shot, browser, serving  # noqa: F401
 from tests.test_credentials import ROBOT, TEAMWORK, baked_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-# The browser of tests/test_browser.py (Debian's chromium, launched once per module); pytest knows it as `browser`.
-shared_browser = test_browser.browser
 
 GOAL = "data analyst"
 A4_AT_96_DPI = {"width": 794, "height": 1123}
@@ -70,7 +68,9 @@ def uploads(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> list
 
 
 def test_a_learner_uploads_badges_and_linkedin_sees_the_sources_prints_and_downloads_the_plan(
-    browser: Browser, dashboard: str, uploads: list[Path]
+    browser: Browser,  # noqa: F811
+    dashboard: str,
+    uploads: list[Path],
 ):
     held = api.held_skills([(p.name, p.read_bytes()) for p in uploads])
     rec = api.recommend(GOAL, k=10, have_skills=held.skills)
@@ -120,7 +120,7 @@ def test_a_learner_uploads_badges_and_linkedin_sees_the_sources_prints_and_downl
     page.context.close()
 
 
-def test_a_counsellor_compares_three_chosen_courses(browser: Browser, dashboard: str, home: Path, monkeypatch):
+def test_a_counsellor_compares_three_chosen_courses(browser: Browser, dashboard: str, home: Path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SKILLSTACK_HOME", str(home))
     chosen = api.recommend(GOAL, k=3).results
     comparison = api.compare_courses(tuple(c.course_id for c in chosen), GOAL)
@@ -139,7 +139,7 @@ def test_a_counsellor_compares_three_chosen_courses(browser: Browser, dashboard:
     page.context.close()
 
 
-def test_a_watched_goal_shows_its_feed_and_its_address(browser: Browser, dashboard: str, home: Path, monkeypatch):
+def test_a_watched_goal_shows_its_feed_and_its_address(browser: Browser, dashboard: str, home: Path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SKILLSTACK_HOME", str(home))
     [watched] = api.watches()
     [entry] = api.watch_feed(watched.id)
