@@ -601,7 +601,8 @@ def _catalogue_course(eng: Engine, item: credentials.HeldItem) -> tuple[int, str
     else by a title only one course has."""
     courses = eng.courses
     url_keys, title_keys = _course_keys(eng)
-    if item.url:
+    # A search at the provider (the Coursera datasets' only URL) is no course's own address: by title then.
+    if item.url and not normalise.is_search_url(item.url):
         rows = np.flatnonzero(url_keys == _url_key(item.url))
         if len(rows):
             return int(rows[0]), "matched by URL"
