@@ -1061,9 +1061,6 @@ def match_have(phrases: tuple[str, ...] | list[str]) -> tuple[HaveMatch, ...]:
     return tuple(matches)
 
 
-    return tuple(SourceStatus(**row) for row in engine().sources_status())
-
-
 # ---------------------------------------------------------------- learners: the plan to keep
 
 

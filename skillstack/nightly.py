@@ -54,7 +54,6 @@ class NightlyReport:
     pruned: dict[str, int] = field(default_factory=dict)  # crawl runs, items, reports, HTTP cache entries
     sizes: dict[str, int] = field(default_factory=dict)  # bytes per part of SKILLSTACK_HOME after pruning
 
-
     feeds: dict = field(default_factory=dict)  # watched goals' feeds updated after the publish: feeds, entries
 
     def summary(self) -> str:
