@@ -2,6 +2,11 @@
 
 Every call returns frozen dataclasses (never rows or DataFrames). Errors a user can fix are
 `RecommenderError`s whose message says what to run.
+
+Longer than the 600 lines a module should be, on purpose: it is the one surface two front ends
+import (docs/STYLE.md), so its types and calls stay in one place, grouped by who asks (students,
+learners, counsellors, operators). The work behind each call lives in engine, ranking, views,
+credentials, plans and watch.
 """
 
 from __future__ import annotations
