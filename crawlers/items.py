@@ -1,7 +1,7 @@
 """The one item every spider yields.
 
 Values are typed but raw: the price text, the duration text, the provider's own level and
-credential terms. Normalising them is the pipeline's job (pipeline/normalise.py). Anything a
+credential terms. Normalising them is the pipeline's job (pipeline/normalise/). Anything a
 source offers beyond these fields goes into `extras`.
 """
 

@@ -26,7 +26,6 @@ from crawlers.spiders.mslearn import MslearnSpider
 from crawlers.spiders.skillshare_2024 import Skillshare2024Spider
 from crawlers.spiders.udacity import UdacitySpider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
-from pipeline import normalise
 from pipeline.normalise import (
     ACCESS_MODELS,
     COURSE_MODES,
@@ -48,6 +47,7 @@ from pipeline.normalise import (
     parse_rating,
     title_case,
 )
+from pipeline.normalise import text as normalise_text
 from tests.helpers import (
     B2B,
     MELODY,
@@ -543,8 +543,8 @@ def test_clean_text_on_10mb_reads_a_bounded_prefix_and_is_capped(big, monkeypatc
         return counted
 
     for step in ("_html_to_text", "_fold_whitespace"):
-        monkeypatch.setattr(normalise, step, spy(getattr(normalise, step)))
-    monkeypatch.setattr(normalise.ftfy, "fix_and_explain", spy(normalise.ftfy.fix_and_explain))
+        monkeypatch.setattr(normalise_text, step, spy(getattr(normalise_text, step)))
+    monkeypatch.setattr(normalise_text.ftfy, "fix_and_explain", spy(normalise_text.ftfy.fix_and_explain))
     text = clean_text(raw)
     assert handed
     assert max(handed) <= 10 * 20_000

@@ -1,0 +1,70 @@
+"""Normalise raw crawl values onto the course record (see DESIGN.md, "The course record").
+
+Every function in this package is pure and total: it takes whatever a spider yielded (text, a
+number, a list, a dict, None, NaN) and returns a normalised value or None. A value it cannot read
+becomes None; it never raises on bad input, so one odd item never stops `build`. `normalise_item` is
+the one entry point `build` calls; the smaller functions are public so spiders' tests and the
+dashboard can use the same conventions.
+
+The one exception to "no I/O": language detection (`pipeline.language`) loads the py3langid model
+that ships inside its PyPI package, once, the first time a text has to be detected.
+
+The field families, one module each, each module's docstring giving its conventions:
+
+- `scalars`: missing values, numbers in their many spellings, counts, ratings
+- `offer`: price, currency, access model, certificate price
+- `duration`: total hours and weekly effort, and whether the hours are an estimate
+- `vocabulary`: level, credential, course mode
+- `text`: clean text, one-line labels and lists, title casing, URLs
+- `item`: `normalise_item`, the course record's fields from one raw item
+
+Languages live in `pipeline.language`; they are re-exported here because callers read them with the
+other fields. Languages keep only the primary subtag ("en-US", "en_us", "English (US)" → "en"):
+in_language is a filter facet and sources disagree on regions for the same language.
+"""
+
+from __future__ import annotations
+
+from pipeline.language import detect_language, normalise_language
+from pipeline.normalise.duration import ASSUMED_WEEKLY_HOURS, Duration, hours_estimated, parse_duration
+from pipeline.normalise.item import ITEM_KEYS, normalise_item
+from pipeline.normalise.offer import ACCESS_MODELS, Offer, parse_offer
+from pipeline.normalise.scalars import parse_count, parse_rating
+from pipeline.normalise.text import clean_text, is_lowercased_title, is_search_url, title_case, title_slug
+from pipeline.normalise.vocabulary import (
+    COURSE_MODES,
+    CREDENTIAL_KINDS,
+    LEVELS,
+    Credential,
+    normalise_course_mode,
+    normalise_credential,
+    normalise_level,
+)
+
+__all__ = [
+    "ACCESS_MODELS",
+    "ASSUMED_WEEKLY_HOURS",
+    "CREDENTIAL_KINDS",
+    "COURSE_MODES",
+    "LEVELS",
+    "Credential",
+    "Duration",
+    "ITEM_KEYS",
+    "Offer",
+    "clean_text",
+    "detect_language",
+    "hours_estimated",
+    "is_lowercased_title",
+    "is_search_url",
+    "normalise_course_mode",
+    "normalise_credential",
+    "normalise_item",
+    "normalise_language",
+    "normalise_level",
+    "parse_count",
+    "parse_duration",
+    "parse_offer",
+    "parse_rating",
+    "title_case",
+    "title_slug",
+]
