@@ -36,16 +36,23 @@ COURSE_COLUMNS = (
 )  # fmt: skip
 
 
-# What a record's `item_hash` is taken with besides the raw item: the normalisers' own code, so that
-# changing them normalises every item again instead of reusing the previous build's values.
-NORMALISER_KEY = hashlib.sha256(Path(normalise.__file__).read_bytes()).hexdigest()[:16]
+# What a record's `item_hash` is taken with besides the raw item: the normalisers' version, so that
+# changing them (and raising `normalise.NORMALISER_VERSION`) normalises every item again instead of
+# reusing the previous build's values.
+NORMALISER_KEY = f"normalise-v{normalise.NORMALISER_VERSION}|"
 
 
+# How this module makes records and courses from normalised items (merging with the previous
+# catalogue, first_seen, removals, the course rows). Raise it when a change here would make any
+# record or course differently; a move or a comment keeps it.
+RECORDS_VERSION = 1
 # What the grouping of unchanged records depends on besides them: de-duplication, this module and
-# the tables' layout. A previous catalogue built with the same key and the same items is carried over.
-RECORDS_KEY = hashlib.sha256(
-    b"".join(Path(f).read_bytes() for f in (dedupe.__file__, __file__, Path(__file__).with_name("schema.sql")))
-).hexdigest()[:16]
+# the tables' layout (the DDL is data, so its text is hashed). A previous catalogue built with the
+# same key and the same items is carried over.
+RECORDS_KEY = (
+    f"records-v{RECORDS_VERSION}|dedupe-v{dedupe.DEDUPE_VERSION}|"
+    + hashlib.sha256(Path(__file__).with_name("schema.sql").read_bytes()).hexdigest()[:16]
+)
 # At most this many items new since the previous build are normalised to check that none of them
 # makes a record (an item without a name or URL is skipped) before the previous records are carried over.
 CARRY_MAX_NEW_ITEMS = 1000

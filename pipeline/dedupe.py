@@ -60,6 +60,10 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+# Part of `build.RECORDS_KEY`: a previous catalogue's records are carried over only while it is the
+# same. Raise it when a change here would group, order or merge any records differently.
+DEDUPE_VERSION = 1
+
 # Lower ranks win. A source not listed ranks after the datasets and before the listing sites.
 SOURCE_PRIORITY: dict[str, int] = {
     # the provider's own API or feed

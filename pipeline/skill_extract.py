@@ -37,6 +37,7 @@ from pipeline.taxonomy import taxonomy_loaded
 
 log = logging.getLogger(__name__)
 
+# A change here that scores any text differently changes courses' links: raise `skills.LINKER_VERSION`.
 ORIGIN_PREFERRED = "esco-preferred"  # stored by pipeline.surfaces.ensure_taxonomy_vectors
 SURFACE_ORIGINS = (ORIGIN_PREFERRED,)
 

@@ -9,16 +9,14 @@ Evidence kept with every link:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import embed, skill_extract
+from pipeline import embed
 from pipeline.publish import previous_tables
 from pipeline.skill_extract import SkillExtractor, one_blas_thread, read_documents, split_sentences
 from pipeline.surfaces import insert_vectors
@@ -50,10 +48,9 @@ def extractor_key() -> str:
     )
 
 
-# The linking code itself: a change to how links are made links every course again.
-_LINKER_CODE = hashlib.sha256(
-    b"".join(Path(module.__file__).read_bytes() for module in (skill_extract,)) + Path(__file__).read_bytes()
-).hexdigest()[:12]
+# The linking code itself (this module and how `skill_extract` scores skills). Raise it when a change
+# would link any course differently: every course is linked again. A move or a comment keeps it.
+LINKER_VERSION = 1
 
 
 def skill_matrix(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], np.ndarray]:
@@ -81,7 +78,7 @@ def linker_key(con: duckdb.DuckDBPyConnection) -> str:
         """,
         [embed.MODEL_KEY],
     ).fetchone()
-    return embed.content_hash(f"{extractor_key()}|{_LINKER_CODE}|{taxonomy_part}")
+    return embed.content_hash(f"{extractor_key()}|linker-v{LINKER_VERSION}|{taxonomy_part}")
 
 
 def link_course_skills(con: duckdb.DuckDBPyConnection) -> int:

@@ -47,6 +47,7 @@ __all__ = [
     "CREDENTIAL_KINDS",
     "COURSE_MODES",
     "LEVELS",
+    "NORMALISER_VERSION",
     "Credential",
     "Duration",
     "ITEM_KEYS",
@@ -68,3 +69,8 @@ __all__ = [
     "title_case",
     "title_slug",
 ]
+
+# Part of the key under which `build` reuses an item's normalised values (pipeline/build.py,
+# NORMALISER_KEY). Raise it whenever a change here would normalise any item differently; a change
+# that leaves every output the same (a move, a comment) keeps it.
+NORMALISER_VERSION = 1
