@@ -3,6 +3,9 @@
 Steps: read raw items → normalise → merge with the previous catalogue (first_seen, removed
 records) → de-duplicate records into courses (`pipeline.dedupe`) → offer history → embed new
 texts and read their skills in the same forward pass → link skills → publish atomically.
+
+One module though over 600 lines: every step works on the one staging connection, report and temp
+tables in a fixed order, and the carry-over shares the items query and the keys with the full path.
 """
 
 from __future__ import annotations
