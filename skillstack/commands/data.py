@@ -159,7 +159,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
     from pathlib import Path
 
-    app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+    app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.address", args.address, "--server.port", str(args.port),
