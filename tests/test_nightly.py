@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from recommender import engine
+from recommender import course_side, engine
 from skillstack.nightly import run_nightly
 from skillstack.settings import Paths
 from tests.helpers import MIRROR_DIR, copy_home, env_for, reports, wait_for
@@ -134,7 +134,7 @@ def test_the_published_catalogue_is_warmed_so_the_next_open_reads_its_indexes(lo
     [kept] = (lock_story.home / "cache").glob("course-indexes-*")
     assert {p.name for p in kept.iterdir()} == {"vectors.npy", "courses.parquet", "arrays.npz", "state.json"}
     # ...and are what the next open reads, without building anything.
-    monkeypatch.setattr(engine, "_build_course_indexes", _fail_if_built)
+    monkeypatch.setattr(course_side, "build_course_indexes", _fail_if_built)
     assert len(engine.Engine.open(lock_story.home / "catalog.duckdb").courses) > 0
 
 
