@@ -90,6 +90,9 @@ class Engine:
     languages: np.ndarray  # per course row: primary language subtag, or None
     language_codes: np.ndarray  # per course row: index into language_index, -1 when unknown
     language_index: dict[str, int]
+    # The columns a query reads, as plain object arrays (None where missing): read per query from the
+    # frame, whose columns may be Arrow-backed, each cost a conversion of the whole column.
+    column: dict[str, np.ndarray]
 
     # ------------------------------------------------------------------ loading
 
@@ -158,6 +161,7 @@ class Engine:
         primary = np.array([v.split("-")[0] if v else None for v in languages], dtype=object)
         codes, names = pd.factorize(primary, use_na_sentinel=True)
         return cls(
+            column={name: courses[name].to_numpy(dtype=object, na_value=None) for name in (*_RESULT_COLUMNS, "level")},
             accepted=accepted,
             specificity=course_side.specificity(accepted, transversal),
             languages=primary,
@@ -310,7 +314,7 @@ class Engine:
             coverage = ranking.coverage_scores(self.accepted, rerank, weights, self.specificity)
             score[rerank] += config.coverage * coverage
         if config.title:
-            titles = self.courses["name"].to_numpy()[rerank].tolist()
+            titles = self.column["name"][rerank].tolist()
             named = ranking.title_overlap(ranking.content_words(text), titles)
             if occupation is not None and config.occupation_weight:
                 by_occupation = ranking.title_overlap(ranking.content_words(occupation.label), titles)
@@ -324,7 +328,7 @@ class Engine:
             relevant[:] = False
         weak = candidates[(semantic[candidates] >= config.floor_weak) & ~relevant[candidates]]
         if len(weak):
-            titles = self.courses["name"].to_numpy()[weak].tolist()
+            titles = self.column["name"][weak].tolist()
             witnessed = ranking.title_overlap(ranking.content_words(text), titles) > 0
             relevant[weak[witnessed]] = True
         choice = ranking.choose(
@@ -334,11 +338,11 @@ class Engine:
             in_language=in_language,
             relevant=relevant,
             vectors=self.course_matrix,
-            providers=self.courses["provider"].to_numpy(),
+            providers=self.column["provider"],
             institutions=self._institutions,
             credentials=self._credentials,
             languages=self.languages,
-            titles=self.courses["name"].to_numpy(),
+            titles=self.column["name"],
             config=config,
         )
         results = [self.result_row(s.row, s.score, weights, editions=s.editions) for s in choice.shown]
@@ -363,11 +367,11 @@ class Engine:
 
     @property
     def _institutions(self) -> np.ndarray:
-        return self.courses["institution"].astype(object).where(self.courses["institution"].notna(), None).to_numpy()
+        return self.column["institution"]
 
     @property
     def _credentials(self) -> np.ndarray:
-        return self.courses["credential"].astype(object).where(self.courses["credential"].notna(), None).to_numpy()
+        return self.column["credential"]
 
     def stack(self, ranking: Ranking, gap: dict[str, float]) -> tuple[list, tuple[str, ...], tuple[str, ...]]:
         """Skill stack over the ranking's pool: [(course row, closes labels)], covered, uncovered.
@@ -383,10 +387,10 @@ class Engine:
             skills = frozenset(int(s) for s, d in zip(cols, data, strict=True) if d > 0 and int(s) in columns)
             if skills:
                 closing.append((int(i), skills))
-        # The candidates' hours and levels in one take: a row lookup each cost 40 ms over a pool of 100.
-        picked = self.courses.iloc[[i for i, _ in closing]]
-        pool_hours, pool_levels = picked["hours"].tolist(), picked["level"].tolist()
-        pool_credentials = picked["credential"].tolist()
+        rows = [i for i, _ in closing]
+        pool_hours = self.column["hours"][rows].tolist()
+        pool_levels = self.column["level"][rows].tolist()
+        pool_credentials = self.column["credential"][rows].tolist()
         candidates = [
             Candidate(i, _none(hours), _none(level), skills)
             for (i, skills), hours, level in zip(closing, pool_hours, pool_levels, strict=True)
@@ -448,7 +452,7 @@ class Engine:
 
     def result_row(self, i: int, score: float, weights: np.ndarray, *, editions: tuple[int, ...] = ()) -> dict:
         # Each column's value, not `iloc[i]`: building a mixed-type row Series cost 4x as much.
-        row = {name: self.courses[name].array[i] for name in _RESULT_COLUMNS}
+        row = {name: self.column[name][i] for name in _RESULT_COLUMNS}
         start, end = self.accepted.indptr[i], self.accepted.indptr[i + 1]
         skill_cols = self.accepted.indices[start:end]
         accepted = self.accepted.data[start:end] > 0
@@ -478,9 +482,9 @@ class Engine:
             "also_in": tuple(
                 (
                     self.languages[e],
-                    self.courses["id"].array[e],
-                    self.courses["name"].array[e],
-                    self.courses["url"].array[e],
+                    self.column["id"][e],
+                    self.column["name"][e],
+                    self.column["url"][e],
                 )
                 for e in editions
             ),

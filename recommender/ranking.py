@@ -19,6 +19,7 @@ list stops where relevance ends (`floor`). Every part can be switched off for th
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -107,6 +108,7 @@ _STOP = FUNCTION_WORDS | frozenset(
 )
 
 
+@functools.lru_cache(maxsize=65_536)
 def content_words(text: str) -> frozenset[str]:
     """Lower-cased words without stop words, plural "s" folded ("Analysts" → "analyst")."""
     words = (w.casefold() for w in _WORDS.findall(text))
