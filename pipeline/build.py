@@ -90,6 +90,7 @@ class BuildReport:
     own_pages: int = 0  # courses given their own page from a sitemap instead of a search link
     embedded: int = 0
     skill_links: int = 0
+    deferred_surfaces: int = 0  # taxonomy surfaces left without a vector by `defer_onet`, for the next build
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> new/changed/removed/active
     # source -> {"missing", "listed"}: courses a complete crawl no longer lists, not marked removed
     # because they are more than MAX_REMOVAL_SHARE of what the source listed
@@ -107,7 +108,12 @@ class BuildReport:
             f"{self.merged} merged into another source's course); embedded {self.embedded}; "
             f"{self.skill_links} skill links; {self.seconds:.1f}s"
         )
-        return "\n".join([line, *self.held_back_lines()])
+        deferred = (
+            [f"{self.deferred_surfaces} O*NET job titles and tasks of the taxonomy wait for the next "
+             "`skillstack build`; goals resolve on ESCO's own texts until then"]
+            if self.deferred_surfaces else []
+        )  # fmt: skip
+        return "\n".join([line, *deferred, *self.held_back_lines()])
 
     def held_back_lines(self) -> list[str]:
         return [
@@ -321,11 +327,18 @@ def _as_normalised(record: dict) -> dict:
 
 
 def build_catalog(
-    crawl_db: Path, catalog_db: Path, *, now: datetime | None = None, allow_mass_removal: bool = False
+    crawl_db: Path,
+    catalog_db: Path,
+    *,
+    now: datetime | None = None,
+    allow_mass_removal: bool = False,
+    defer_onet: bool = False,
 ) -> BuildReport:
     """Build the catalogue from the usable runs of `crawl_db` and publish it as `catalog_db`.
 
     `allow_mass_removal`: let a complete crawl mark more than MAX_REMOVAL_SHARE of a source removed.
+    `defer_onet`: embed only ESCO's texts of the taxonomy that have no vector yet, so that a first run
+    serves sooner; the next build without it embeds the O*NET texts (surfaces.py).
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -358,7 +371,8 @@ def build_catalog(
         con.unregister("crawl_history")
 
         tick = time.perf_counter()
-        surfaces.ensure_taxonomy_vectors(con)
+        surfaces.ensure_taxonomy_vectors(con, defer_onet=defer_onet)
+        report.deferred_surfaces = surfaces.surfaces_without_vectors(con) if defer_onet else 0
         report.timings["taxonomy_vectors"] = time.perf_counter() - tick
 
         # One forward pass per new course text: its vector and the skills its sentences name.
@@ -373,6 +387,7 @@ def build_catalog(
         report.seconds = time.perf_counter() - started
         _write_meta(con, {"built_at": built_at.isoformat(timespec="seconds"), "model": embed.MODEL_KEY,
                           "model_variant": model_variant(), "linker": skills.linker_key(con), "records": RECORDS_KEY,
+                          "deferred_surfaces": str(report.deferred_surfaces),
                           "report": json.dumps(report.as_dict(), default=str)})  # fmt: skip
     return report
 

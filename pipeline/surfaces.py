@@ -14,6 +14,10 @@ Occupation surfaces, by `origin`:
 - `onet-task/<match type>`: the O*NET task statements of those occupations ("Monitor computer
   networks for security threats"), joined the same way: a goal that describes the work matches
   what workers of the occupation say they do.
+
+A first run may embed ESCO's own texts first and the O*NET ones later (`build --defer-onet`): skill
+linking reads only skill labels, and goals resolve on ESCO's labels and descriptions while the
+O*NET texts, 59 % of the taxonomy's text, wait for the next build.
 """
 
 from __future__ import annotations
@@ -101,28 +105,39 @@ def taxonomy_surfaces(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.concat([skills, occupations], ignore_index=True)
 
 
-def ensure_taxonomy_vectors(con: duckdb.DuckDBPyConnection) -> int:
+def is_onet(origin: str) -> bool:
+    return origin.startswith((ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX))
+
+
+def ensure_taxonomy_vectors(con: duckdb.DuckDBPyConnection, *, defer_onet: bool = False) -> int:
     """Bring this model's taxonomy vectors in line with `taxonomy_surfaces`; return how many texts were embedded.
 
     Rows whose surface is no longer listed are dropped and new ones added, so a catalogue built
     before a surface was introduced picks it up on the next build. A text is embedded once however
     many concepts share it, and never again while any row of this model already has its vector.
+    `defer_onet` leaves the O*NET surfaces that have no vector yet for a later call (the vectors
+    they already have are kept).
     """
     if not taxonomy_loaded(con):
         return 0
     surfaces = taxonomy_surfaces(con)
+    if defer_onet:
+        surfaces = surfaces[~surfaces["origin"].map(is_onet)]
     con.register("wanted_surfaces", surfaces)
     try:
         con.execute(
             """
             DELETE FROM taxonomy_vectors v
-            WHERE v.model = ? AND v.kind IN ('occupation', 'skill') AND NOT EXISTS (
+            WHERE v.model = $model AND v.kind IN ('occupation', 'skill')
+              AND NOT ($deferring AND (starts_with(v.origin, $title) OR starts_with(v.origin, $task)))
+              AND NOT EXISTS (
                 SELECT 1 FROM wanted_surfaces w
                 WHERE w.kind = v.kind AND w.uri = v.uri AND w.surface = v.surface AND w.origin = v.origin
             )
             """,
-            [embed.MODEL_KEY],
-        )
+            {"model": embed.MODEL_KEY, "deferring": defer_onet, "title": ONET_ORIGIN_PREFIX,
+             "task": ONET_TASK_ORIGIN_PREFIX},
+        )  # fmt: skip
         missing = con.execute(
             """
             SELECT w.kind, w.uri, w.surface, w.origin FROM wanted_surfaces w
@@ -145,6 +160,28 @@ def ensure_taxonomy_vectors(con: duckdb.DuckDBPyConnection) -> int:
         known.update(zip(texts, embed.encode(texts, batch_size=256, progress="embedding taxonomy"), strict=True))
     insert_vectors(con, missing, np.vstack([known[text] for text in missing["surface"]]))
     return len(texts)
+
+
+def surfaces_without_vectors(con: duckdb.DuckDBPyConnection) -> int:
+    """How many taxonomy surfaces this model has no vector for (those a `defer_onet` build left)."""
+    if not taxonomy_loaded(con):
+        return 0
+    con.register("wanted_surfaces", taxonomy_surfaces(con))
+    try:
+        row = con.execute(
+            """
+            SELECT count(*) FROM wanted_surfaces w
+            WHERE NOT EXISTS (
+                SELECT 1 FROM taxonomy_vectors v
+                WHERE v.model = ? AND v.kind = w.kind AND v.uri = w.uri AND v.surface = w.surface
+                  AND v.origin = w.origin
+            )
+            """,
+            [embed.MODEL_KEY],
+        ).fetchone()
+    finally:
+        con.unregister("wanted_surfaces")
+    return int(row[0])
 
 
 def _known_vectors(con: duckdb.DuckDBPyConnection, texts: list[str]) -> dict[str, np.ndarray]:

@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
+import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 # Streamlit scrolls inside its own container, so a screenshot shows one viewport: tall ones show the
 # whole page; "phone-fold" is what a phone shows before any scrolling.
 WIDTHS = {"desktop": (1400, 2600), "phone": (400, 2600), "phone-fold": (400, 860)}
@@ -37,7 +32,8 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
-    from recommender import api  # after the path: the script runs from a checkout
+    from bench.serving import CHROMIUM, CHROMIUM_ARGS, serving  # after the path: the script runs from a checkout
+    from recommender import api
 
     rec = api.recommend(args.goal, k=10)
     course_id = rec.results[0].course_id
@@ -48,10 +44,10 @@ def main() -> int:
         "gap": ("/gap", {"goal": args.goal}, "Required"),
         "sources": ("/sources", {}, "Providers"),
     }
-    with _Serving() as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = Path(tempfile.mkdtemp(prefix="skillstack-screenshots-")) / "streamlit.log"
+    with serving(Path(os.environ["SKILLSTACK_HOME"]), log, env) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for width_name, (width, height) in WIDTHS.items():
             phone = width_name.startswith("phone")
             context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone)
@@ -79,39 +75,6 @@ def _settle(page: Page) -> None:
     for chart in page.locator('[data-testid="stVegaLiteChart"], [data-testid="stDataFrame"]').all():
         chart.locator("canvas, svg").first.wait_for(state="attached")
     page.wait_for_timeout(800)
-
-
-class _Serving:
-    """`skillstack serve` on a free port, stopped with its process group afterwards."""
-
-    def __enter__(self) -> str:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-        self.server = subprocess.Popen(
-            [sys.executable, "-m", "skillstack.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    return url
-            except OSError:
-                time.sleep(0.5)
-        self.__exit__()
-        raise SystemExit("the dashboard did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.server.poll() is None:
-            os.killpg(self.server.pid, signal.SIGTERM)
-            self.server.wait(timeout=15)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from skillstack.commands.data import cmd_build, cmd_crawl, cmd_nightly, cmd_serv
 from skillstack.commands.measure import (
     cmd_bench_crawl,
     cmd_bench_encode,
+    cmd_bench_first_run,
     cmd_bench_generate,
     cmd_bench_recommend,
     cmd_bench_sizes,
@@ -142,6 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="normalise, embed and link skills; publish catalog.duckdb atomically")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
+    deferral = build.add_mutually_exclusive_group()
+    deferral.add_argument(
+        "--defer-onet",
+        action="store_true",
+        help="embed the taxonomy's O*NET job titles and tasks at the next build, so a first run serves sooner "
+        "(goals resolve on ESCO's own texts until then)",
+    )
+    deferral.add_argument(
+        "--if-deferred", action="store_true", help="build only when the last build deferred texts (--defer-onet)"
+    )
     _add_no_wait(build)
     _add_allow_mass_removal(build)
     build.set_defaults(func=cmd_build)
@@ -337,6 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench_recommend.add_argument("--rounds", type=int, default=5)
     bench_recommend.add_argument("--json", action="store_true")
     bench_recommend.set_defaults(func=cmd_bench_recommend)
+    first_run = bench_sub.add_parser(
+        "first-run",
+        help="`make run`'s steps in a new home (the captures unless SKILLSTACK_MIRROR is set), timed until the "
+        "dashboard answers a goal in a headless browser",
+    )
+    first_run.add_argument("--limit", type=int, default=300, help="the crawl's --limit, as `make run` (default 300)")
+    first_run.add_argument("--json", action="store_true")
+    first_run.set_defaults(func=cmd_bench_first_run)
     return parser
 
 

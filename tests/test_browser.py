@@ -9,27 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from bench.serving import CHROMIUM, CHROMIUM_ARGS, serving
 from recommender import api
 from tests.helpers import EVIL_HOST, IMG, SCRIPT, XSS_DESCRIPTION, make_xss_home
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 GOAL = "data analyst"
 SECOND_GOAL = "web developer"
@@ -52,59 +43,6 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serving(home: Path, log_path: Path) -> Iterator[str]:
-    """`skillstack serve` on a free port of 127.0.0.1 over `home`; stopped (with its streamlit child) after."""
-    port = _free_port()
-    env = {**os.environ, "SKILLSTACK_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    with log_path.open("wb") as log:
-        # Its own process group: `serve` runs streamlit as a child, and both must go.
-        server = subprocess.Popen(
-            [sys.executable, "-m", "skillstack.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_healthy(f"{url}/_stcore/health", server, log_path)
-            yield url
-        finally:
-            _stop(server)
-
-
-def _wait_healthy(health_url: str, server: subprocess.Popen, log_path: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"skillstack serve exited {server.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(health_url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{health_url} not healthy after {timeout:.0f}s:\n{log_path.read_text()[-3000:]}")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,14 @@ import pytest
 from evaluation.goals import DEFAULT_BENCHMARK, evaluate_goals, read_benchmark
 from pipeline import embed
 from pipeline.store import apply_schema
-from pipeline.surfaces import ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX, ensure_taxonomy_vectors, taxonomy_surfaces
+from pipeline.surfaces import (
+    ONET_ORIGIN_PREFIX,
+    ONET_TASK_ORIGIN_PREFIX,
+    ensure_taxonomy_vectors,
+    is_onet,
+    surfaces_without_vectors,
+    taxonomy_surfaces,
+)
 from pipeline.taxonomy import load_taxonomy
 from recommender.goals import ChannelWeights, GoalResolver, clean_goal, strip_vacancy_noise
 from tests.helpers import MIRROR_DIR as MIRROR
@@ -108,6 +115,30 @@ def test_vectors_are_made_once_and_kept_in_step_with_the_surfaces(catalog):
     assert ensure_taxonomy_vectors(catalog) == 0
     rows = catalog.execute("SELECT count(*) FROM taxonomy_vectors WHERE kind <> 'tag'").fetchone()[0]
     assert rows == len(taxonomy_surfaces(catalog))
+
+
+@pytest.mark.slow
+def test_a_first_run_defers_the_onet_texts_and_still_resolves_goals(catalog):
+    """`build --defer-onet` on a home that has no O*NET vectors yet: ESCO's texts only, the rest counted."""
+    onet_surfaces = int(taxonomy_surfaces(catalog)["origin"].map(is_onet).sum())
+    assert onet_surfaces > 1000
+    catalog.execute("BEGIN TRANSACTION")
+    try:
+        catalog.execute("DELETE FROM taxonomy_vectors WHERE origin LIKE 'onet-%'")  # as on a first run
+        assert ensure_taxonomy_vectors(catalog, defer_onet=True) == 0  # ESCO's texts are all there
+        assert catalog.execute("SELECT count(*) FROM taxonomy_vectors WHERE origin LIKE 'onet-%'").fetchone()[0] == 0
+        assert surfaces_without_vectors(catalog) == onet_surfaces
+        first = GoalResolver.load(catalog)
+        assert top_uris(first, "I want to become a data analyst", 1) == [DATA_ANALYST]
+        assert top_uris(first, "welder", 1) == [WELDER]
+    finally:
+        catalog.execute("ROLLBACK")
+    # A catalogue that has them keeps them: deferring never drops vectors already made.
+    assert surfaces_without_vectors(catalog) == 0
+    assert ensure_taxonomy_vectors(catalog, defer_onet=True) == 0
+    assert catalog.execute("SELECT count(*) FROM taxonomy_vectors WHERE origin LIKE 'onet-%'").fetchone()[0] == (
+        onet_surfaces
+    )
 
 
 @pytest.mark.slow

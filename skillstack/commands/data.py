@@ -66,6 +66,20 @@ def cmd_taxonomy_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deferred_surfaces(catalog_db) -> int:
+    """What the catalogue's last build left to embed (`build --defer-onet`); 0 without a catalogue."""
+    import duckdb
+
+    if not catalog_db.exists():
+        return 0
+    con = duckdb.connect(str(catalog_db), read_only=True)
+    try:
+        row = con.execute("SELECT value FROM catalog_meta WHERE key = 'deferred_surfaces'").fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0
+
+
 def _catalog_has_taxonomy(catalog_db) -> bool:
     import duckdb
 
@@ -86,9 +100,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     from skillstack.lock import writer_lock
 
     paths = settings.paths()
+    if args.if_deferred and not _deferred_surfaces(paths.catalog_db):
+        print("nothing deferred: the catalogue's taxonomy is embedded in full")
+        return 0
     try:
         with writer_lock(paths.lock_file, "build", wait=not args.no_wait):
-            report = build_catalog(paths.crawl_db, paths.catalog_db, allow_mass_removal=args.allow_mass_removal)
+            report = build_catalog(
+                paths.crawl_db, paths.catalog_db, allow_mass_removal=args.allow_mass_removal,
+                defer_onet=args.defer_onet,
+            )  # fmt: skip
     except (BuildError, PublishError) as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else report.one_line())

@@ -87,6 +87,17 @@ def cmd_bench_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_first_run(args: argparse.Namespace) -> int:
+    from bench.first_run import FirstRunError, bench_first_run
+
+    try:
+        run = bench_first_run(limit=args.limit)
+    except FirstRunError as exc:
+        raise UserError(str(exc)) from None
+    print(json.dumps(run.as_dict(), indent=2) if args.json else "\n".join(run.lines()))
+    return 0 if run.answered else 1
+
+
 def cmd_eval_recommend(args: argparse.Namespace) -> int:
     from evaluation.recommend import evaluate
 
