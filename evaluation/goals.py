@@ -28,7 +28,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import embed
+from core import embed
 from recommender.goals import LABEL_ORIGINS, GoalResolver
 from skillstack.settings import BENCHMARKS_DIR
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from core import embed
 from evaluation.relevance import ndcg_at_k
-from pipeline import embed
 from recommender import api
 
 MIN_RELEVANT = 5

@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from pipeline import embed
+from core import embed
 from recommender import api
 from recommender.ranking import RankConfig
 

@@ -5,7 +5,7 @@ RP@K = |gold ∩ top K| / min(K, |gold|); MRR is the reciprocal rank of the firs
 labelled `LABEL NOT PRESENT` or `UNDERSPECIFIED` are dropped; `label` is the ESCO preferred label.
 
 The baseline is the plain all-MiniLM-L6-v2 ranking of the preferred labels (the sentence vector
-against every label vector); the system is `pipeline.skill_extract.SkillExtractor`. Both run in the
+against every label vector); the system is `core.skill_extract.SkillExtractor`. Both run in the
 same call on the same catalogue, so their figures compare.
 
 Each set is split in two halves by a hash of the sentence: the extractor's weights were chosen on
@@ -32,10 +32,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import embed
-from pipeline.skill_extract import ORIGIN_PREFERRED, SkillExtractor, ensure_skill_vectors
-from pipeline.skills import skill_matrix
-from pipeline.taxonomy import taxonomy_loaded
+from core import embed
+from core.skill_extract import SkillExtractor
+from core.taxonomy import ORIGIN_PREFERRED, skill_matrix, taxonomy_loaded
+from pipeline.skills import ensure_skill_vectors
 from skillstack.settings import BENCHMARKS_DIR
 
 log = logging.getLogger(__name__)

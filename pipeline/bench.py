@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from pipeline.store import open_crawl_db
+from core.store import open_crawl_db
 from skillstack.progress import progress_bar
 
 SYNTHETIC_SOURCE = "bench_synthetic"
@@ -241,7 +241,7 @@ def encode_rate(home: Path, sample: int, *, seed: int = 11, chunk: int = ENCODE_
     ratio is only fair when both sides saw the same moments. `texts_per_s` is the configured
     variant's (what a build reaches at best).
     """
-    from pipeline import embed
+    from core import embed
     from pipeline.build import embedding_text
     from pipeline.normalise import normalise_item
     from skillstack.settings import MODEL_VARIANTS, model_variant

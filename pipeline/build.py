@@ -24,7 +24,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline import dedupe, embed, normalise, skills, surfaces, tag_check
+from core import embed
+from core.course_record import is_search_url
+from core.store import SCHEMA_FILE
+from pipeline import dedupe, normalise, skills, surfaces, tag_check
 from pipeline.normalise import normalise_item
 from pipeline.publish import TAXONOMY_TABLES, previous_tables, publishing, sql_string
 from skillstack.settings import model_variant
@@ -54,7 +57,7 @@ RECORDS_VERSION = 1
 # same key and the same items is carried over.
 RECORDS_KEY = (
     f"records-v{RECORDS_VERSION}|dedupe-v{dedupe.DEDUPE_VERSION}|"
-    + hashlib.sha256(Path(__file__).with_name("schema.sql").read_bytes()).hexdigest()[:16]
+    + hashlib.sha256(SCHEMA_FILE.read_bytes()).hexdigest()[:16]
 )
 # At most this many items new since the previous build are normalised to check that none of them
 # makes a record (an item without a name or URL is skipped) before the previous records are carried over.
@@ -460,7 +463,7 @@ def _use_listed_pages(con: duckdb.DuckDBPyConnection, crawl_db: Path) -> int:
     found = [
         (pages[(provider, normalise.title_slug(name))], course_id)
         for course_id, provider, name, url in candidates
-        if normalise.is_search_url(url) and (provider, normalise.title_slug(name)) in pages
+        if is_search_url(url) and (provider, normalise.title_slug(name)) in pages
     ]
     if found:
         con.register("own_pages", pd.DataFrame(found, columns=["url", "id"]))

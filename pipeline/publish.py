@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from core.store import apply_schema, connect
 from pipeline import taxonomy
-from pipeline.store import apply_schema, connect
 
 # The taxonomy and its vectors: loaded by `taxonomy load`, carried over by every build.
 TAXONOMY_TABLES = (*taxonomy.TAXONOMY_TABLES, "taxonomy_vectors")

@@ -18,7 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
-from pipeline.store import connect
+from core.store import connect
 
 DEFAULT_RETENTION = 14
 RETENTION_ENV = "SKILLSTACK_RETENTION"

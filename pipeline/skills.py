@@ -4,7 +4,7 @@ Evidence kept with every link:
 - `declared: <tag>`  — a provider tag equal to an ESCO preferred or alternative label;
 - `declared~: <tag>` — a provider tag whose embedding is close to an ESCO skill label;
 - `title: "<title>"`, `description: "<sentence>"` — the skill extractor
-  (`pipeline.skill_extract`) finds the skill in the course title or in that description sentence.
+  (`core.skill_extract`) finds the skill in the course title or in that description sentence.
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import embed
+from core import embed
+from core.course_record import TRUSTED_TAGS_SQL
+from core.skill_extract import SkillExtractor, one_blas_thread, read_documents, split_sentences
+from core.taxonomy import skill_matrix, taxonomy_loaded
 from pipeline.publish import previous_tables
-from pipeline.skill_extract import SkillExtractor, one_blas_thread, read_documents, split_sentences
-from pipeline.surfaces import insert_vectors
-from pipeline.tag_check import TRUSTED_TAGS_SQL
-from pipeline.taxonomy import taxonomy_loaded
+from pipeline.surfaces import ensure_taxonomy_vectors, insert_vectors
 from skillstack.progress import Progress, progress_bar
 
 log = logging.getLogger(__name__)
 
 DECLARED_TAG_MIN_COSINE = 0.75
-# On the extractor's scale (pipeline.skill_extract). On the tune half of the skill benchmarks, top-5
+# On the extractor's scale (core.skill_extract). On the tune half of the skill benchmarks, top-5
 # skills scoring 0.6 or more hold two thirds of the gold skills found, at twice the share of gold
 # among those scoring 0.45: course links favour precision.
 DESCRIPTION_MIN_SCORE = 0.6
@@ -53,18 +53,16 @@ def extractor_key() -> str:
 LINKER_VERSION = 1
 
 
-def skill_matrix(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], np.ndarray]:
-    """(uris, labels, vectors) of every ESCO skill's preferred label."""
-    frame = con.execute(
-        """
-        SELECT v.uri, s.label, v.vector FROM taxonomy_vectors v JOIN skills s ON s.uri = v.uri
-        WHERE v.kind = 'skill' AND v.origin = 'esco-preferred' AND v.model = ? ORDER BY v.uri
-        """,
-        [embed.MODEL_KEY],
-    ).df()
-    if frame.empty:
-        return [], [], np.zeros((0, embed.DIMENSIONS), dtype=np.float32)
-    return frame["uri"].tolist(), frame["label"].tolist(), np.vstack(frame["vector"].to_numpy()).astype(np.float32)
+def ensure_skill_vectors(con: duckdb.DuckDBPyConnection) -> int:
+    """Make sure the catalogue holds the vectors `SkillExtractor.load` reads; returns how many texts were embedded.
+
+    These are the preferred-label vectors `pipeline.surfaces` stores for every skill (origin
+    `esco-preferred`), so nothing is embedded twice. Called by the evaluation on a catalogue that has
+    the taxonomy but no vectors yet (the build embeds every surface).
+    """
+    if not taxonomy_loaded(con):
+        return 0
+    return ensure_taxonomy_vectors(con)
 
 
 def linker_key(con: duckdb.DuckDBPyConnection) -> str:
@@ -404,5 +402,5 @@ def _evidence_text(sentence: str) -> str:
 
 
 def extract_skills(con: duckdb.DuckDBPyConnection, texts: list[str], k: int = 10) -> list[list[tuple[str, str, float]]]:
-    """For each text, its k best ESCO skills: (uri, label, score); see `pipeline.skill_extract`."""
+    """For each text, its k best ESCO skills: (uri, label, score); see `core.skill_extract`."""
     return SkillExtractor.load(con).extract(texts, k)

@@ -28,18 +28,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import embed
-from pipeline.taxonomy import taxonomy_loaded
+from core import embed
+from core.taxonomy import ONET_MATCH_TYPES, ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX, taxonomy_loaded
 
 log = logging.getLogger(__name__)
-
-# Crosswalk match types whose O*NET titles name the ESCO occupation. broadMatch is left out: there
-# one O*NET code fans out to up to 81 narrower ESCO occupations, so its titles tie all of them and
-# lowered the benchmark MRR (evaluation/goals.py); exactISCO points at ISCO groups, not
-# occupations.
-ONET_MATCH_TYPES = ("exactMatch", "closeMatch", "narrowMatch")
-ONET_ORIGIN_PREFIX = "onet-title/"
-ONET_TASK_ORIGIN_PREFIX = "onet-task/"
 
 # When one occupation gets the same text from several origins, the first origin here keeps it.
 ORIGIN_PRIORITY = (

@@ -5,8 +5,8 @@ carries another course's skills ("Exploring the Field of U.S. Payroll" tagged HT
 JavaScript; an Arabic "leading teams" course tagged with fourteen marketing skills). A course's tags
 are trusted when their mean vector is close enough to the vector of its own title (and the start of
 its description): `TAG_AGREEMENT_MIN`. Tags that disagree get no weight anywhere: they are left out
-of the embedded text, the BM25 text and the skill links (`TRUSTED_TAGS_SQL`), and the build report
-counts them per source; the course page still shows them as the provider's own data.
+of the embedded text, the BM25 text and the skill links (`core.course_record.TRUSTED_TAGS_SQL`), and
+the build report counts them per source; the course page still shows them as the provider's own data.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 import duckdb
 import numpy as np
 
-from pipeline import embed
+from core import embed
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,6 @@ log = logging.getLogger(__name__)
 TAG_AGREEMENT_MIN = 0.3
 OWN_TEXT_CHARS = 200
 CHUNK = 10_000
-
-# The tags a course's text is made of, in SQL over `courses` (a constant expression, no input).
-TRUSTED_TAGS_SQL = "CASE WHEN tags_trusted IS FALSE THEN []::VARCHAR[] ELSE skills_declared END"
 
 
 def own_text(name: str | None, description: str | None) -> str:

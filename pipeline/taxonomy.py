@@ -87,7 +87,7 @@ class TaxonomyFiles:
 def load_taxonomy(con: duckdb.DuckDBPyConnection, downloads_dir: Path) -> dict[str, int]:
     """Replace the taxonomy tables with the official files; return the rows loaded per table.
 
-    Expects the schema (`pipeline.store.apply_schema`) and no transaction open on `con`. Safe to
+    Expects the schema (`core.store.apply_schema`) and no transaction open on `con`. Safe to
     re-run: each table is emptied and refilled inside one transaction, and every file is fetched
     before anything is deleted, so a failed download or load leaves the previous taxonomy in place.
     """
@@ -128,14 +128,6 @@ def taxonomy_complete(con: duckdb.DuckDBPyConnection) -> bool:
         con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]  # names from the constant
         for table in TAXONOMY_TABLES
     )
-
-
-def taxonomy_loaded(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether ESCO skills and occupations are in the catalogue (what everything downstream needs)."""
-    row = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM skills) AND EXISTS (SELECT 1 FROM occupations)",
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def prepare_taxonomy_files(downloads_dir: Path) -> TaxonomyFiles:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import duckdb
 import numpy as np
 
-from pipeline import language, normalise
+from core import course_record, language
 from recommender import credentials, plans, views, watch
 from recommender.engine import Engine
 from recommender.errors import (
@@ -607,7 +607,7 @@ def _catalogue_course(eng: Engine, item: credentials.HeldItem) -> tuple[int, str
     courses = eng.courses
     url_keys, title_keys = _course_keys(eng)
     # A search at the provider (the Coursera datasets' only URL) is no course's own address: by title then.
-    if item.url and not normalise.is_search_url(item.url):
+    if item.url and not course_record.is_search_url(item.url):
         rows = np.flatnonzero(url_keys == _url_key(item.url))
         if len(rows):
             return int(rows[0]), "matched by URL"
@@ -931,12 +931,12 @@ def language_name(tag: str | None) -> str | None:
 def hours_estimated(duration_raw: str | None) -> bool:
     """Whether hours are our estimate from the provider's duration ("1 - 3 Months") rather than a
     total the provider stated ("1.5 hours")."""
-    return normalise.hours_estimated(duration_raw)
+    return course_record.hours_estimated(duration_raw)
 
 
 def is_search_url(url: str | None) -> bool:
     """Whether a course's URL is only a search at its provider, not the course's own page."""
-    return normalise.is_search_url(url)
+    return course_record.is_search_url(url)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from pipeline import embed
+from core import embed
 from pipeline.bench import QUERY_GOALS
 from recommender import api
 from recommender.engine import Engine

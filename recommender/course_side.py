@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pipeline import embed
-from pipeline.tag_check import TRUSTED_TAGS_SQL
+from core import embed
+from core.course_record import TRUSTED_TAGS_SQL
 from recommender.index_cache import CourseIndexes
 from recommender.lexical import Bm25Index
 

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pipeline import embed, store
-from pipeline.language import detect_text_language
-from pipeline.skill_extract import SkillExtractor
-from pipeline.skills import skill_matrix
+from core import embed, store
+from core.language import detect_text_language
+from core.skill_extract import SkillExtractor
+from core.taxonomy import skill_matrix
 from recommender import course_side, ranking
 from recommender.course_side import TRANSVERSAL_FACTOR
 from recommender.errors import EmptyCatalogError, EmptyGoalError, ModelMismatchError, TaxonomyMissingError

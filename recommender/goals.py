@@ -51,8 +51,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import ThreadpoolController
 
-from pipeline import embed
-from pipeline.surfaces import ONET_MATCH_TYPES, ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX
+from core import embed
+from core.taxonomy import ONET_MATCH_TYPES, ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX
 
 LABEL_ORIGINS = ("esco-preferred", "esco-alt")
 DESCRIPTION_ORIGIN = "esco-description"

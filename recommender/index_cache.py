@@ -15,7 +15,7 @@ calling any of its code. A file that does not decode, or names another class, is
 A key is the model, `INDEX_CACHE_VERSION`, the library versions whose objects are stored and a
 fingerprint of the data (the taxonomy tables; the build's `built_at` and report and the skill
 columns). Raise the version whenever what these indexes hold or how they are built changes:
-`recommender/goals.py`, `pipeline/skill_extract.py`, `recommender/lexical.py` or
+`recommender/goals.py`, `core/skill_extract.py`, `recommender/lexical.py` or
 `course_side.build_course_indexes`.
 """
 
@@ -41,15 +41,16 @@ import sklearn
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
-from pipeline import embed
-from pipeline.skill_extract import SkillExtractor
+from core import embed
+from core.skill_extract import SkillExtractor
 from recommender import goals as goals_module
 from recommender.goals import GoalResolver
 from recommender.lexical import Bm25Index
 
 log = logging.getLogger(__name__)
 
-INDEX_CACHE_VERSION = 2
+# 3: the skill extractor is named `core.skill_extract.SkillExtractor` in the taxonomy indexes (it moved).
+INDEX_CACHE_VERSION = 3
 TAXONOMY_PREFIX = "taxonomy-indexes-"
 COURSE_PREFIX = "course-indexes-"
 STATE_FILE = "state.json"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.language import FUNCTION_WORDS
+from core.language import FUNCTION_WORDS
 
 SEMANTIC_WEIGHT = 0.55
 LEXICAL_WEIGHT = 0.2

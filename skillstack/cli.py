@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # The layers whose log lines the command shows. Crawler lines go through Scrapy's own handler.
-LOGGED_LAYERS = ("pipeline", "recommender", "skillstack", "dashboard")
+LOGGED_LAYERS = ("core", "pipeline", "recommender", "skillstack", "dashboard")
 
 
 def show_layer_logs(level: int) -> None:

@@ -18,7 +18,7 @@ EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
 # The labelled validation sets the `eval` commands read unless given other paths
 # (benchmarks/PROVENANCE.md). They ship with the repository, not with the package.
 BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
-# The forms the model runs in (pipeline/sentence_encoder.py). "bf16" encodes about twice as fast
+# The forms the model runs in (core/sentence_encoder.py). "bf16" encodes about twice as fast
 # as "fp32" on this project's machines, whose CPUs multiply bfloat16 matrices in hardware (AMX,
 # AVX512-BF16), with vectors at a cosine of 0.9999 to fp32's; int8 forms measured slower and less
 # close (docs/benchmarks-speed.md). "fp32" is the model exactly as published.

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from core.store import open_crawl_db
 from crawlers.runner import run_crawl
-from pipeline.store import open_crawl_db
 from skillstack.settings import paths
 
 SPIDER_MODULES = ["tests.local_spiders"]

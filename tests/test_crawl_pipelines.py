@@ -10,13 +10,13 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from core.store import open_crawl_db
 from crawlers.items import Course
 from crawlers.pipelines import write_crawl_db
 from crawlers.pipelines.apply_spider_defaults import ApplySpiderDefaultsPipeline
 from crawlers.pipelines.validate_course import VALIDATORS, ValidateCoursePipeline
 from crawlers.pipelines.write_crawl_db import WriteCrawlDbPipeline
 from crawlers.spiders.udemy_kaggle_2017 import UdemyKaggle2017Spider
-from pipeline.store import open_crawl_db
 
 
 def crawler_with_spider(spider_cls=UdemyKaggle2017Spider, settings: dict | None = None):

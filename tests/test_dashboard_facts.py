@@ -323,8 +323,9 @@ def test_skills_i_have_show_what_each_counted_as(catalog_home: Path):
 def test_a_coursera_course_gets_its_own_page_from_the_captured_sitemap(
     catalog_home: Path, mirror_response, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    from core import store
     from crawlers.spiders.coursera_pages import CourseraPagesSpider
-    from pipeline import build, normalise, store
+    from pipeline import build, normalise
 
     spider = CourseraPagesSpider()
     requests = list(spider._parse_sitemap(mirror_response(CourseraPagesSpider.sitemap_urls[0])))

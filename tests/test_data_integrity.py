@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.store import open_crawl_db
 from crawlers.pipelines.write_crawl_db import NO_ITEMS
 from pipeline.build import BuildReport, _merge_with_previous, usable_runs
 from pipeline.publish import PublishError, publishing, wal_of
-from pipeline.store import open_crawl_db
 from skillstack.lock import EXIT_LOCKED, writer_lock
 from skillstack.settings import Paths
 from tests.helpers import MIRROR_DIR, run_skillstack

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scrapy.utils.test import get_crawler
 
+from core import embed
 from crawlers.pipelines.apply_spider_defaults import ApplySpiderDefaultsPipeline
 from crawlers.spiders.classcentral_data_science import ClasscentralDataScienceSpider
 from crawlers.spiders.coursera_kaggle_2020 import CourseraKaggle2020Spider
@@ -24,7 +25,7 @@ from crawlers.spiders.futurelearn_2020 import Futurelearn2020Spider
 from crawlers.spiders.linkedin_learning_2021 import LinkedinLearning2021Spider
 from crawlers.spiders.skillshare_2022 import Skillshare2022Spider
 from crawlers.spiders.skillshare_2024 import Skillshare2024Spider
-from pipeline import dedupe, embed
+from pipeline import dedupe
 from pipeline.build import embedding_text
 from pipeline.normalise import normalise_item
 from tests.helpers import mirror_response_for

@@ -6,17 +6,11 @@ import duckdb
 import numpy as np
 import pytest
 
+from core import embed
+from core.store import apply_schema
+from core.taxonomy import ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX
 from evaluation.goals import DEFAULT_BENCHMARK, evaluate_goals, read_benchmark
-from pipeline import embed
-from pipeline.store import apply_schema
-from pipeline.surfaces import (
-    ONET_ORIGIN_PREFIX,
-    ONET_TASK_ORIGIN_PREFIX,
-    ensure_taxonomy_vectors,
-    is_onet,
-    surfaces_without_vectors,
-    taxonomy_surfaces,
-)
+from pipeline.surfaces import ensure_taxonomy_vectors, is_onet, surfaces_without_vectors, taxonomy_surfaces
 from pipeline.taxonomy import load_taxonomy
 from recommender.goals import ChannelWeights, GoalResolver, clean_goal, strip_vacancy_noise
 from tests.helpers import MIRROR_DIR as MIRROR
@@ -296,7 +290,7 @@ def test_benchmark_halves_are_fixed_and_disjoint_by_title():
 
 @pytest.mark.slow
 def test_query_encodes_are_remembered_and_equal_the_plain_encoder(monkeypatch):
-    from pipeline import embed
+    from core import embed
 
     texts = ["data analyst", "become a welder", "data analyst"]
     expected = embed.encode(texts)

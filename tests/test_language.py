@@ -1,4 +1,4 @@
-"""Language of a course from what its record holds, and of a goal (pipeline.language)."""
+"""Language of a course from what its record holds, and of a goal (core.language)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from pipeline.language import detect_language, language_name, normalise_language
+from core.language import detect_language, language_name, normalise_language
 from skillstack.settings import mirror_file_for
 from tests.helpers import MIRROR_DIR
 

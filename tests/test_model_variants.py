@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import embed, skill_extract
 from crawlers.spiders.coursera_skills_2024 import CourseraSkills2024Spider
 from crawlers.spiders.edx_kaggle_2020 import EdxKaggle2020Spider
-from pipeline import embed, skill_extract
 from pipeline.skills import CourseDocument
 from skillstack import progress, settings
 from skillstack.settings import mirror_file_for
@@ -131,7 +131,7 @@ def test_the_bf16_form_is_made_from_the_package_files_alone(tmp_path):
         "    events.append(['open', str(path), 'r'])\n"
         "    return read_weights(path, *args, **kwargs)\n"
         "safetensors.torch.load_file = load_file\n"
-        "from pipeline import embed\n"
+        "from core import embed\n"
         "vector = embed.encode(['data analyst'], variant='bf16')\n"
         "assert vector.shape == (1, 384)\n"
         "print(json.dumps(events))\n"

@@ -447,7 +447,7 @@ def test_normalise_language(raw, expected):
             "ar",
         ),
         ("הקורס מציג מבוא מקיף למדעי הנתונים ומסביר כיצד לאסוף, לנתח ולהציג נתונים בעזרת כלים מודרניים.", "he"),
-        # A short English title is English (pipeline.language); too little text is no guess.
+        # A short English title is English (core.language); too little text is no guess.
         ("Python for Everybody", "en"),
         ("Machine Learning", "en"),
         ("🙂🙂🙂", None),
@@ -875,7 +875,7 @@ def test_every_udemy_row(normalised):
     assert counts(udemy, "access_model") == {"paid": 3368, "free": 310}
     assert counts(udemy, "level") == {"mixed": 1929, "beginner": 1270, "intermediate": 421, "advanced": 58}
     assert counts(udemy, "currency") == {None: 3678}
-    # No language column: detected from the title alone (pipeline.language); 14 titles stay unknown
+    # No language column: detected from the title alone (core.language); 14 titles stay unknown
     # (mixed, or a Spanish title with no word only Spanish uses).
     languages = counts(udemy, "in_language")
     top = (languages["en"], languages["es"], languages["pt"], languages["ja"], languages[None])

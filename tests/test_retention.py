@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 
+from core.store import open_crawl_db
 from pipeline.build import usable_runs
 from pipeline.retention import prune_crawl_db, prune_http_cache, prune_reports, reap_partial_downloads
-from pipeline.store import open_crawl_db
 
 START = datetime(2026, 1, 1, 2, 30)
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 import torch
 
+from core import embed, skill_extract
 from crawlers.spiders.coursera_skills_2024 import CourseraSkills2024Spider
 from crawlers.spiders.edx_kaggle_2020 import EdxKaggle2020Spider
-from pipeline import embed, skill_extract
 from pipeline.skills import CourseDocument
 from skillstack.settings import embedding_model_path, mirror_file_for
 from tests.helpers import MIRROR_DIR
@@ -203,7 +203,7 @@ def test_read_documents_reads_what_the_transformers_model_read(reference, edx):
 def test_loading_the_model_imports_neither_transformers_nor_sentence_transformers():
     script = (
         "import sys\n"
-        "from pipeline import embed\n"
+        "from core import embed\n"
         "embed.load_model('fp32')\n"
         "embed.load_model('bf16')\n"
         "assert embed.encode(['data analyst']).shape == (1, 384)\n"

@@ -18,6 +18,7 @@ from scrapy.utils.sitemap import Sitemap
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+from core.store import open_crawl_db
 from crawlers.crawl_state import read_sitemap_state
 from crawlers.items import Course
 from crawlers.sitemap_spider import parse_lastmod
@@ -25,7 +26,6 @@ from crawlers.spiders.coursera_pages import CourseraPagesSpider
 from crawlers.spiders.linkedin_learning import LinkedinLearningSpider
 from crawlers.spiders.skillshare import SkillshareSpider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
-from pipeline.store import open_crawl_db
 from tests.helpers import MIRROR_DIR, query, skillstack
 
 UDEMY_INDEX = "https://www.udemy.com/sitemap.xml"

@@ -6,11 +6,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from core import embed
+from core.skill_extract import SkillExtractor, read_documents, split_sentences, tokens
+from core.store import apply_schema
 from evaluation.skills import BENCHMARK_DIR, SETS, evaluate_skills
-from pipeline import embed
-from pipeline.skill_extract import SkillExtractor, read_documents, split_sentences, tokens
 from pipeline.skills import EVIDENCE_MAX_CHARS, CourseDocument, _description_links, read_courses
-from pipeline.store import apply_schema
 from pipeline.surfaces import insert_vectors
 from pipeline.taxonomy import load_taxonomy
 from tests.helpers import MIRROR_DIR as MIRROR

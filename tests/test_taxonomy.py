@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.store import apply_schema
+from core.taxonomy import taxonomy_loaded
 from pipeline.fetch import FetchError, fetch
-from pipeline.store import apply_schema
 from pipeline.taxonomy import (
     ESCO_CLASSIFICATION_URL,
     ESCO_ONET_CROSSWALK_URL,
@@ -18,7 +19,6 @@ from pipeline.taxonomy import (
     TAXONOMY_TABLES,
     load_taxonomy,
     taxonomy_complete,
-    taxonomy_loaded,
 )
 from skillstack.settings import mirror_file_for
 from tests.helpers import MIRROR_DIR as MIRROR

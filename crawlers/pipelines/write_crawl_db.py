@@ -1,6 +1,6 @@
 """Write every item and one `crawl_runs` row per source into crawl.duckdb.
 
-The tables exist already: the CLI applies pipeline/schema.sql before it starts a crawl, and the
+The tables exist already: the CLI applies core/schema.sql before it starts a crawl, and the
 crawlers never import `pipeline` (DESIGN.md). This module only inserts and updates, every value a
 bound parameter.
 

@@ -6,31 +6,31 @@ becomes None; it never raises on bad input, so one odd item never stops `build`.
 the one entry point `build` calls; the smaller functions are public so spiders' tests and the
 dashboard can use the same conventions.
 
-The one exception to "no I/O": language detection (`pipeline.language`) loads the py3langid model
+The one exception to "no I/O": language detection (`core.language`) loads the py3langid model
 that ships inside its PyPI package, once, the first time a text has to be detected.
 
 The field families, one module each, each module's docstring giving its conventions:
 
 - `scalars`: missing values, numbers in their many spellings, counts, ratings
 - `offer`: price, currency, access model, certificate price
-- `duration`: total hours and weekly effort, and whether the hours are an estimate
+- `duration`: total hours and weekly effort (whether the hours are an estimate: `core.course_record`)
 - `vocabulary`: level, credential, course mode
 - `text`: clean text, one-line labels and lists, title casing, URLs
 - `item`: `normalise_item`, the course record's fields from one raw item
 
-Languages live in `pipeline.language`; they are re-exported here because callers read them with the
+Languages live in `core.language`; they are re-exported here because callers read them with the
 other fields. Languages keep only the primary subtag ("en-US", "en_us", "English (US)" → "en"):
 in_language is a filter facet and sources disagree on regions for the same language.
 """
 
 from __future__ import annotations
 
-from pipeline.language import detect_language, normalise_language
-from pipeline.normalise.duration import ASSUMED_WEEKLY_HOURS, Duration, hours_estimated, parse_duration
+from core.language import detect_language, normalise_language
+from pipeline.normalise.duration import ASSUMED_WEEKLY_HOURS, Duration, parse_duration
 from pipeline.normalise.item import ITEM_KEYS, normalise_item
 from pipeline.normalise.offer import ACCESS_MODELS, Offer, parse_offer
 from pipeline.normalise.scalars import parse_count, parse_rating
-from pipeline.normalise.text import clean_text, is_lowercased_title, is_search_url, title_case, title_slug
+from pipeline.normalise.text import clean_text, is_lowercased_title, title_case, title_slug
 from pipeline.normalise.vocabulary import (
     COURSE_MODES,
     CREDENTIAL_KINDS,
@@ -54,9 +54,7 @@ __all__ = [
     "Offer",
     "clean_text",
     "detect_language",
-    "hours_estimated",
     "is_lowercased_title",
-    "is_search_url",
     "normalise_course_mode",
     "normalise_credential",
     "normalise_item",

@@ -1,6 +1,7 @@
 """Durations: a course's total hours and weekly effort from ISO 8601 durations, texts
-("2–3 hours per week, 6 Weeks", "Less Than 2 Hours") and separate weeks/hours/minutes fields; and
-whether hours were stated by the provider or estimated here.
+("2–3 hours per week, 6 Weeks", "Less Than 2 Hours") and separate weeks/hours/minutes fields. Whether
+hours were stated by the provider or estimated here is read back from `duration_raw` by
+`core.course_record.hours_estimated`.
 
 - Ranges count at their midpoint: "2–3 hours per week" is 2.5 h/week. A reversed range ("3 to 1")
   is read as the same range in order.
@@ -205,18 +206,3 @@ def parse_duration(duration: Any = None, weeks: Any = None, hours: Any = None, m
         weekly_hours=round(weekly, 2) if weekly is not None else None,
         raw=raw,
     )
-
-
-# A duration the provider gave as one total of hours or minutes ("1.5 hours", "45 minutes", "PT4H"):
-# its hours are the provider's. Anything else (a calendar length, effort per week, a range, "less
-# than") was turned into hours by `parse_duration` and is an estimate.
-_STATED_TOTAL = re.compile(
-    r"\s*(?:\d+(?:[.,]\d+)?\s*(?:total\s+)?(?:hours?|hrs?|h|minutes?|mins?|m)\b\s*(?:total)?\s*|PT(?:\d+H)?(?:\d+M)?)\s*",
-    re.IGNORECASE,
-)
-
-
-def hours_estimated(duration_raw: str | None) -> bool:
-    """Whether a course's hours are our estimate from `duration_raw` ("1 - 3 Months" at 10 h a week,
-    "2–3 hours per week, 6 Weeks") rather than a total the provider stated ("1.5 hours")."""
-    return not (isinstance(duration_raw, str) and _STATED_TOTAL.fullmatch(duration_raw))

@@ -10,7 +10,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.language import normalise_language
+from core.language import normalise_language
 from pipeline.normalise.duration import parse_duration
 from pipeline.normalise.offer import parse_offer
 from pipeline.normalise.scalars import _as_number, _is_missing, _short, parse_count, parse_rating

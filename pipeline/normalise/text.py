@@ -1,6 +1,6 @@
 """Text: descriptions cleaned of markup, mojibake and control characters; one-line labels (names,
 providers, institutions, tags) and lists of them; titles that came all in lower case re-cased;
-course URLs, and whether a URL is a search rather than a course's page.
+course URLs (whether a URL is a search rather than a course's page: `core.course_record`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import html
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import ftfy
 import lxml.html
@@ -237,15 +236,6 @@ def _clean_url(raw: Any) -> str | None:
     if text is None:
         return None
     return text if _URL.fullmatch(text) else None
-
-
-def is_search_url(url: str | None) -> bool:
-    """Whether a course's URL is a search at its provider rather than the course's own page: the
-    Coursera datasets give `coursera.org/search?query=<title>` for every course."""
-    if not url:
-        return False
-    parts = urlsplit(url)
-    return parts.path.rstrip("/").endswith("/search") or "query=" in parts.query
 
 
 def title_slug(title: str) -> str:

@@ -82,7 +82,7 @@ def _print_held(held) -> None:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from pipeline.language import language_name
+    from core.language import language_name
     from recommender import api
 
     goals = _read_inputs(args.goal, args.goals_file, "goal", api.MAX_GOAL_CHARS)

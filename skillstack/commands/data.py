@@ -11,6 +11,7 @@ from skillstack.commands import UserError
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from core.store import open_crawl_db
     from crawlers.runner import (
         UnknownSourceError,
         UrlsNotSupportedError,
@@ -19,7 +20,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         list_sources,
         run_crawl,
     )
-    from pipeline.store import open_crawl_db
     from skillstack.lock import writer_lock
 
     if args.list:
@@ -151,8 +151,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         cmd_taxonomy_load(argparse.Namespace(if_missing=False, no_wait=True))
 
     def crawl() -> list:
+        from core.store import open_crawl_db
         from crawlers.runner import run_crawl
-        from pipeline.store import open_crawl_db
 
         open_crawl_db(paths.crawl_db).close()
         return run_crawl(sources or None, limit=args.limit, crawl_db=paths.crawl_db)

@@ -11,8 +11,8 @@ from skillstack.commands import UserError
 
 
 def cmd_bench_crawl(args: argparse.Namespace) -> int:
+    from core.store import open_crawl_db
     from crawlers.bench import MAX_PAGES, bench_crawl
-    from pipeline.store import open_crawl_db
 
     if not 1 <= args.pages <= MAX_PAGES:
         raise UserError(f"--pages must be between 1 and {MAX_PAGES}, not {args.pages}")
@@ -132,8 +132,8 @@ def cmd_eval_relevance(args: argparse.Namespace) -> int:
 def cmd_eval_goals(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from core.store import open_catalog_read_only
     from evaluation.goals import DEFAULT_BENCHMARK, evaluate_goals
-    from pipeline.store import open_catalog_read_only
 
     catalog = settings.paths().catalog_db
     if not catalog.exists():

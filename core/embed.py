@@ -1,4 +1,4 @@
-"""Sentence embeddings with all-MiniLM-L6-v2, from the package that ships it, run by `pipeline.sentence_encoder`.
+"""Sentence embeddings with all-MiniLM-L6-v2, from the package that ships it, run by `core.sentence_encoder`.
 
 Vectors are L2-normalised, so a dot product is the cosine. Course descriptions are long and
 goals short (asymmetric search); both go through the same model, documents cut at
@@ -6,7 +6,7 @@ goals short (asymmetric search); both go through the same model, documents cut a
 model's cost grows with length.
 
 The model runs in one of `settings.MODEL_VARIANTS` (`SKILLSTACK_MODEL_VARIANT`, see
-`pipeline.sentence_encoder`). Vectors of two variants are close but not equal, so every stored
+`core.sentence_encoder`). Vectors of two variants are close but not equal, so every stored
 vector is keyed by `MODEL_KEY`, which names the variant: a change of variant embeds everything
 again and never compares vectors of two forms.
 """
@@ -25,7 +25,7 @@ import numpy as np
 from skillstack.settings import EMBEDDING_MODEL_NAME, MODEL_VARIANTS, embedding_model_path, model_variant
 
 if TYPE_CHECKING:
-    from pipeline.sentence_encoder import SentenceEncoder
+    from core.sentence_encoder import SentenceEncoder
 
 DIMENSIONS = 384
 DOCUMENT_MAX_TOKENS = 128
@@ -40,7 +40,7 @@ def load_model(variant: str | None = None) -> SentenceEncoder:
 
 @lru_cache(maxsize=len(MODEL_VARIANTS))
 def _load_model(variant: str) -> SentenceEncoder:
-    from pipeline.sentence_encoder import SentenceEncoder
+    from core.sentence_encoder import SentenceEncoder
 
     return SentenceEncoder(embedding_model_path(), variant=variant)
 

@@ -17,7 +17,7 @@ validation sets: many alternative labels are broad ("management", "design") and 
 skills; the alternative labels earn their place in the lexical match instead. The weights were
 chosen on the tune half of the validation sets and checked on the held-out half
 (`evaluation.skills`). Everything is CPU-only and deterministic; no model is downloaded
-(see `pipeline.embed`).
+(see `core.embed`).
 """
 
 from __future__ import annotations
@@ -32,13 +32,12 @@ import duckdb
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from pipeline import embed, surfaces
-from pipeline.taxonomy import taxonomy_loaded
+from core import embed
+from core.taxonomy import ORIGIN_PREFERRED
 
 log = logging.getLogger(__name__)
 
-# A change here that scores any text differently changes courses' links: raise `skills.LINKER_VERSION`.
-ORIGIN_PREFERRED = "esco-preferred"  # stored by pipeline.surfaces.ensure_taxonomy_vectors
+# A change here that scores any text differently changes courses' links: raise `pipeline.skills.LINKER_VERSION`.
 SURFACE_ORIGINS = (ORIGIN_PREFERRED,)
 
 SENTENCE_WEIGHT = 0.3  # the rest goes to the best span
@@ -219,21 +218,6 @@ def one_blas_thread() -> threadpool_limits:
 def _normalise(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
-
-
-# ---------------------------------------------------------------- vectors in the catalogue
-
-
-def ensure_skill_vectors(con: duckdb.DuckDBPyConnection) -> int:
-    """Make sure the catalogue holds the vectors `SkillExtractor.load` reads; returns how many texts were embedded.
-
-    These are the preferred-label vectors `pipeline.surfaces` stores for every skill (origin
-    `esco-preferred`), so nothing is embedded twice. Called by the build and by the evaluation on
-    a catalogue that has the taxonomy but no vectors yet.
-    """
-    if not taxonomy_loaded(con):
-        return 0
-    return surfaces.ensure_taxonomy_vectors(con)
 
 
 # ---------------------------------------------------------------- the extractor
