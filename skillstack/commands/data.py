@@ -112,6 +112,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     except (BuildError, PublishError) as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else report.one_line())
+    if args.if_deferred:
+        # This build runs beside a dashboard (`make run`): open the new catalogue once, as the nightly
+        # does, so the dashboard's next answer reads its indexes instead of building them.
+        from skillstack.nightly import warm_indexes
+
+        warm_indexes(paths.catalog_db)
     return 0
 
 
