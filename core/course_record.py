@@ -4,12 +4,23 @@ record is `pipeline.normalise`; checking the tags, `pipeline.tag_check`."""
 
 from __future__ import annotations
 
+import math
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 # The tags a course's text is made of, in SQL over `courses` (a constant expression, no input): the
 # declared tags unless `pipeline.tag_check` found that they disagree with the course's own words.
 TRUSTED_TAGS_SQL = "CASE WHEN tags_trusted IS FALSE THEN []::VARCHAR[] ELSE skills_declared END"
+
+
+def is_missing(value: Any) -> bool:
+    """A value that states nothing: None, NaN (how pandas reads a missing value) or blank text."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
 
 
 def is_search_url(url: str | None) -> bool:

@@ -23,10 +23,11 @@ mistakes on the Coursera 2024 titles.
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from core.course_record import is_missing
 
 __all__ = [
     "FUNCTION_WORDS",
@@ -199,16 +200,8 @@ def _language_from_name(text: str) -> str | None:
     return best[1] if best else None
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def _language_from_value(value: Any, depth: int = 0) -> str | None:
-    if depth > 3 or _is_missing(value):
+    if depth > 3 or is_missing(value):
         return None
     if isinstance(value, Mapping):  # Udemy {"locale": "en_US", "title": "English (US)"}
         for key in ("locale", "code", "language", "lang", "simple_english_title", "title", "name"):

@@ -130,17 +130,7 @@ def ensure_taxonomy_vectors(con: duckdb.DuckDBPyConnection, *, defer_onet: bool 
             {"model": embed.MODEL_KEY, "deferring": defer_onet, "title": ONET_ORIGIN_PREFIX,
              "task": ONET_TASK_ORIGIN_PREFIX},
         )  # fmt: skip
-        missing = con.execute(
-            """
-            SELECT w.kind, w.uri, w.surface, w.origin FROM wanted_surfaces w
-            WHERE NOT EXISTS (
-                SELECT 1 FROM taxonomy_vectors v
-                WHERE v.model = ? AND v.kind = w.kind AND v.uri = w.uri AND v.surface = w.surface
-                  AND v.origin = w.origin
-            )
-            """,
-            [embed.MODEL_KEY],
-        ).df()
+        missing = _without_vectors(con)
     finally:
         con.unregister("wanted_surfaces")
     if missing.empty:
@@ -160,20 +150,23 @@ def surfaces_without_vectors(con: duckdb.DuckDBPyConnection) -> int:
         return 0
     con.register("wanted_surfaces", taxonomy_surfaces(con))
     try:
-        row = con.execute(
-            """
-            SELECT count(*) FROM wanted_surfaces w
-            WHERE NOT EXISTS (
-                SELECT 1 FROM taxonomy_vectors v
-                WHERE v.model = ? AND v.kind = w.kind AND v.uri = w.uri AND v.surface = w.surface
-                  AND v.origin = w.origin
-            )
-            """,
-            [embed.MODEL_KEY],
-        ).fetchone()
+        return len(_without_vectors(con))
     finally:
         con.unregister("wanted_surfaces")
-    return int(row[0])
+
+
+def _without_vectors(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The rows of the registered `wanted_surfaces` that have no vector of this model."""
+    return con.execute(
+        """
+        SELECT w.kind, w.uri, w.surface, w.origin FROM wanted_surfaces w
+        WHERE NOT EXISTS (
+            SELECT 1 FROM taxonomy_vectors v
+            WHERE v.model = ? AND v.kind = w.kind AND v.uri = w.uri AND v.surface = w.surface AND v.origin = w.origin
+        )
+        """,
+        [embed.MODEL_KEY],
+    ).df()
 
 
 def _known_vectors(con: duckdb.DuckDBPyConnection, texts: list[str]) -> dict[str, np.ndarray]:

@@ -10,10 +10,11 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from core.course_record import is_missing
 from core.language import normalise_language
 from pipeline.normalise.duration import parse_duration
 from pipeline.normalise.offer import parse_offer
-from pipeline.normalise.scalars import _as_number, _is_missing, _short, parse_count, parse_rating
+from pipeline.normalise.scalars import _as_number, _short, parse_count, parse_rating
 from pipeline.normalise.text import (
     NAME_MAX_CHARS,
     _clean_line,
@@ -71,7 +72,7 @@ def _json_safe(value: Any, depth: int = 0) -> Any:
 
 def _raw_text(raw: Any) -> str | None:
     """The raw value as text for the *_raw columns; containers as JSON."""
-    if _is_missing(raw):
+    if is_missing(raw):
         return None
     if isinstance(raw, Mapping | list | tuple | set):
         return json.dumps(_json_safe(raw), ensure_ascii=False, sort_keys=True)[:1000]
@@ -109,7 +110,7 @@ def normalise_item(item: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(raw_extras, Mapping):
         extras = _json_safe(raw_extras)
     else:
-        extras = {} if _is_missing(raw_extras) else {"extras": _json_safe(raw_extras)}
+        extras = {} if is_missing(raw_extras) else {"extras": _json_safe(raw_extras)}
     derived = {
         "weekly_hours": duration.weekly_hours,
         "enrollments": parse_count(item.get("enrollments")),

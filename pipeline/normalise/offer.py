@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.normalise.scalars import _as_bool, _as_number, _is_missing, _parse_number, _short
+from core.course_record import is_missing
+from pipeline.normalise.scalars import _as_bool, _as_number, _parse_number, _short
 
 ACCESS_MODELS = ("free", "free-audit+paid-certificate", "paid", "subscription")
 
@@ -204,7 +205,7 @@ _LIST_KEYS = ("seats", "verifications", "offers", "prices", "products", "tracks"
 def _first_present(mapping: Mapping, keys: Iterable[str]) -> Any:
     for key in keys:
         value = mapping.get(key)
-        if not _is_missing(value):
+        if not is_missing(value):
             return value
     return None
 

@@ -13,18 +13,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from core.course_record import is_missing
+
 MAX_COUNT = 2_000_000_000  # fits the INTEGER column rating_count; beyond it a value is an accident
 # Text parsers only look at the start of a field: a duration or a price is never long, and this
 # bounds the time spent on a hostile multi-megabyte value.
 _SCAN_CHARS = 500
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
 
 
 def _as_number(value: Any) -> float | None:
@@ -56,7 +50,7 @@ def _as_bool(value: Any) -> bool | None:
 
 def _short(value: Any, limit: int = _SCAN_CHARS) -> str | None:
     """The start of a scalar as text, for the small parsers; None when there is nothing."""
-    if _is_missing(value) or isinstance(value, Mapping | list | tuple | set | bytes):
+    if is_missing(value) or isinstance(value, Mapping | list | tuple | set | bytes):
         return None
     text = str(value)[: limit + 1000].strip()  # sliced first: values can be megabytes long
     return text[:limit] or None

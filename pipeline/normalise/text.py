@@ -14,7 +14,8 @@ import ftfy
 import lxml.html
 from lxml import etree
 
-from pipeline.normalise.scalars import _is_missing, _short
+from core.course_record import is_missing
+from pipeline.normalise.scalars import _short
 
 NAME_MAX_CHARS = 500
 SHORT_TEXT_MAX_CHARS = 300
@@ -88,7 +89,7 @@ def clean_text(raw: Any, max_chars: int = 20_000) -> str:
     - The result is capped at `max_chars`, at the last space in the final 100 characters when there
       is one. Only the first 10 × max_chars characters of input are read.
     """
-    if _is_missing(raw) or max_chars <= 0:
+    if is_missing(raw) or max_chars <= 0:
         return ""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
