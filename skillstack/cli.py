@@ -354,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
         "dashboard answers a goal in a headless browser",
     )
     first_run.add_argument("--limit", type=int, default=300, help="the crawl's --limit, as `make run` (default 300)")
+    first_run.add_argument(
+        "--baseline", action="store_true", help="first the same steps with a plain `build` (no deferral), for a ratio"
+    )
     first_run.add_argument("--json", action="store_true")
     first_run.set_defaults(func=cmd_bench_first_run)
     return parser

@@ -91,11 +91,20 @@ def cmd_bench_first_run(args: argparse.Namespace) -> int:
     from bench.first_run import FirstRunError, bench_first_run
 
     try:
-        run = bench_first_run(limit=args.limit)
+        # The baseline first: the run measured second meets a page cache warmed the same way.
+        runs = {"full build first": bench_first_run(limit=args.limit, defer=False)} if args.baseline else {}
+        runs["make run"] = bench_first_run(limit=args.limit)
     except FirstRunError as exc:
         raise UserError(str(exc)) from None
-    print(json.dumps(run.as_dict(), indent=2) if args.json else "\n".join(run.lines()))
-    return 0 if run.answered else 1
+    if args.json:
+        print(json.dumps({name: run.as_dict() for name, run in runs.items()}, indent=2))
+    else:
+        for name, run in runs.items():
+            print(f"{name}: " + "\n".join(run.lines()))
+        if args.baseline:
+            ratio = runs["full build first"].total_s / runs["make run"].total_s
+            print(f"make run answers {ratio:.2f}x as fast as with the whole taxonomy embedded before serving")
+    return 0 if all(run.answered for run in runs.values()) else 1
 
 
 def cmd_eval_recommend(args: argparse.Namespace) -> int:
