@@ -21,7 +21,7 @@ import importlib, json, pkgutil, sys
 for package in sys.argv[1:]:
     module = importlib.import_module(package)
     for info in pkgutil.walk_packages(module.__path__, package + "."):
-        if info.name != "dashboard.app" and not info.name.endswith(".bench"):
+        if info.name != "dashboard.app":
             importlib.import_module(info.name)
 print(json.dumps(sorted(sys.modules)))
 """

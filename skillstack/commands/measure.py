@@ -80,7 +80,7 @@ def cmd_bench_encode(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_recommend(args: argparse.Namespace) -> int:
-    from recommender.bench import bench_recommend
+    from bench.recommend import bench_recommend
 
     figures = bench_recommend(rounds=args.rounds)
     print(json.dumps(figures, indent=None if args.json else 2))
