@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
+from bench.scale import QUERY_GOALS
 from core import embed
-from pipeline.bench import QUERY_GOALS
 from recommender import api
 from recommender.engine import Engine
 from skillstack import settings

@@ -194,7 +194,7 @@ def test_a_change_of_variant_embeds_every_course_again(small_crawl, tmp_path, mo
 
 @pytest.mark.slow
 def test_bench_encode_times_both_variants_on_the_same_texts(small_crawl, monkeypatch):
-    from pipeline.bench import encode_rate
+    from bench.scale import encode_rate
 
     monkeypatch.setenv("SKILLSTACK_MODEL_VARIANT", "bf16")
     figures = encode_rate(small_crawl, 40, chunk=10)

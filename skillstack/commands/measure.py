@@ -28,7 +28,7 @@ def _bench_home_work_dir(args: argparse.Namespace):
 
 
 def cmd_bench_generate(args: argparse.Namespace) -> int:
-    from pipeline.bench import BenchError, generate
+    from bench.scale import BenchError, generate
 
     target = _bench_home_work_dir(args) / f"n{args.n}"
     try:
@@ -41,7 +41,7 @@ def cmd_bench_generate(args: argparse.Namespace) -> int:
 
 def cmd_bench_sizes(args: argparse.Namespace) -> int:
     """bench build and bench all: generate, build, encode, rebuild and query at each size."""
-    from pipeline.bench import BenchError, as_json, bench_size
+    from bench.scale import BenchError, as_json, bench_size
 
     sizes = [int(n) for n in str(args.sizes).split(",") if n.strip()]
     reports = []
@@ -61,7 +61,7 @@ def cmd_bench_sizes(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_encode(args: argparse.Namespace) -> int:
-    from pipeline.bench import encode_rate
+    from bench.scale import encode_rate
 
     figures = encode_rate(settings.paths().home, args.sample)
     if args.json:
