@@ -1,4 +1,4 @@
-"""Real spiders pointed at the test's local server (`tests.local_server`), for `tests/test_crawl_faults.py`.
+"""Real spiders pointed at the test's local server (`bench.local_server`), for `tests/test_crawl_faults.py`.
 
 They subclass the real sources, so the parsing, the pipelines and the run record are the ones a
 nightly crawl uses; only the start URLs (paths on `SKILLSTACK_TEST_SERVER`, read when the spider is

@@ -12,7 +12,7 @@ from pathlib import Path
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawlers.bench import API_PAGE_SIZE, BenchCatalogue, BenchSite
+from bench.crawl_site import API_PAGE_SIZE, BenchCatalogue, BenchSite
 from crawlers.spiders.mitxonline import MitxonlineSpider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
 

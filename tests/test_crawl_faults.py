@@ -31,6 +31,7 @@ from scrapy.http import Response
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.test import get_crawler
 
+from bench.local_server import Exchange, LocalServer
 from crawlers.extensions import ERROR_BUDGET_REASON, ERRORS_IN_A_ROW_STAT, ERRORS_STAT, SourceErrorCounter
 from crawlers.middlewares import retry_backoff
 from crawlers.middlewares.offsite_partial import PartialOffsiteMiddleware
@@ -42,7 +43,6 @@ from crawlers.spiders.udemy_kaggle_2017 import UdemyKaggle2017Spider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
 from skillstack.settings import mirror_file_for
 from tests.helpers import MIRROR_DIR
-from tests.local_server import Exchange, LocalServer
 from tests.local_spiders import SERVER_ENV
 
 UDEMY_CSV = (

@@ -24,8 +24,8 @@ import pytest
 from scrapy import Request
 from scrapy_redis.spiders import RedisSpider
 
+from bench.local_server import Exchange, LocalServer
 from crawlers.distributed import DUPLICATES_KEY, HEARTBEAT_KEY, ITEMS_KEY, LEASES_KEY, QUEUE_KEY, reset
-from tests.local_server import Exchange, LocalServer
 
 PAGES = 80
 PAGE_DELAY_S = 0.3

@@ -11,8 +11,8 @@ from skillstack.commands import UserError
 
 
 def cmd_bench_crawl(args: argparse.Namespace) -> int:
+    from bench.crawl import MAX_PAGES, bench_crawl
     from core.store import open_crawl_db
-    from crawlers.bench import MAX_PAGES, bench_crawl
 
     if not 1 <= args.pages <= MAX_PAGES:
         raise UserError(f"--pages must be between 1 and {MAX_PAGES}, not {args.pages}")

@@ -16,8 +16,8 @@ finish, robots.txt not counted as a page), and the parse cost per page — the s
 alone, in CPU time, over saved responses in a loop, with no download, scheduling or pipelines. When
 `SKILLSTACK_MIRROR` holds real Udemy course pages, their parse cost is reported too.
 
-The generated catalogue and its server are in `crawlers.bench_site`; this module holds the spiders
-crawled (Scrapy loads them from here in the crawl's subprocess) and the measuring.
+The generated catalogue is in `bench.crawl_site`, its server is `bench.local_server`; this module
+holds the spiders crawled (Scrapy loads them from here in the crawl's subprocess) and the measuring.
 
 Bounded: at most MAX_PAGES pages, one crawl, a subprocess timeout; everything lives in a temporary
 directory that is removed afterwards.
@@ -40,7 +40,8 @@ from typing import Any
 import duckdb
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawlers.bench_site import API_PAGE_SIZE, BenchCatalogue, BenchServer, BenchSite
+from bench.crawl_site import API_PAGE_SIZE, BenchCatalogue, BenchSite
+from bench.local_server import LocalServer
 from crawlers.runner import crawler_settings, run_crawl
 from crawlers.spiders.mitxonline import MitxonlineSpider
 from crawlers.spiders.udemy_pages import UdemyPagesSpider
@@ -173,13 +174,13 @@ def bench_crawl(
     if not 1 <= pages <= MAX_PAGES:
         raise ValueError(f"pages must be between 1 and {MAX_PAGES}, not {pages}")
     catalogue = BenchCatalogue.of(pages)
-    with tempfile.TemporaryDirectory(prefix="skillstack-bench-") as temp, BenchServer() as server:
+    with tempfile.TemporaryDirectory(prefix="skillstack-bench-") as temp, LocalServer({}) as server:
         home = Path(temp)
         crawl_db = home / "crawl.duckdb"
         if prepare_crawl_db is not None:
             prepare_crawl_db(crawl_db)
         site = BenchSite(catalogue, server.base_url)
-        server.site = site
+        server.default = site.serve
         wall_s, cpu_s = _crawl_in_subprocess(home, crawl_db, server.base_url)
         load_average = os.getloadavg()[0]
         sources = _source_figures(crawl_db)
@@ -225,7 +226,7 @@ def _crawl_in_subprocess(home: Path, crawl_db: Path, server_url: str) -> tuple[f
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as stderr:
         result = subprocess.run(
-            [sys.executable, "-m", "crawlers.bench", str(crawl_db)],
+            [sys.executable, "-m", "bench.crawl", str(crawl_db)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -317,7 +318,7 @@ def _ms_per_response(parse: Callable[[Any], Iterator[Any]], responses: list[Any]
 
 def _crawl_child(crawl_db: str) -> int:
     """In the crawl subprocess: the two benchmark spiders into `crawl_db` (its tables exist)."""
-    run_crawl(BENCH_SOURCES, limit=None, crawl_db=Path(crawl_db), spider_modules=["crawlers.bench"])
+    run_crawl(BENCH_SOURCES, limit=None, crawl_db=Path(crawl_db), spider_modules=["bench.crawl"])
     return 0
 
 

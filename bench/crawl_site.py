@@ -1,7 +1,7 @@
-"""The benchmark's generated catalogue and the local server that serves it (`skillstack bench crawl`,
-`crawlers.bench`): Udemy-shaped course pages behind a sitemap index, and MITx Online-shaped API pages
-(Django REST Framework `count`/`next`/`results`), each made from its number (the same on every run),
-served on 127.0.0.1.
+"""The crawl benchmark's generated catalogue (`skillstack bench crawl`, `bench.crawl`): Udemy-shaped
+course pages behind a sitemap index, and MITx Online-shaped API pages (Django REST Framework
+`count`/`next`/`results`), each made from its number (the same on every run), served on 127.0.0.1
+by `bench.local_server`.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import math
 import random
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from bench.local_server import Exchange
 
 API_PAGE_SIZE = 20
 SITEMAP_SIZE = 1000
@@ -249,6 +249,12 @@ class BenchSite:
         key = parts.path + (f"?p={query['p']}" if "p" in query else f"?page={query['page']}" if "page" in query else "")
         return self.responses.get(key)
 
+    def serve(self, exchange: Exchange) -> None:
+        """Answer a request of the crawl: a `bench.local_server` route."""
+        found = self.answer(exchange.target)
+        content_type, body = found or ("text/plain", b"not found")
+        exchange.send(200 if found else 404, body, {"Content-Type": content_type})
+
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
@@ -256,47 +262,3 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 def _json_ld_of(page: bytes) -> str:
     start = page.index(b'<script type="application/ld+json">') + len(b'<script type="application/ld+json">')
     return page[start : page.index(b"</script>", start)].decode("utf-8")
-
-
-class BenchServer:
-    """The generated catalogue over HTTP/1.1 (keep-alive) on 127.0.0.1, an ephemeral port."""
-
-    def __init__(self) -> None:
-        self.site: BenchSite | None = None
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in two writes: with Nagle's algorithm on, the client's delayed
-            # ACK holds the body back ~40 ms per response, and the benchmark would measure that stall.
-            disable_nagle_algorithm = True
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                found = server.site.answer(self.path) if server.site else None
-                content_type, body = found or ("text/plain", b"not found")
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="bench-http", daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> BenchServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)

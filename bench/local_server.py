@@ -1,7 +1,8 @@
-"""A small HTTP server on 127.0.0.1 for crawl tests: routes are functions, every request is logged.
+"""A small HTTP server on 127.0.0.1, the one the crawl benchmark (`bench.crawl`) and the crawl fault
+tests serve from: routes are functions, every request is logged.
 
 The server listens on an ephemeral port of the loopback interface only and runs in daemon threads,
-so a test that forgets to stop it cannot keep the process alive. Handlers that stall (a timeout
+so a caller that forgets to stop it cannot keep the process alive. Handlers that stall (a timeout
 case) sleep a bounded time.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +42,11 @@ class Exchange:
     status: int | None = field(default=None, init=False)
 
     @property
+    def target(self) -> str:
+        """The path with its query, as requested."""
+        return self.handler.path
+
+    @property
     def headers(self) -> dict[str, str]:
         return dict(self.handler.headers.items())
 
@@ -69,22 +76,27 @@ class Exchange:
 
 
 class LocalServer:
-    """Answer `routes[path]` (path without query); anything else is a 404."""
+    """Answer `routes[path]` (path without query); any other path `default`, when set, else a 404."""
 
-    def __init__(self, routes: dict[str, Route]):
+    def __init__(self, routes: dict[str, Route], default: Route | None = None):
         self.routes = routes
+        self.default = default
         self.seen: list[Seen] = []
+        self._hits: Counter[str] = Counter()
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm on, the client's delayed
+            # ACK holds the body back ~40 ms per response, and the crawl benchmark would measure that stall.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 server._answer(self)
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass  # the test reads `seen`, not stderr
+                pass  # callers read `seen`, not stderr
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
@@ -106,10 +118,11 @@ class LocalServer:
         path = urlsplit(handler.path).path
         seen = Seen(path, dict(handler.headers.items()), time.monotonic())
         with self._lock:
-            hits = sum(1 for earlier in self.seen if earlier.path == path)
+            hits = self._hits[path]
+            self._hits[path] += 1
             self.seen.append(seen)
         exchange = Exchange(handler, path, hits)
-        route = self.routes.get(path)
+        route = self.routes.get(path, self.default)
         try:
             if route is None:
                 exchange.send(404, b"not found")
