@@ -15,7 +15,7 @@ import json
 import os
 import re
 import threading
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +33,7 @@ from recommender.errors import (
     InvalidRequestError,
     RecommenderError,
 )
+from recommender.filters import Filters
 from recommender.ranking import RankConfig
 from skillstack import settings
 
@@ -117,17 +118,6 @@ class SkillMatch:
     uri: str
     label: str
     score: float
-
-
-@dataclass(frozen=True)
-class Filters:
-    free_only: bool = False
-    with_certificate: bool = False
-    levels: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    max_hours: float | None = None
-    max_price: float | None = None
-    providers: tuple[str, ...] = ()
 
 
 # Below this resolver confidence a goal names no occupation the user can be told it means: the goal's
@@ -1144,8 +1134,7 @@ def watch_add(
     feed says what changed since today."""
     if not goal or not goal.strip():
         raise EmptyGoalError('the goal is empty: e.g. `skillstack watch add "data analyst"`')
-    f = filters or Filters()
-    added = watch.add_watch(goal, top=top, occupation_uri=occupation_uri, **asdict(f))
+    added = watch.add_watch(goal, top=top, occupation_uri=occupation_uri, filters=filters or Filters())
     if _catalog_path().exists() and not watch.feed_entries(added.id):
         _update_one(added)
     return added
@@ -1176,7 +1165,7 @@ def update_watch_feeds() -> tuple[watch.FeedUpdate, ...]:
 
 
 def _update_one(w: watch.Watch) -> watch.FeedUpdate:
-    rec = recommend(w.goal, k=w.top, filters=Filters(**w.filters()), occupation_uri=w.occupation_uri)
+    rec = recommend(w.goal, k=w.top, filters=w.course_filters, occupation_uri=w.occupation_uri)
     top = [
         {
             "course_id": r.course_id,

@@ -1,6 +1,8 @@
 """Watched goals and their Atom feeds: what changed for a goal since the last published catalogue.
 
-A watch is a goal with its filters, kept in `SKILLSTACK_HOME/watches.json`. Each watch keeps the
+A watch is a goal with its `Filters`, kept in `SKILLSTACK_HOME/watches.json` (format version 2: the
+filters as one object; a version 1 file, whose watches held the filters as fields of their own, is read
+as well and written in version 2 at the next change). Each watch keeps the
 state it was last compared with (its top N courses and their offers) in `feeds/<id>.json` and its feed
 in `feeds/<id>.atom`. `update_feeds` runs after every nightly publish and adds an entry for each course
 that entered the top N, became free or dropped in price, or left the catalogue; the feed keeps the
@@ -18,11 +20,12 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from recommender.filters import Filters
 from skillstack import settings
 
 FEED_ENTRIES = 50
@@ -32,7 +35,8 @@ DEFAULT_TOP = 10
 DASHBOARD_URL_ENV = "SKILLSTACK_DASHBOARD_URL"
 DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8501"
 _FREE = ("free",)
-_FILTER_FIELDS = ("free_only", "with_certificate", "levels", "languages", "max_hours", "max_price", "providers")
+WATCHES_VERSION = 2
+_FILTER_FIELDS = tuple(f.name for f in fields(Filters))
 
 
 @dataclass(frozen=True)
@@ -41,33 +45,22 @@ class Watch:
     goal: str
     top: int = DEFAULT_TOP
     occupation_uri: str | None = None
-    free_only: bool = False
-    with_certificate: bool = False
-    levels: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    max_hours: float | None = None
-    max_price: float | None = None
-    providers: tuple[str, ...] = ()
+    course_filters: Filters = field(default_factory=Filters)
     created_at: str = ""
 
     def filters(self) -> dict:
-        return {
-            "free_only": self.free_only,
-            "with_certificate": self.with_certificate,
-            "levels": self.levels,
-            "languages": self.languages,
-            "max_hours": self.max_hours,
-            "max_price": self.max_price,
-            "providers": self.providers,
-        }
+        """The filters as keyword arguments: kept for dashboard/views/watch.py, which builds
+        `api.Filters(**w.filters())`; once it passes `w.course_filters` this goes."""
+        return asdict(self.course_filters)
 
     def describe(self) -> str:
+        f = self.course_filters
         parts = [f"top {self.top}"]
-        parts += [name for name, on in (("free", self.free_only), ("with certificate", self.with_certificate)) if on]
-        parts += [f"{k} {', '.join(v)}" for k, v in (("level", self.levels), ("language", self.languages)) if v]
-        parts += [f"provider {', '.join(self.providers)}"] if self.providers else []
-        parts += [f"≤ {self.max_hours:g} h"] if self.max_hours is not None else []
-        parts += [f"≤ {self.max_price:g}"] if self.max_price is not None else []
+        parts += [name for name, on in (("free", f.free_only), ("with certificate", f.with_certificate)) if on]
+        parts += [f"{k} {', '.join(v)}" for k, v in (("level", f.levels), ("language", f.languages)) if v]
+        parts += [f"provider {', '.join(f.providers)}"] if f.providers else []
+        parts += [f"≤ {f.max_hours:g} h"] if f.max_hours is not None else []
+        parts += [f"≤ {f.max_price:g}"] if f.max_price is not None else []
         return "; ".join(parts)
 
 
@@ -111,32 +104,53 @@ def list_watches() -> tuple[Watch, ...]:
 
 
 def _watch(value: dict) -> Watch:
-    tuples = ("levels", "languages", "providers")
-    return Watch(**{k: tuple(v) if k in tuples else v for k, v in value.items() if k in Watch.__dataclass_fields__})
+    """A watch as `watches.json` holds it: in version 2 its filters are one object; in version 1 they
+    were fields of the watch itself."""
+    own = {k: v for k, v in value.items() if k in Watch.__dataclass_fields__ and k != "course_filters"}
+    return Watch(**own, course_filters=_filters(value.get("filters", value)))
 
 
-def add_watch(goal: str, *, top: int = DEFAULT_TOP, occupation_uri: str | None = None, **filters) -> Watch:
+def _filters(values: dict) -> Filters:
+    """`Filters` from their values as JSON or a caller gives them (lists kept as tuples)."""
+    return Filters(
+        **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in values.items() if k in _FILTER_FIELDS}
+    )
+
+
+def _watch_json(watch: Watch) -> dict:
+    value = asdict(watch)
+    value["filters"] = value.pop("course_filters")
+    return value
+
+
+def _write_watches(watches: tuple[Watch, ...] | list[Watch]) -> None:
+    _write_json(watches_file(), {"version": WATCHES_VERSION, "watches": [_watch_json(w) for w in watches]})
+
+
+def add_watch(
+    goal: str, *, top: int = DEFAULT_TOP, occupation_uri: str | None = None, filters: Filters | None = None
+) -> Watch:
     """Keep a goal under watch (the same goal and filters twice is one watch)."""
     goal = " ".join(goal.split())
     if not goal:
         raise ValueError("the goal is empty")
     if top < 1:
         raise ValueError(f"the top must be at least 1, not {top}")
-    key = json.dumps([goal.lower(), top, occupation_uri, sorted(filters.items())], default=list)
+    filters = _filters(asdict(filters)) if filters else Filters()
+    key = json.dumps([goal.lower(), top, occupation_uri, sorted(asdict(filters).items())], default=list)
     slug = re.sub(r"[^a-z0-9]+", "-", goal.lower()).strip("-")[:40] or "goal"
     watch = Watch(
         id=f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:8]}",
         goal=goal,
         top=top,
         occupation_uri=occupation_uri,
+        course_filters=filters,
         created_at=_now(),
-        # The filters a watch stores (its fields); a filter `Filters` gains later needs a field here too.
-        **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in filters.items() if k in _FILTER_FIELDS},
     )
     existing = list_watches()
     if any(w.id == watch.id for w in existing):
         return next(w for w in existing if w.id == watch.id)
-    _write_json(watches_file(), {"version": 1, "watches": [asdict(w) for w in (*existing, watch)]})
+    _write_watches((*existing, watch))
     return watch
 
 
@@ -146,7 +160,7 @@ def remove_watch(watch_id: str) -> bool:
     kept = [w for w in existing if w.id != watch_id]
     if len(kept) == len(existing):
         return False
-    _write_json(watches_file(), {"version": 1, "watches": [asdict(w) for w in kept]})
+    _write_watches(kept)
     for path in (feed_path(watch_id), _state_path(watch_id)):
         path.unlink(missing_ok=True)
     return True
