@@ -1,4 +1,9 @@
-"""The API and feed spiders on their real captures from tests/captures, and the bases they share."""
+"""The API and feed spiders on their real captures from tests/captures, and the bases they share.
+
+One module though over 600 lines: each spider's test sits beside its base's, on the same bases'
+behaviour (pagination, JSON paths, records that cannot be read), so a change to a base is checked on
+its small fakes and on every real capture in one place.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ dataset rows from the mirror and the faults. The crawls run through `crawlers.ru
 subprocesses (`tests.run_local_crawl`), with the project's settings and pipelines; only the spiders'
 start URLs and a few timings differ (`tests.local_spiders`). All fault sources crawl in one run,
 as the nightly crawls all sources in one run, so a fault of one source meets the others in flight.
+
+One module though over 600 lines: most tests read that one run (`faults_run`), which a split would
+crawl once per module.
 """
 
 from __future__ import annotations

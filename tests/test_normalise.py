@@ -3,6 +3,10 @@
 Strings quoted here are copied exactly from the captured files in tests/captures (edX, Udemy and
 Coursera dataset CSVs, the API captures, the Udemy JSON-LD pages); the last tests run
 normalise_item over every row of three dataset CSVs and check the coverage measured on them.
+
+One module though over 600 lines: it follows `pipeline.normalise` field family by field family (a
+section each, in the package's order) on the same captured values, then `normalise_item`, which
+reads them all.
 """
 
 from __future__ import annotations
