@@ -1,6 +1,7 @@
-"""What a stored course record's values mean, read by the build and the recommender alike: a URL
-that is only a search, hours that are our estimate, the declared tags that count. Making the
-record is `pipeline.normalise`; checking the tags, `pipeline.tag_check`."""
+"""What a course record's values mean, for the build that makes the record and the recommender that
+reads it: a value that states nothing, a URL that is only a search, hours that are our estimate, the
+declared tags that count. Making the record is `pipeline.normalise`; checking the tags,
+`pipeline.tag_check`."""
 
 from __future__ import annotations
 
