@@ -11,7 +11,7 @@ that ships inside its PyPI package, once, the first time a text has to be detect
 
 The field families, one module each, each module's docstring giving its conventions:
 
-- `scalars`: missing values, numbers in their many spellings, counts, ratings
+- `scalars`: numbers in their many spellings, counts, ratings (missing values: `core.course_record`)
 - `offer`: price, currency, access model, certificate price
 - `duration`: total hours and weekly effort (whether the hours are an estimate: `core.course_record`)
 - `vocabulary`: level, credential, course mode

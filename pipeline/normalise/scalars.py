@@ -1,5 +1,6 @@
-"""Reading scalars: whether a value is missing, numbers in their many spellings, booleans, the start
-of a long value, and the two fields that are only a number (counts, ratings).
+"""Reading scalars: numbers in their many spellings, booleans, the start of a long value, and the two
+fields that are only a number (counts, ratings). Whether a value is missing at all is
+`core.course_record.is_missing`.
 
 Every other field family builds on these helpers.
 """
