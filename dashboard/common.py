@@ -17,6 +17,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import nav
 from recommender import api
@@ -417,6 +418,26 @@ def chosen_occupation_for_url(rec: api.Recommendation) -> str | None:
     if rec.chosen is None or (rec.occupations and rec.chosen.uri == rec.occupations[0].uri):
         return None
     return rec.chosen.uri
+
+
+def answer_slot(page: str, question: object) -> DeltaGenerator:
+    """The container for what the page answers to `question` (its goal, occupation, skills and filters).
+
+    A new question starts from an empty container, so its heading never stands over the previous
+    answer's faded results while it loads. A plain `st.empty().container()` does not do that: the
+    server merges the `empty` into the container that follows it at the same place, and the browser
+    hands a container that replaces one of its kind the old one's children until each is overwritten.
+    So two placeholders, both emptied at the top of every run, and the answer goes into the other one
+    when the question changes: the browser then never gets a container where the old answer was.
+    The same question (another sort order, more results) keeps its place and redraws in place.
+    """
+    key = f"_{page}_answer_slot"
+    last, turn = st.session_state.get(key, (question, 0))
+    if last != question:
+        turn ^= 1
+    st.session_state[key] = (question, turn)
+    slots = (st.empty(), st.empty())
+    return slots[turn].container()
 
 
 # ---------------------------------------------------------------- the catalogue and cached API calls

@@ -33,22 +33,19 @@ def render() -> None:
         st.info(f"{summary.active:,} courses from {len(summary.providers)} providers. Type a goal to start.")
         common.footer()
         return
-    # Everything below the goal box lives in one slot: a new run replaces the previous goal's results
-    # at once, so a new heading never stands over the old goal's faded results while it loads.
-    slot = st.empty()
-    with slot.container():
-        _goal_results(goal, have, filters, state, summary)
+    occupation = common.occupation_choice("find", goal, state)
+    with common.answer_slot("find", (goal, occupation, have, filters)):
+        _goal_results(goal, occupation, have, filters, summary)
     common.footer()
 
 
 def _goal_results(
-    goal: str, have: tuple[str, ...], filters: api.Filters, state: common.ViewState, summary: api.CatalogSummary
+    goal: str, occupation: str | None, have: tuple[str, ...], filters: api.Filters, summary: api.CatalogSummary
 ) -> None:
     shown_key = f"find_shown::{goal.lower()}"
     shown = st.session_state.get(shown_key, RESULTS)
     try:
         with st.spinner("Finding courses…"):
-            occupation = common.occupation_choice("find", goal, state)
             rec = common.recommend(goal, filters, occupation, have, shown, summary.version)
             ids = tuple(r.course_id for r in rec.results) + tuple(
                 s.course.course_id for s in (rec.stack.steps if rec.stack else ())
