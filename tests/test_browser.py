@@ -337,3 +337,44 @@ def test_a_new_goal_never_shows_its_heading_over_the_old_results(browser: Browse
     # and the old goal's courses are gone for good
     assert page.get_by_text(first.results[0].title, exact=False).count() == 0
     page.context.close()
+
+
+# Every element of the page's main area whose content is wider than its box (a scroll container or
+# text that overflows it): tag, test id, scrollWidth, clientWidth. SVG text in charts is left out.
+WIDER_THAN_THEIR_BOX = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+  .filter((e) => e instanceof HTMLElement && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1
+                 && !["hidden", "clip"].includes(getComputedStyle(e).overflowX))
+  .map((e) => [e.tagName, e.getAttribute("data-testid") || String(e.className).slice(0, 40),
+               e.scrollWidth, e.clientWidth])"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_at_phone_width_compare_providers_fits_without_scrolling_sideways(
+    browser: Browser, dashboard: str, catalog_home: Path
+):
+    """Issue 16: at 400 px, no element of Compare providers, its tables included, is wider than its box."""
+    expected = api.compare_providers(GOAL)
+    context = browser.new_context(viewport={"width": 400, "height": 860}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(STEP_MS)
+    page.goto(f"{dashboard}/compare?{urlencode({'goal': GOAL})}")
+    _see(page, "Download CSV", FIRST_LOAD_MS)
+    page.get_by_text("ESCO classification", exact=False).first.wait_for()
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    tables = page.locator('[data-testid="stTable"]')
+    expect(tables).to_have_count(3)
+    for provider in expected.providers:
+        expect(tables.first).to_contain_text(provider.provider)
+    expect(tables.first).to_contain_text(f"{expected.providers[0].courses}")
+    expect(tables.nth(2)).to_contain_text(f"{expected.providers[0].course_coverage:.0%}")
+    for table in tables.all():
+        table.scroll_into_view_if_needed()
+        box = table.bounding_box()
+        assert box
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 400
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    assert page.evaluate(WIDER_THAN_THEIR_BOX) == []
+    _shot(page, "phone-compare")
+    context.close()

@@ -20,6 +20,12 @@ GOAL_SCOPE = "The courses that best fit the goal"
 CATALOGUE_SCOPE = "The whole catalogue"
 NOT_STATED = "not stated"
 PAID = "Paid courses' price, median (p25–p75)"
+HOURS = "Hours, median (p25–p75)"
+TABLES = (
+    ("Provider", "Courses", "Price stated", "Free (of those)", "With certificate"),
+    ("Provider", PAID, "Certificate price", HOURS),
+    ("Provider", "Goal coverage, all courses", "Coverage per course"),
+)
 
 
 def render() -> None:
@@ -73,10 +79,12 @@ def render() -> None:
         return
 
     table = _table(comparison)
-    # Two tables of a few columns each instead of one that scrolls sideways; the CSV has them as one.
-    offers = ["Provider", "Courses", "Price stated", "Free (of those)", "With certificate", PAID, "Certificate price"]
-    st.dataframe(table[offers], hide_index=True, width="stretch")
-    st.dataframe(table[["Provider", *(c for c in table.columns if c not in offers)]], hide_index=True, width="stretch")
+    # A few columns a table, as static tables whose cells wrap: at phone width (400 px) every one fits
+    # without scrolling sideways, which a data grid's unwrapped columns never do. The CSV has them as one.
+    for columns in TABLES:
+        shown = [c for c in columns if c in table.columns]
+        if len(shown) > 1:
+            st.table(table[shown], hide_index=True)
     st.caption(
         "Coverage per course: the average share of the goal's required skills (weighted) one course covers, so a "
         "provider does not lead by its number of courses alone. Hours include estimates from a length "
@@ -121,7 +129,7 @@ def _table(comparison: api.Comparison) -> pd.DataFrame:
             "Certificate price": NOT_STATED
             if p.certificate_price_median is None
             else common.money(p.certificate_price_median, None),
-            "Hours, median (p25–p75)": _spread_text(p.hours_median, p.hours_quartiles, " h"),
+            HOURS: _spread_text(p.hours_median, p.hours_quartiles, " h"),
         }
         if comparison.goal is not None:
             row["Goal coverage, all courses"] = _percent(p.goal_coverage)
