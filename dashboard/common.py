@@ -532,6 +532,12 @@ def match_have(have: tuple[str, ...], version: str) -> tuple[api.HaveMatch, ...]
     return api.match_have(have)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def new_since_last_nightly(version: str) -> frozenset[str]:
+    """Ids of the courses the last published nightly brought in; a new publish is a new version."""
+    return api.new_since_last_nightly()
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def resolve_goal(goal: str, version: str) -> tuple[api.Occupation, ...]:
     _warm_up(version).join()
@@ -577,15 +583,22 @@ def course_links(course_id: str, url: str | None, provider: str = "the provider"
         right.link_button(md(out[0]), out[1], icon=icon)
 
 
+NEW_MARK = "🆕 new since the last nightly"
+
+
 def course_card(
     course: api.CourseResult,
     *,
     rank: int | None = None,
     why: str = "Why: covers ",
     known: api.CourseFacts | None = None,
+    new: bool = False,
 ) -> None:
+    """A course of a list: title, facts, why it fits, other editions, links; `new` marks one the last
+    published nightly brought into the catalogue."""
     with st.container(border=True):
-        st.markdown(f"**{rank}\\. {md(course.title)}**" if rank else f"**{md(course.title)}**")
+        title = f"**{rank}\\. {md(course.title)}**" if rank else f"**{md(course.title)}**"
+        st.markdown(title + (f" {md(NEW_MARK)}" if new else ""))
         st.caption(md(course_facts(course, known)))
         if course.matched_skills:
             st.markdown(md(why + ", ".join(course.matched_skills[:8])))

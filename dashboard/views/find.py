@@ -51,6 +51,7 @@ def _goal_results(
                 s.course.course_id for s in (rec.stack.steps if rec.stack else ())
             )
             known = common.facts(ids, summary.version)
+            fresh = common.new_since_last_nightly(summary.version)
     except api.RecommenderError as exc:
         common.show_user_error(str(exc))
         return
@@ -70,9 +71,9 @@ def _goal_results(
     first, sort = _view_options()
     if first == PLAN_FIRST:
         _stack(rec, known)
-        _results(rec, known, sort, shown, shown_key, filters, summary.version)
+        _results(rec, known, fresh, sort, shown, shown_key, filters, summary.version)
     else:
-        _results(rec, known, sort, shown, shown_key, filters, summary.version)
+        _results(rec, known, fresh, sort, shown, shown_key, filters, summary.version)
         _stack(rec, known)
     common.have_matches("find", rec, have, summary.version)
     _tools(rec)
@@ -118,6 +119,7 @@ def _paid(result: api.CourseResult, known: dict[str, api.CourseFacts]) -> float 
 def _results(
     rec: api.Recommendation,
     known: dict[str, api.CourseFacts],
+    fresh: frozenset[str],
     sort: str,
     shown: int,
     shown_key: str,
@@ -129,7 +131,7 @@ def _results(
         st.info(md(common.empty_because(filters, version)))
         return
     for rank, result in enumerate(_sorted(rec.results, sort, known), start=1):
-        common.course_card(result, rank=rank, known=known.get(result.course_id))
+        common.course_card(result, rank=rank, known=known.get(result.course_id), new=result.course_id in fresh)
     if rec.little_more:
         st.caption(f"The catalogue has little more for this goal than these {len(rec.results)}.")
     if len(rec.results) >= shown and shown < MAX_RESULTS:
