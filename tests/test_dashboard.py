@@ -288,8 +288,9 @@ def test_skill_gap_splits_the_required_skills(catalog_home: Path):
     assert int(metrics["Required"]) == len(rec.required) == len(gap.skills)
     assert int(metrics["You have it"]) == sum(s.have for s in gap.skills) >= 1
     assert int(metrics["The stack covers it"]) == len(rec.stack.covered)
-    parts = {t: at.dataframe[i].value for i, t in enumerate(["have", "stack", "elsewhere", "nothing"])}
+    parts = {t: at.table[i].value for i, t in enumerate(["have", "stack", "elsewhere", "nothing"])}
     assert list(parts["have"]["skill"]) == [had]
+    assert list(parts["have"]["from"]) == ["typed under Skills I already have"]
     assert sorted(parts["stack"]["skill"]) == sorted(rec.stack.covered)
     assert (parts["nothing"]["courses teaching it"] == 0).all()
     assert sum(len(p) for p in parts.values()) == len(rec.required)

@@ -29,18 +29,16 @@ TABLES = (
 
 
 def render() -> None:
-    st.title("Compare providers")
-    st.caption(
+    asked = common.goal_header(
+        "compare",
+        "Compare providers",
         "Providers side by side, for a goal or for the whole catalogue. Free is the share of the courses whose "
-        "price the provider states; many listings state none."
+        "price the provider states; many listings state none.",
+        have=False,
     )
-    state = common.view_state()
-    summary = common.catalog()
-    if summary is None:
-        common.footer()
+    if asked is None:
         return
-    goal = common.goal_box("compare", state)
-    filters = common.filter_controls("compare", state, summary)
+    state, summary, goal, filters = asked.state, asked.summary, asked.goal, asked.filters
     common.seed("compare_scope", GOAL_SCOPE if state.goal else CATALOGUE_SCOPE)
     scope = st.radio("Compare over", (GOAL_SCOPE, CATALOGUE_SCOPE), key="compare_scope", horizontal=True)
     for_goal = scope == GOAL_SCOPE and bool(goal)
@@ -61,7 +59,7 @@ def render() -> None:
         common.ViewState(
             goal=goal,
             occupation=chosen.uri if chosen and occupations and chosen.uri != occupations[0].uri else None,
-            have=state.have if goal == state.goal else (),
+            have=asked.have,
             filters=filters,
         )
     )
@@ -216,17 +214,12 @@ def _charts(comparison: api.Comparison) -> None:
         width="stretch",
     )
     right.altair_chart(
-        alt.Chart(shares, title="Share free and with certificate")
-        .mark_bar()
-        .encode(
-            x=alt.X("share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("provider:N", sort=order, title=None),
-            yOffset="what:N",
-            color=alt.Color("what:N", title=None),
-            tooltip=["provider:N", "what:N", alt.Tooltip("share:Q", format=".0%")],
+        _shares(
+            shares, "share", "Share free and with certificate", order, ["provider:N", "what:N"],
+            yOffset="what:N", color=alt.Color("what:N", title=None),
         ),
         width="stretch",
-    )
+    )  # fmt: skip
     left, right = st.columns(2)
     if any(p.price_median is not None for p in providers):
         left.altair_chart(_spread(providers, "price", "Price of paid courses (p25–median–p75)"), width="stretch")
@@ -239,15 +232,25 @@ def _charts(comparison: api.Comparison) -> None:
     if comparison.goal is not None:
         coverage = pd.DataFrame({"provider": order, "coverage": [p.course_coverage or 0.0 for p in providers]})
         st.altair_chart(
-            alt.Chart(coverage, title="Coverage of the goal's required skills per course (weighted, mean)")
-            .mark_bar()
-            .encode(
-                x=alt.X("coverage:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                y=alt.Y("provider:N", sort=order, title=None),
-                tooltip=["provider:N", alt.Tooltip("coverage:Q", format=".0%")],
-            ),
+            _shares(coverage, "coverage", "Coverage of the goal's required skills per course (weighted, mean)", order),
             width="stretch",
         )
+
+
+def _shares(
+    frame: pd.DataFrame, share: str, title: str, order: list[str], tooltip: tuple = ("provider:N",), **encode
+) -> alt.Chart:
+    """Bars of a share (0 to 100 %) per provider, in the comparison's order."""
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{share}:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("provider:N", sort=order, title=None),
+            tooltip=[*tooltip, alt.Tooltip(f"{share}:Q", format=".0%")],
+            **encode,
+        )
+    )
 
 
 def _spread(providers: tuple[api.ProviderStats, ...], what: str, title: str) -> alt.LayerChart:
