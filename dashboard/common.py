@@ -394,7 +394,7 @@ def _add_picked(page: str, pick_key: str) -> None:
 
 
 HELD_FILE_TYPES = ["json", "jsonld", "jwt", "txt", "png", "svg", "csv"]
-HELD_LABEL = "What I already hold: badges, LinkedIn certifications, completed courses"
+HELD_LABEL = "What I already hold: badges, certificates, courses"
 
 
 def held_upload(page: str, *, expanded: bool = False) -> api.HeldSkills | None:
