@@ -86,7 +86,7 @@ def _current(chosen, summary: api.CatalogSummary) -> None:
     st.header("Its courses now")
     try:
         rec = common.recommend(
-            chosen.goal, api.Filters(**chosen.filters()), chosen.occupation_uri, (), chosen.top, summary.version
+            chosen.goal, chosen.course_filters, chosen.occupation_uri, (), chosen.top, summary.version
         )
         fresh = common.new_since_last_nightly(summary.version)
     except api.RecommenderError as exc:
