@@ -9,14 +9,16 @@ Scraped text (titles, descriptions, providers, durations, prices as listed) is s
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import nav
 from recommender import api
@@ -275,6 +277,89 @@ def goal_controls(page: str, state: ViewState) -> tuple[str, tuple[str, ...]]:
     return goal, have
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What a goal page's header was asked: the goal, the skills typed and the files brought, the filters."""
+
+    state: ViewState
+    summary: api.CatalogSummary
+    goal: str
+    have: tuple[str, ...]
+    filters: api.Filters
+    held: api.HeldSkills | None = None
+
+    @property
+    def have_skills(self) -> tuple[api.HeldSkill, ...]:
+        return self.held.skills if self.held else ()
+
+    def occupation(self, page: str) -> str | None:
+        return occupation_choice(page, self.goal, self.state)
+
+    def question(self, occupation: str | None) -> tuple:
+        """What an answer depends on: a change of any of these is a new question (see `answer_slot`)."""
+        return (self.goal, occupation, self.have, self.have_skills, self.filters)
+
+
+def goal_header(
+    page: str, title: str, caption: str, *, have: bool = True, held: bool = False, no_goal: str | None = None
+) -> Asked | None:
+    """The header the goal pages share: title and caption, the catalogue, the goal box (with `have`, the
+    skills-I-have box beside it), the filters in the sidebar and (with `held`) the upload of what the
+    learner holds. None, after the footer, when there is nothing more to show: no catalogue, or no goal
+    yet when `no_goal` is given (it is said then; `{courses}` and `{providers}` are filled in)."""
+    st.title(title)
+    st.caption(caption)
+    state = view_state()
+    summary = catalog()
+    if summary is None:
+        footer()
+        return None
+    if have:
+        goal, typed = goal_controls(page, state)
+    else:
+        goal = goal_box(page, state)
+        typed = state.have if goal == state.goal else ()
+    filters = filter_controls(page, state, summary)
+    files = held_upload(page, expanded=page == "plan") if held else None
+    if not goal and no_goal is not None:
+        publish(ViewState(have=typed, filters=filters))
+        st.info(no_goal.format(courses=f"{summary.active:,}", providers=len(summary.providers)))
+        footer()
+        return None
+    return Asked(state=state, summary=summary, goal=goal, have=typed, filters=filters, held=files)
+
+
+def goal_page(
+    page: str, title: str, caption: str, answer: Callable[[Asked, str | None], None], *, no_goal: str
+) -> None:
+    """A learner's goal page from top to bottom: the header with the upload of what the learner holds,
+    then `answer(asked, occupation)` in the page's answer slot (a new question starts from an empty
+    one; an error the user can fix is said there), then the footer."""
+    asked = goal_header(page, title, caption, held=True, no_goal=no_goal)
+    if asked is None:
+        return
+    occupation = asked.occupation(page)
+    with answer_slot(page, asked.question(occupation)):
+        try:
+            answer(asked, occupation)
+        except api.RecommenderError as exc:
+            show_user_error(str(exc))
+    footer()
+
+
+def goal_answer(page: str, asked: Asked, rec: api.Recommendation, *, heading: bool = True) -> None:
+    """The top of every goal page's answer: the view written to the URL and the session, the occupation
+    the goal resolved to (or a word that it resolved to none with confidence) and the picker of others."""
+    publish(
+        ViewState(goal=asked.goal, occupation=chosen_occupation_for_url(rec), have=asked.have, filters=asked.filters)
+    )
+    if heading and rec.chosen:
+        st.subheader(f"Goal: {md(rec.chosen.label)}")
+    if rec.unresolved:
+        st.info("Your goal matched no occupation with confidence: pick the nearest one below.")
+    occupation_picker(page, rec)
+
+
 def have_matches(page: str, rec: api.Recommendation, have: tuple[str, ...], version: str) -> None:
     """What each "skill I have" counted as: the ESCO skill it matched and whether this goal requires
     it, or "not recognised"; and the goal's own skills to pick from, which always match."""
@@ -306,6 +391,65 @@ def _add_picked(page: str, pick_key: str) -> None:
     picked = st.session_state.get(pick_key) or []
     st.session_state[f"{page}_have"] = ", ".join(dict.fromkeys((*current, *picked)))
     st.session_state[pick_key] = []
+
+
+HELD_FILE_TYPES = ["json", "jsonld", "jwt", "txt", "png", "svg", "csv"]
+HELD_LABEL = "What I already hold: badges, certificates, courses"
+
+
+def held_upload(page: str, *, expanded: bool = False) -> api.HeldSkills | None:
+    """The upload of what the learner already holds (Open Badges as JSON, JWT or a baked PNG/SVG,
+    LinkedIn's Certifications.csv, a list of completed courses), in an expander: the skills each file
+    brings, each with where it came from, or None without files. The pages pass the skills to the API
+    as `have_skills`, so they leave the gap and the stack.
+
+    The files live only in this session's memory (Streamlit keeps uploads there) and their skills in
+    its session state; nothing of them is written on the server. Their text is shown as text."""
+    with st.expander(HELD_LABEL, expanded=expanded, icon=":material/workspace_premium:"):
+        uploads = st.file_uploader(
+            "Files", type=HELD_FILE_TYPES, accept_multiple_files=True, key=f"{page}_files",
+            help="Open Badges 2.0/3.0 (JSON, JWT, or a baked PNG/SVG badge), LinkedIn's Certifications.csv, "
+            "or a text file listing completed courses (URL or title, one per line). Badge signatures and "
+            "proofs are not checked.",
+        )  # fmt: skip
+        held = _held(page, uploads or [])
+        if held is not None:
+            _show_held(held)
+    return held
+
+
+def _held(page: str, uploads: list) -> api.HeldSkills | None:
+    """The uploads' skills, read once per set of files and kept in this session only."""
+    key = f"_{page}_held"  # (digest of the uploads, their HeldSkills)
+    if not uploads:
+        st.session_state.pop(key, None)
+        return None
+    files = [(f.name, f.getvalue()) for f in uploads]
+    digest = hashlib.sha256(b"".join(hashlib.sha256(name.encode() + data).digest() for name, data in files)).hexdigest()
+    kept = st.session_state.get(key)
+    if kept and kept[0] == digest:
+        return kept[1]
+    try:
+        with st.spinner("Reading your files…"):
+            held = api.held_skills(files)
+    except api.RecommenderError as exc:
+        show_user_error(str(exc))
+        return None
+    st.session_state[key] = (digest, held)
+    return held
+
+
+def _show_held(held: api.HeldSkills) -> None:
+    st.markdown("**What you bring**")
+    for problem in held.problems:
+        st.warning(md(problem + "; the other files still count"), icon=":material/error:")
+    st.caption(md(f"{len(held.items)} items read; {len(held.skills)} ESCO skills. Signatures and proofs not checked."))
+    # Lines of text, not a table: the sources are long sentences, and text stays findable and printable.
+    for skill in held.skills:
+        more = f" (and {len(skill.sources) - 1} more)" if len(skill.sources) > 1 else ""
+        st.markdown(f"**{md(skill.label)}** {md('— ' + skill.sources[0] + more)}")
+    for source in held.unmatched:
+        st.text(f"No skill found {source}")
 
 
 FILTER_LABELS = {
@@ -419,6 +563,26 @@ def chosen_occupation_for_url(rec: api.Recommendation) -> str | None:
     return rec.chosen.uri
 
 
+def answer_slot(page: str, question: object) -> DeltaGenerator:
+    """The container for what the page answers to `question` (its goal, occupation, skills and filters).
+
+    A new question starts from an empty container, so its heading never stands over the previous
+    answer's faded results while it loads. A plain `st.empty().container()` does not do that: the
+    server merges the `empty` into the container that follows it at the same place, and the browser
+    hands a container that replaces one of its kind the old one's children until each is overwritten.
+    So two placeholders, both emptied at the top of every run, and the answer goes into the other one
+    when the question changes: the browser then never gets a container where the old answer was.
+    The same question (another sort order, more results) keeps its place and redraws in place.
+    """
+    key = f"_{page}_answer_slot"
+    last, turn = st.session_state.get(key, (question, 0))
+    if last != question:
+        turn ^= 1
+    st.session_state[key] = (question, turn)
+    slots = (st.empty(), st.empty())
+    return slots[turn].container()
+
+
 # ---------------------------------------------------------------- the catalogue and cached API calls
 
 
@@ -460,10 +624,16 @@ def _first_query() -> None:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def recommend(
-    goal: str, filters: api.Filters, occupation: str | None, have: tuple[str, ...], k: int, version: str
+    goal: str,
+    filters: api.Filters,
+    occupation: str | None,
+    have: tuple[str, ...],
+    k: int,
+    version: str,
+    have_skills: tuple[api.HeldSkill, ...] = (),
 ) -> api.Recommendation:
     _warm_up(version).join()
-    return api.recommend(goal, k=k, filters=filters, occupation_uri=occupation, have=have)
+    return api.recommend(goal, k=k, filters=filters, occupation_uri=occupation, have=have, have_skills=have_skills)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -479,10 +649,15 @@ def course_detail(course_id: str, version: str) -> api.CourseDetail | None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def skill_gap(
-    goal: str, filters: api.Filters, occupation: str | None, have: tuple[str, ...], version: str
+    goal: str,
+    filters: api.Filters,
+    occupation: str | None,
+    have: tuple[str, ...],
+    version: str,
+    have_skills: tuple[api.HeldSkill, ...] = (),
 ) -> api.SkillGap:
     _warm_up(version).join()
-    return api.skill_gap(goal, filters=filters, occupation_uri=occupation, have=have)
+    return api.skill_gap(goal, filters=filters, occupation_uri=occupation, have=have, have_skills=have_skills)
 
 
 @st.cache_data(show_spinner=False, ttl=60)
@@ -509,6 +684,12 @@ def filter_report(filters: api.Filters, version: str) -> api.FilterReport:
 def match_have(have: tuple[str, ...], version: str) -> tuple[api.HaveMatch, ...]:
     _warm_up(version).join()
     return api.match_have(have)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def new_since_last_nightly(version: str) -> frozenset[str]:
+    """Ids of the courses the last published nightly brought in; a new publish is a new version."""
+    return api.new_since_last_nightly()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -556,15 +737,22 @@ def course_links(course_id: str, url: str | None, provider: str = "the provider"
         right.link_button(md(out[0]), out[1], icon=icon)
 
 
+NEW_MARK = "🆕 new since the last nightly"
+
+
 def course_card(
     course: api.CourseResult,
     *,
     rank: int | None = None,
     why: str = "Why: covers ",
     known: api.CourseFacts | None = None,
+    new: bool = False,
 ) -> None:
+    """A course of a list: title, facts, why it fits, other editions, links; `new` marks one the last
+    published nightly brought into the catalogue."""
     with st.container(border=True):
-        st.markdown(f"**{rank}\\. {md(course.title)}**" if rank else f"**{md(course.title)}**")
+        title = f"**{rank}\\. {md(course.title)}**" if rank else f"**{md(course.title)}**"
+        st.markdown(title + (f" {md(NEW_MARK)}" if new else ""))
         st.caption(md(course_facts(course, known)))
         if course.matched_skills:
             st.markdown(md(why + ", ".join(course.matched_skills[:8])))

@@ -48,11 +48,6 @@ class Watch:
     course_filters: Filters = field(default_factory=Filters)
     created_at: str = ""
 
-    def filters(self) -> dict:
-        """The filters as keyword arguments: kept for dashboard/views/watch.py, which builds
-        `api.Filters(**w.filters())`; once it passes `w.course_filters` this goes."""
-        return asdict(self.course_filters)
-
     def describe(self) -> str:
         f = self.course_filters
         parts = [f"top {self.top}"]

@@ -42,6 +42,7 @@ def main() -> int:
         "compare": ("/compare", {"goal": args.goal}, "Download CSV"),
         "course": ("/course", {"course": course_id}, "Skills you practise"),
         "gap": ("/gap", {"goal": args.goal}, "Required"),
+        "plan": ("/plan", {"goal": args.goal}, "Your plan"),
         "sources": ("/sources", {}, "Providers"),
     }
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

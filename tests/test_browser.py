@@ -278,25 +278,103 @@ def test_at_phone_width_the_goal_box_and_first_result_are_above_the_fold(
     context.close()
 
 
+# Watches the page from inside: on every DOM mutation (a MutationObserver's callback runs before the
+# browser paints what the mutation changed) and on every animation frame, it records each moment the
+# new goal's heading and one of the old goal's course titles are both on the page and visible, faded
+# as stale by Streamlit (an ancestor with data-stale="true", shown at reduced opacity) or not.
+WATCH_OVERLAP = """([heading, oldTitles]) => {
+  window.__overlaps = [];
+  window.__checks = 0;
+  const shown = (el) => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== "hidden";
+  };
+  const check = (when) => {
+    window.__checks += 1;
+    const headings = [...document.querySelectorAll('[data-testid="stHeading"]')]
+      .filter((h) => h.textContent.trim() === heading && shown(h));
+    if (!headings.length) return;
+    const old = [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')]
+      .filter((m) => shown(m) && oldTitles.some((t) => m.textContent.includes(t)));
+    for (const m of old) {
+      const stale = m.closest('[data-stale="true"]');
+      window.__overlaps.push({when, text: m.textContent.trim().slice(0, 90), stale: Boolean(stale),
+                              opacity: stale ? getComputedStyle(stale).opacity : "1"});
+    }
+  };
+  new MutationObserver(() => check("mutation")).observe(
+    document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+  const frame = () => { check("frame"); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+}"""
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_a_new_goal_never_shows_its_heading_over_the_old_results(browser: Browser, dashboard: str, catalog_home: Path):
+    """Issue 16: while a second goal loads, its heading never stands over the first goal's (faded)
+    courses; the old results are gone before the new heading appears."""
     first = api.recommend(GOAL, k=10)
     second = api.recommend(SECOND_GOAL, k=10)
+    new_titles = {r.title for r in second.results} | {s.course.title for s in second.stack.steps}
+    old_titles = [t for t in [r.title for r in first.results] + [s.course.title for s in first.stack.steps]
+                  if t not in new_titles]  # fmt: skip
+    assert first.results[0].title in old_titles
     page = _open(browser, f"{dashboard}/?{urlencode({'goal': GOAL})}")
-    _see(page, first.results[0].title, FIRST_LOAD_MS)
+    _see(page, f"Goal: {first.chosen.label}", FIRST_LOAD_MS)
+    _see(page, first.results[-1].title)
+    page.evaluate(WATCH_OVERLAP, [f"Goal: {second.chosen.label}", old_titles])
     box = _goal_box(page)
     box.fill(SECOND_GOAL)
     box.press("Enter")
-    old_title = first.results[0].title
-    heading = page.get_by_text(f"Goal: {second.chosen.label}", exact=True)
-    deadline = time.monotonic() + STEP_MS / 1000
-    while time.monotonic() < deadline:
-        if heading.count() and heading.first.is_visible():
-            old = page.get_by_text(old_title, exact=False)
-            assert not (old.count() and old.first.is_visible()), "the new heading stands over the old results"
-            if page.get_by_text(second.results[0].title, exact=False).count():
-                break
-        page.wait_for_timeout(20)
-    _see(page, second.results[0].title)
+    _see(page, f"Goal: {second.chosen.label}")
+    _see(page, second.results[-1].title)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    overlaps = page.evaluate("window.__overlaps")
+    checks = page.evaluate("window.__checks")
+    assert checks > 10  # the observer ran through the whole change of goal
+    assert overlaps == [], f"the new heading stood over {len(overlaps)} old results, first: {overlaps[:3]}"
+    # and the old goal's courses are gone for good
+    assert page.get_by_text(first.results[0].title, exact=False).count() == 0
     page.context.close()
+
+
+# Every element of the page's main area whose content is wider than its box (a scroll container or
+# text that overflows it): tag, test id, scrollWidth, clientWidth. SVG text in charts is left out.
+WIDER_THAN_THEIR_BOX = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+  .filter((e) => e instanceof HTMLElement && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1
+                 && !["hidden", "clip"].includes(getComputedStyle(e).overflowX))
+  .map((e) => [e.tagName, e.getAttribute("data-testid") || String(e.className).slice(0, 40),
+               e.scrollWidth, e.clientWidth])"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_at_phone_width_compare_providers_fits_without_scrolling_sideways(
+    browser: Browser, dashboard: str, catalog_home: Path
+):
+    """Issue 16: at 400 px, no element of Compare providers, its tables included, is wider than its box."""
+    expected = api.compare_providers(GOAL)
+    context = browser.new_context(viewport={"width": 400, "height": 860}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(STEP_MS)
+    page.goto(f"{dashboard}/compare?{urlencode({'goal': GOAL})}")
+    _see(page, "Download CSV", FIRST_LOAD_MS)
+    page.get_by_text("ESCO classification", exact=False).first.wait_for()
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    tables = page.locator('[data-testid="stTable"]')
+    expect(tables).to_have_count(3)
+    for provider in expected.providers:
+        expect(tables.first).to_contain_text(provider.provider)
+    expect(tables.first).to_contain_text(f"{expected.providers[0].courses}")
+    expect(tables.nth(2)).to_contain_text(f"{expected.providers[0].course_coverage:.0%}")
+    for table in tables.all():
+        table.scroll_into_view_if_needed()
+        box = table.bounding_box()
+        assert box
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 400
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    assert page.evaluate(WIDER_THAN_THEIR_BOX) == []
+    _shot(page, "phone-compare")
+    context.close()

@@ -154,3 +154,115 @@ def test_a_watched_goal_shows_its_feed_and_its_address(browser: Browser, dashboa
     _see(page, f"1. {first.title}")
     _shot(page, "watch")
     page.context.close()
+
+
+# ---------------------------------------------------------------- issue 20: what a learner holds, on Find and Skill gap
+
+WEB = "web developer"
+PROGRAMMING = "computer programming"  # read in the robot badge's alignment 'Robot Programming'; web developers need it
+
+
+@pytest.fixture
+def held_for_web(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch):
+    """The robot badge and a LinkedIn export naming a course of the catalogue that brings a skill the goal
+    requires: the files, what the API reads of them, and the two skills the test follows."""
+    monkeypatch.setenv("SKILLSTACK_HOME", str(home))
+    required = {r.uri for r in api.recommend(WEB, k=10).required}
+    robot = BADGES_DIR / ROBOT
+    linkedin = tmp_path / "Certifications.csv"
+    for course in api.recommend(WEB, k=10).results:
+        linkedin.write_text(
+            "Name,Url,Authority,Started On,Finished On,License Number\n"
+            f'"{course.title}",{course.url},{course.provider},Jan 2025,,\n',
+            encoding="utf-8",
+        )
+        brought = api.held_skills([(linkedin.name, linkedin.read_bytes())]).skills
+        from_course = [s for s in brought if s.uri in required and s.label != PROGRAMMING]
+        if from_course:
+            break
+    assert from_course, "no course of the goal's list brings a skill the goal requires"
+    files = [robot, linkedin]
+    held = api.held_skills([(p.name, p.read_bytes()) for p in files])
+    [badge_skill] = [s for s in held.skills if s.label == PROGRAMMING]
+    assert badge_skill.uri in required
+    assert badge_skill.sources[0].startswith(
+        "from badge 'Robot Programming Skill Credential', issued by 1EdTech University"
+    )
+    [course_skill] = [s for s in held.skills if s.uri == from_course[0].uri]
+    return files, held, badge_skill, course_skill
+
+
+def _upload(page, files: list[Path]) -> None:
+    """Open the upload as a learner does and give it the files."""
+    page.get_by_text("What I already hold", exact=False).first.click()
+    page.locator('input[type="file"]').set_input_files([str(p) for p in files])
+    _see(page, "What you bring")
+
+
+def _source_line(skill: api.HeldSkill) -> str:
+    # The shown line is "<label> — <first source>"; up to the source's own " — " (how it was read).
+    return f"{skill.label} — {skill.sources[0].split(' — ')[0]}"
+
+
+def test_find_leaves_the_skills_a_badge_and_linkedin_bring_out_of_the_stack(
+    browser: Browser,  # noqa: F811
+    dashboard: str,
+    held_for_web,
+):
+    files, held, badge_skill, course_skill = held_for_web
+    without = api.recommend(WEB, k=10)
+    assert PROGRAMMING in (*without.stack.covered, *without.stack.uncovered)  # in the gap without the badge
+    rec = api.recommend(WEB, k=10, have_skills=held.skills)
+    gap = (*rec.stack.covered, *rec.stack.uncovered)
+    assert PROGRAMMING not in gap
+    assert course_skill.label not in gap
+
+    page = _open(browser, f"{dashboard}/?{urlencode({'goal': WEB})}")
+    _see(page, f"Goal: {rec.chosen.label}", FIRST_LOAD_MS)
+    _upload(page, files)
+    _see(page, _source_line(badge_skill))
+    _see(page, _source_line(course_skill))
+    _see(page, f"{len(rec.stack.covered)} of {len(gap)} skills")  # the stack's "Gap closed"
+    _see(page, f"Step {len(rec.stack.steps)}: {rec.stack.steps[-1].course.title}")
+    _see(page, "You already have: ")
+    expect(page.get_by_text("You already have: ", exact=False).first).to_contain_text(PROGRAMMING)
+    closes = page.get_by_text("Closes: ", exact=False).all_inner_texts()
+    assert len(closes) == len(rec.stack.steps)
+    left_open = page.get_by_text("Left open: ", exact=False).all_inner_texts()
+    for text in (*closes, *left_open):
+        assert PROGRAMMING not in text.split(": ", 1)[1].split(", ")
+        assert course_skill.label not in text.split(": ", 1)[1].split(", ")
+    _shot(page, "find-held")
+    page.context.close()
+
+
+def test_skill_gap_lists_the_held_skills_with_their_source_and_not_in_the_gap(
+    browser: Browser,  # noqa: F811
+    dashboard: str,
+    held_for_web,
+):
+    files, held, badge_skill, course_skill = held_for_web
+    gap = api.skill_gap(WEB, have_skills=held.skills)
+    had = [s for s in gap.skills if s.have]
+    assert {PROGRAMMING, course_skill.label} <= {s.label for s in had}
+
+    page = _open(browser, f"{dashboard}/gap?{urlencode({'goal': WEB})}")
+    _see(page, f"Goal: {gap.recommendation.chosen.label}", FIRST_LOAD_MS)
+    _upload(page, files)
+    _see(page, _source_line(badge_skill))
+    _see(page, f"You have it ({len(had)})")
+    tables = page.locator('[data-testid="stTable"]')
+    have_rows = tables.first.locator("tbody tr")
+    expect(have_rows).to_have_count(len(had))
+    programming = have_rows.filter(has_text=PROGRAMMING)
+    expect(programming).to_have_count(1)
+    expect(programming).to_contain_text("from badge 'Robot Programming Skill Credential', issued by 1EdTech University")
+    expect(have_rows.filter(has_text=course_skill.label).first).to_contain_text("from certification '")
+    # Every other table lists skills of the gap: neither held skill is among them.
+    for table in tables.all()[1:]:
+        skills = table.locator("tbody tr td:first-of-type").all_inner_texts()
+        assert skills
+        assert PROGRAMMING not in skills
+        assert course_skill.label not in skills
+    _shot(page, "gap-held")
+    page.context.close()

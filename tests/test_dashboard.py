@@ -167,14 +167,15 @@ def test_compare_the_whole_catalogue_counts_every_provider(catalog_home: Path):
     at = run_page("compare")
     assert_no_html(at)
     summary = api.catalog_summary()
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert sorted(table["Provider"]) == sorted(summary.providers)
     assert int(table["Courses"].sum()) == summary.active
     in_catalogue = dict(
         catalog_rows(catalog_home, "SELECT provider, count(*) FROM courses WHERE status = 'active' GROUP BY provider")
     )
     assert dict(zip(table["Provider"], table["Courses"], strict=True)) == in_catalogue
-    assert "Goal coverage, all courses" not in at.dataframe[1].value
+    assert len(at.table) == 2  # no goal: no coverage table
+    assert "Goal coverage, all courses" not in at.table[1].value
     # "Free" is the share of the courses whose price (or access model) the source states.
     stated = "(price IS NOT NULL OR access_model IS NOT NULL)"
     active = "FROM courses WHERE status = 'active'"
@@ -205,10 +206,10 @@ def test_compare_for_a_goal_matches_the_api(catalog_home: Path):
     at = run_page("compare", goal=GOAL)
     assert_no_html(at)
     expected = api.compare_providers(GOAL)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["Provider"]) == [p.provider for p in expected.providers]
     assert list(table["Courses"]) == [p.courses for p in expected.providers]
-    fit = at.dataframe[1].value
+    fit = at.table[2].value
     assert list(fit["Goal coverage, all courses"]) == [f"{p.goal_coverage:.0%}" for p in expected.providers]
     assert list(fit["Coverage per course"]) == [f"{p.course_coverage:.0%}" for p in expected.providers]
     assert "Goal: data analyst" in [s.value for s in at.subheader]
@@ -216,7 +217,7 @@ def test_compare_for_a_goal_matches_the_api(catalog_home: Path):
 
     at.toggle(key="compare_free").set_value(True).run()
     free = api.compare_providers(GOAL, filters=api.Filters(free_only=True))
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["Courses"]) == [p.courses for p in free.providers]
     assert all(share == "100%" for share in table["Free (of those)"])
 
@@ -287,8 +288,9 @@ def test_skill_gap_splits_the_required_skills(catalog_home: Path):
     assert int(metrics["Required"]) == len(rec.required) == len(gap.skills)
     assert int(metrics["You have it"]) == sum(s.have for s in gap.skills) >= 1
     assert int(metrics["The stack covers it"]) == len(rec.stack.covered)
-    parts = {t: at.dataframe[i].value for i, t in enumerate(["have", "stack", "elsewhere", "nothing"])}
+    parts = {t: at.table[i].value for i, t in enumerate(["have", "stack", "elsewhere", "nothing"])}
     assert list(parts["have"]["skill"]) == [had]
+    assert list(parts["have"]["from"]) == ["typed under Skills I already have"]
     assert sorted(parts["stack"]["skill"]) == sorted(rec.stack.covered)
     assert (parts["nothing"]["courses teaching it"] == 0).all()
     assert sum(len(p) for p in parts.values()) == len(rec.required)

@@ -243,7 +243,10 @@ def test_the_course_page_is_written_for_a_student(catalog_home: Path):
 def test_compare_reads_as_a_table_and_its_csv_says_what_was_compared(catalog_home: Path):
     at = run_page("compare", goal=GOAL, provider=["Coursera", "edX"])
     assert_no_html(at)
-    table = at.dataframe[0].value.merge(at.dataframe[1].value, on="Provider")
+    first, *others = (t.value for t in at.table)
+    table = first
+    for other in others:
+        table = table.merge(other, on="Provider")
     assert not table.isna().any().any()
     assert "None" not in table.to_string()
     assert "Coverage per course" in table

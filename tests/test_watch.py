@@ -18,8 +18,10 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser
 import pytest
 
+from dashboard.common import NEW_MARK, md
 from recommender import api, watch
 from tests.conftest import MIRROR_DIR
+from tests.test_dashboard import assert_no_html, card_titles, run_page
 from tests.test_nightly import UDEMY_CSV, copy_home, env_for, nightly, nightly_args, reports
 
 pytestmark = pytest.mark.slow
@@ -138,6 +140,28 @@ def test_the_new_course_is_marked_new_since_the_last_nightly(two_nightlies, monk
     fresh = api.new_since_last_nightly()
     [new_id] = [i for i in fresh if "financial-analyst-masterclass" in i or i.endswith("9900001")]
     assert api.course_detail(new_id).title == NEW_COURSE["course_title"]
+
+
+def test_find_marks_the_course_the_last_nightly_brought_and_not_the_older_ones(two_nightlies, monkeypatch):
+    """Issue 20: Find marks a course first seen since the last published nightly started; a course of
+    the same list that the first nightly already had is not marked."""
+    home, *_ = two_nightlies
+    monkeypatch.setenv("SKILLSTACK_HOME", str(home))
+    fresh = api.new_since_last_nightly()
+    rec = api.recommend(GOAL, k=10, filters=api.Filters(providers=("Udemy",)))
+    [new] = [r for r in rec.results if r.title == NEW_COURSE["course_title"]]
+    assert new.course_id in fresh
+    older = [r for r in rec.results if r.course_id not in fresh]
+    assert older
+    at = run_page("find", goal=GOAL, provider="Udemy")
+    assert_no_html(at)
+    titles = card_titles(at)
+    rank = [r.course_id for r in rec.results].index(new.course_id) + 1
+    assert f"**{rank}\\. {md(new.title)}** {md(NEW_MARK)}" in titles
+    for course in older:
+        rank = [r.course_id for r in rec.results].index(course.course_id) + 1
+        assert f"**{rank}\\. {md(course.title)}**" in titles
+    assert sum(NEW_MARK in t for t in titles) == len(fresh & {r.course_id for r in rec.results})
 
 
 def test_watch_list_and_remove(two_nightlies, tmp_path: Path):

@@ -20,21 +20,25 @@ GOAL_SCOPE = "The courses that best fit the goal"
 CATALOGUE_SCOPE = "The whole catalogue"
 NOT_STATED = "not stated"
 PAID = "Paid courses' price, median (p25–p75)"
+HOURS = "Hours, median (p25–p75)"
+TABLES = (
+    ("Provider", "Courses", "Price stated", "Free (of those)", "With certificate"),
+    ("Provider", PAID, "Certificate price", HOURS),
+    ("Provider", "Goal coverage, all courses", "Coverage per course"),
+)
 
 
 def render() -> None:
-    st.title("Compare providers")
-    st.caption(
+    asked = common.goal_header(
+        "compare",
+        "Compare providers",
         "Providers side by side, for a goal or for the whole catalogue. Free is the share of the courses whose "
-        "price the provider states; many listings state none."
+        "price the provider states; many listings state none.",
+        have=False,
     )
-    state = common.view_state()
-    summary = common.catalog()
-    if summary is None:
-        common.footer()
+    if asked is None:
         return
-    goal = common.goal_box("compare", state)
-    filters = common.filter_controls("compare", state, summary)
+    state, summary, goal, filters = asked.state, asked.summary, asked.goal, asked.filters
     common.seed("compare_scope", GOAL_SCOPE if state.goal else CATALOGUE_SCOPE)
     scope = st.radio("Compare over", (GOAL_SCOPE, CATALOGUE_SCOPE), key="compare_scope", horizontal=True)
     for_goal = scope == GOAL_SCOPE and bool(goal)
@@ -55,7 +59,7 @@ def render() -> None:
         common.ViewState(
             goal=goal,
             occupation=chosen.uri if chosen and occupations and chosen.uri != occupations[0].uri else None,
-            have=state.have if goal == state.goal else (),
+            have=asked.have,
             filters=filters,
         )
     )
@@ -73,10 +77,12 @@ def render() -> None:
         return
 
     table = _table(comparison)
-    # Two tables of a few columns each instead of one that scrolls sideways; the CSV has them as one.
-    offers = ["Provider", "Courses", "Price stated", "Free (of those)", "With certificate", PAID, "Certificate price"]
-    st.dataframe(table[offers], hide_index=True, width="stretch")
-    st.dataframe(table[["Provider", *(c for c in table.columns if c not in offers)]], hide_index=True, width="stretch")
+    # A few columns a table, as static tables whose cells wrap: at phone width (400 px) every one fits
+    # without scrolling sideways, which a data grid's unwrapped columns never do. The CSV has them as one.
+    for columns in TABLES:
+        shown = [c for c in columns if c in table.columns]
+        if len(shown) > 1:
+            st.table(table[shown], hide_index=True)
     st.caption(
         "Coverage per course: the average share of the goal's required skills (weighted) one course covers, so a "
         "provider does not lead by its number of courses alone. Hours include estimates from a length "
@@ -121,7 +127,7 @@ def _table(comparison: api.Comparison) -> pd.DataFrame:
             "Certificate price": NOT_STATED
             if p.certificate_price_median is None
             else common.money(p.certificate_price_median, None),
-            "Hours, median (p25–p75)": _spread_text(p.hours_median, p.hours_quartiles, " h"),
+            HOURS: _spread_text(p.hours_median, p.hours_quartiles, " h"),
         }
         if comparison.goal is not None:
             row["Goal coverage, all courses"] = _percent(p.goal_coverage)
@@ -208,17 +214,12 @@ def _charts(comparison: api.Comparison) -> None:
         width="stretch",
     )
     right.altair_chart(
-        alt.Chart(shares, title="Share free and with certificate")
-        .mark_bar()
-        .encode(
-            x=alt.X("share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("provider:N", sort=order, title=None),
-            yOffset="what:N",
-            color=alt.Color("what:N", title=None),
-            tooltip=["provider:N", "what:N", alt.Tooltip("share:Q", format=".0%")],
+        _shares(
+            shares, "share", "Share free and with certificate", order, ["provider:N", "what:N"],
+            yOffset="what:N", color=alt.Color("what:N", title=None),
         ),
         width="stretch",
-    )
+    )  # fmt: skip
     left, right = st.columns(2)
     if any(p.price_median is not None for p in providers):
         left.altair_chart(_spread(providers, "price", "Price of paid courses (p25–median–p75)"), width="stretch")
@@ -231,15 +232,25 @@ def _charts(comparison: api.Comparison) -> None:
     if comparison.goal is not None:
         coverage = pd.DataFrame({"provider": order, "coverage": [p.course_coverage or 0.0 for p in providers]})
         st.altair_chart(
-            alt.Chart(coverage, title="Coverage of the goal's required skills per course (weighted, mean)")
-            .mark_bar()
-            .encode(
-                x=alt.X("coverage:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                y=alt.Y("provider:N", sort=order, title=None),
-                tooltip=["provider:N", alt.Tooltip("coverage:Q", format=".0%")],
-            ),
+            _shares(coverage, "coverage", "Coverage of the goal's required skills per course (weighted, mean)", order),
             width="stretch",
         )
+
+
+def _shares(
+    frame: pd.DataFrame, share: str, title: str, order: list[str], tooltip: tuple = ("provider:N",), **encode
+) -> alt.Chart:
+    """Bars of a share (0 to 100 %) per provider, in the comparison's order."""
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{share}:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("provider:N", sort=order, title=None),
+            tooltip=[*tooltip, alt.Tooltip(f"{share}:Q", format=".0%")],
+            **encode,
+        )
+    )
 
 
 def _spread(providers: tuple[api.ProviderStats, ...], what: str, title: str) -> alt.LayerChart:

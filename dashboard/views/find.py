@@ -19,65 +19,41 @@ SORTS = ("Best fit", "Rating", "Price", "Hours", "Newest")
 
 
 def render() -> None:
-    st.title("Find courses for a goal")
-    st.caption("Type a career goal in your own words; get courses and a path of certificates, and why.")
-    state = common.view_state()
-    summary = common.catalog()
-    if summary is None:
-        common.footer()
-        return
-    goal, have = common.goal_controls("find", state)
-    filters = common.filter_controls("find", state, summary)
-    if not goal:
-        common.publish(common.ViewState(have=have, filters=filters))
-        st.info(f"{summary.active:,} courses from {len(summary.providers)} providers. Type a goal to start.")
-        common.footer()
-        return
-    # Everything below the goal box lives in one slot: a new run replaces the previous goal's results
-    # at once, so a new heading never stands over the old goal's faded results while it loads.
-    slot = st.empty()
-    with slot.container():
-        _goal_results(goal, have, filters, state, summary)
-    common.footer()
-
-
-def _goal_results(
-    goal: str, have: tuple[str, ...], filters: api.Filters, state: common.ViewState, summary: api.CatalogSummary
-) -> None:
-    shown_key = f"find_shown::{goal.lower()}"
-    shown = st.session_state.get(shown_key, RESULTS)
-    try:
-        with st.spinner("Finding courses…"):
-            occupation = common.occupation_choice("find", goal, state)
-            rec = common.recommend(goal, filters, occupation, have, shown, summary.version)
-            ids = tuple(r.course_id for r in rec.results) + tuple(
-                s.course.course_id for s in (rec.stack.steps if rec.stack else ())
-            )
-            known = common.facts(ids, summary.version)
-    except api.RecommenderError as exc:
-        common.show_user_error(str(exc))
-        return
-    common.publish(
-        common.ViewState(goal=goal, occupation=common.chosen_occupation_for_url(rec), have=have, filters=filters)
+    common.goal_page(
+        "find",
+        "Find courses for a goal",
+        "Type a career goal in your own words; get courses and a path of certificates, and why.",
+        _goal_results,
+        no_goal="{courses} courses from {providers} providers. Type a goal to start.",
     )
 
-    if rec.chosen:
-        st.subheader(f"Goal: {md(rec.chosen.label)}")
-    if rec.unresolved:
-        st.info("Your goal matched no occupation with confidence: pick the nearest one below.")
-    common.occupation_picker("find", rec)
+
+def _goal_results(asked: common.Asked, occupation: str | None) -> None:
+    goal, have, filters, version = asked.goal, asked.have, asked.filters, asked.summary.version
+    shown_key = f"find_shown::{goal.lower()}"
+    shown = st.session_state.get(shown_key, RESULTS)
+    with st.spinner("Finding courses…"):
+        rec = common.recommend(goal, filters, occupation, have, shown, version, asked.have_skills)
+        ids = tuple(r.course_id for r in rec.results) + tuple(
+            s.course.course_id for s in (rec.stack.steps if rec.stack else ())
+        )
+        known = common.facts(ids, version)
+        fresh = common.new_since_last_nightly(version)
+    common.goal_answer("find", asked, rec)
     if rec.language_fallback:
         st.caption("The catalogue has no course in your goal's language: courses in every language are shown.")
-    if rec.have:
-        st.caption(md("You already have: " + ", ".join(h.label for h in rec.have)))
+    required = {r.uri for r in rec.required}
+    had = dict.fromkeys(h.label for h in (*rec.have, *rec.held) if h.uri in required or h in rec.have)
+    if had:
+        st.caption(md("You already have: " + ", ".join(had)))
     first, sort = _view_options()
     if first == PLAN_FIRST:
         _stack(rec, known)
-        _results(rec, known, sort, shown, shown_key, filters, summary.version)
+        _results(rec, known, fresh, sort, shown, shown_key, filters, version)
     else:
-        _results(rec, known, sort, shown, shown_key, filters, summary.version)
+        _results(rec, known, fresh, sort, shown, shown_key, filters, version)
         _stack(rec, known)
-    common.have_matches("find", rec, have, summary.version)
+    common.have_matches("find", rec, have, version)
     _tools(rec)
 
 
@@ -121,6 +97,7 @@ def _paid(result: api.CourseResult, known: dict[str, api.CourseFacts]) -> float 
 def _results(
     rec: api.Recommendation,
     known: dict[str, api.CourseFacts],
+    fresh: frozenset[str],
     sort: str,
     shown: int,
     shown_key: str,
@@ -132,7 +109,7 @@ def _results(
         st.info(md(common.empty_because(filters, version)))
         return
     for rank, result in enumerate(_sorted(rec.results, sort, known), start=1):
-        common.course_card(result, rank=rank, known=known.get(result.course_id))
+        common.course_card(result, rank=rank, known=known.get(result.course_id), new=result.course_id in fresh)
     if rec.little_more:
         st.caption(f"The catalogue has little more for this goal than these {len(rec.results)}.")
     if len(rec.results) >= shown and shown < MAX_RESULTS:

@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from dashboard.common import md
 from recommender import api
 
 HAVE = "you have it"
@@ -16,42 +15,33 @@ STACK = "the stack covers it"
 ELSEWHERE = "other courses teach it"
 NOTHING = "nothing covers it"
 STATUS_COLORS = {HAVE: "#54a24b", STACK: "#4c78a8", ELSEWHERE: "#f58518", NOTHING: "#e45756"}
+# The columns of a status's table: what you have says where from; the rest, what could close it.
+COLUMNS = {
+    True: ("skill", "essential", "weight", "from"),
+    False: ("skill", "essential", "weight", "stack step", "courses teaching it"),
+}
 
 
 def render() -> None:
-    st.title("Skill gap")
-    st.caption("What the goal requires, what you already have, what the skill stack closes and what stays open.")
-    state = common.view_state()
-    summary = common.catalog()
-    if summary is None:
-        common.footer()
-        return
-    goal, have = common.goal_controls("gap", state)
-    filters = common.filter_controls("gap", state, summary)
-    if not goal:
-        common.publish(common.ViewState(have=have, filters=filters))
-        st.info("Type a goal to see the skills it requires.")
-        common.footer()
-        return
-    try:
-        with st.spinner("Working out the gap…"):
-            occupation = common.occupation_choice("gap", goal, state)
-            gap = common.skill_gap(goal, filters, occupation, have, summary.version)
-    except api.RecommenderError as exc:
-        common.show_user_error(str(exc))
-        common.footer()
-        return
-    rec = gap.recommendation
-    common.publish(
-        common.ViewState(goal=goal, occupation=common.chosen_occupation_for_url(rec), have=have, filters=filters)
+    common.goal_page(
+        "gap",
+        "Skill gap",
+        "What the goal requires, what you already have, what the skill stack closes and what stays open.",
+        _answer,
+        no_goal="Type a goal to see the skills it requires.",
     )
-    if rec.chosen:
-        st.subheader(f"Goal: {md(rec.chosen.label)}")
-    common.occupation_picker("gap", rec)
-    common.have_matches("gap", rec, have, summary.version)
+
+
+def _answer(asked: common.Asked, occupation: str | None) -> None:
+    with st.spinner("Working out the gap…"):
+        gap = common.skill_gap(
+            asked.goal, asked.filters, occupation, asked.have, asked.summary.version, asked.have_skills
+        )
+    rec = gap.recommendation
+    common.goal_answer("gap", asked, rec)
+    common.have_matches("gap", rec, asked.have, asked.summary.version)
     if not gap.skills:
         st.info("ESCO lists no skills for this occupation.")
-        common.footer()
         return
 
     frame = _table(gap)
@@ -63,7 +53,7 @@ def render() -> None:
     st.altair_chart(_chart(frame), width="stretch")
 
     for status, note in (
-        (HAVE, "Skills you said you have, matched to ESCO."),
+        (HAVE, "Skills you said you have or your files show, matched to ESCO, and where each came from."),
         (STACK, "Closed by the skill stack on the Find page; the step says which course."),
         (ELSEWHERE, "Taught by courses in the catalogue that the stack did not need or did not reach."),
         (NOTHING, "No course in the catalogue (under these filters) teaches these yet."),
@@ -74,8 +64,10 @@ def render() -> None:
         if part.empty:
             st.text("none")
             continue
-        st.dataframe(part.drop(columns="status"), hide_index=True, width="stretch")
-    common.footer()
+        # Static tables whose cells wrap: the sources of held skills are sentences, and a phone shows
+        # every column without scrolling sideways.
+        shown = [c for c in COLUMNS[status == HAVE] if c in part.columns]
+        st.table(part[shown], hide_index=True)
 
 
 def _table(gap: api.SkillGap) -> pd.DataFrame:
@@ -99,6 +91,7 @@ def _table(gap: api.SkillGap) -> pd.DataFrame:
                 "status": status,
                 "stack step": f"{step}. {steps[step - 1].course.title}" if step else "",
                 "courses teaching it": skill.courses,
+                "from": "; ".join(skill.have_from) or ("typed under Skills I already have" if skill.have else ""),
             }
         )
     return pd.DataFrame(rows)

@@ -9,7 +9,6 @@ of them is written on the server. Their text is shown as text.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from datetime import date
@@ -21,108 +20,34 @@ from dashboard.common import md
 from recommender import api
 
 RESULTS = 10
-FILE_TYPES = ["json", "jsonld", "jwt", "txt", "png", "svg", "csv"]
-_HELD = "_plan_held"  # session only: (digest of the uploads, their HeldSkills)
 
 
 def render() -> None:
-    st.title("My plan")
-    st.caption(
+    common.goal_page(
+        "plan",
+        "My plan",
         "Bring what you already hold; get a plan that leaves it out, to print or to take to your calendar. "
-        "Files stay in this session only; badge signatures and proofs are not checked."
+        "Files stay in this session only; badge signatures and proofs are not checked.",
+        _answer,
+        no_goal="Type a goal to get a plan.",
     )
-    state = common.view_state()
-    summary = common.catalog()
-    if summary is None:
-        common.footer()
-        return
-    goal, have = common.goal_controls("plan", state)
-    filters = common.filter_controls("plan", state, summary)
-    uploads = st.file_uploader(
-        "What I already hold",
-        type=FILE_TYPES,
-        accept_multiple_files=True,
-        key="plan_files",
-        help="Open Badges 2.0/3.0 (JSON, JWT, or a baked PNG/SVG badge), LinkedIn's Certifications.csv, "
-        "or a text file listing completed courses (URL or title, one per line).",
-    )
-    held = _held(uploads or [])
-    if held is not None:
-        _show_held(held)
-    if not goal:
-        common.publish(common.ViewState(have=have, filters=filters))
-        st.info("Type a goal to get a plan.")
-        common.footer()
-        return
-    try:
-        with st.spinner("Making the plan…"):
-            occupation = common.occupation_choice("plan", goal, state)
-            rec = _recommend(goal, filters, occupation, have, held.skills if held else (), summary.version)
-    except api.RecommenderError as exc:
-        common.show_user_error(str(exc))
-        common.footer()
-        return
-    common.publish(
-        common.ViewState(goal=goal, occupation=common.chosen_occupation_for_url(rec), have=have, filters=filters)
-    )
-    common.occupation_picker("plan", rec)
+
+
+def _answer(asked: common.Asked, occupation: str | None) -> None:
+    summary = asked.summary
+    with st.spinner("Making the plan…"):
+        rec = common.recommend(
+            asked.goal, asked.filters, occupation, asked.have, RESULTS, summary.version, asked.have_skills
+        )
+    common.goal_answer("plan", asked, rec, heading=False)
     if rec.stack is None or not rec.stack.steps:
         st.info("No course in the catalogue closes a required skill of this goal under these filters.")
-        common.footer()
         return
     left, right = st.columns(2)
     hours_per_week = left.number_input("Study hours per week", min_value=1.0, max_value=80.0, value=5.0, step=1.0)
     start = right.date_input("Start on", value=date.today(), key="plan_start")
     _printable(rec, summary, hours_per_week, start)
     _downloads(rec, hours_per_week, start)
-    common.footer()
-
-
-def _held(uploads: list) -> api.HeldSkills | None:
-    """The uploads' skills, read once per set of files and kept in this session only."""
-    if not uploads:
-        st.session_state.pop(_HELD, None)
-        return None
-    files = [(f.name, f.getvalue()) for f in uploads]
-    digest = hashlib.sha256(b"".join(hashlib.sha256(name.encode() + data).digest() for name, data in files)).hexdigest()
-    kept = st.session_state.get(_HELD)
-    if kept and kept[0] == digest:
-        return kept[1]
-    try:
-        with st.spinner("Reading your files…"):
-            held = api.held_skills(files)
-    except api.RecommenderError as exc:
-        common.show_user_error(str(exc))
-        return None
-    st.session_state[_HELD] = (digest, held)
-    return held
-
-
-def _show_held(held: api.HeldSkills) -> None:
-    st.header("What you bring")
-    for problem in held.problems:
-        st.warning(md(problem + "; the other files still count"), icon=":material/error:")
-    st.caption(md(f"{len(held.items)} items read; {len(held.skills)} ESCO skills. Signatures and proofs not checked."))
-    # Lines of text, not a table: the sources are long sentences, and text stays findable and printable.
-    for skill in held.skills:
-        more = f" (and {len(skill.sources) - 1} more)" if len(skill.sources) > 1 else ""
-        st.markdown(f"**{md(skill.label)}** {md('— ' + skill.sources[0] + more)}")
-    for source in held.unmatched:
-        st.text(f"No skill found {source}")
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _recommend(
-    goal: str,
-    filters: api.Filters,
-    occupation: str | None,
-    have: tuple[str, ...],
-    have_skills: tuple[api.HeldSkill, ...],
-    version: str,
-) -> api.Recommendation:
-    return api.recommend(
-        goal, k=RESULTS, filters=filters, occupation_uri=occupation, have=have, have_skills=have_skills
-    )
 
 
 def _printable(rec: api.Recommendation, summary: api.CatalogSummary, hours_per_week: float, start: date) -> None:

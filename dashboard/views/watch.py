@@ -13,8 +13,6 @@ from dashboard import common, nav
 from dashboard.common import md
 from recommender import api
 
-NEW_MARK = "🆕 new since the last nightly"
-
 
 def render() -> None:
     st.title("Watched goals")
@@ -88,18 +86,11 @@ def _current(chosen, summary: api.CatalogSummary) -> None:
     st.header("Its courses now")
     try:
         rec = common.recommend(
-            chosen.goal, api.Filters(**chosen.filters()), chosen.occupation_uri, (), chosen.top, summary.version
+            chosen.goal, chosen.course_filters, chosen.occupation_uri, (), chosen.top, summary.version
         )
-        fresh = _new_ids(summary.version)
+        fresh = common.new_since_last_nightly(summary.version)
     except api.RecommenderError as exc:
         common.show_user_error(str(exc))
         return
     for rank, course in enumerate(rec.results, start=1):
-        if course.course_id in fresh:
-            st.markdown(md(NEW_MARK))
-        common.course_card(course, rank=rank)
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _new_ids(version: str) -> frozenset[str]:
-    return api.new_since_last_nightly()
+        common.course_card(course, rank=rank, new=course.course_id in fresh)
