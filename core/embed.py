@@ -116,6 +116,24 @@ def encode_queries(texts: Sequence[str]) -> np.ndarray:
     return np.vstack([found[text] for text in texts])
 
 
+def remember_queries(vectors: dict[str, np.ndarray]) -> None:
+    """Put vectors the caller kept (`recommender.goal_memo`) into `encode_queries`' memory, as if
+    this process had encoded them with the configured variant."""
+    variant = model_variant()
+    with _QUERY_CACHE_LOCK:
+        for text, vector in vectors.items():
+            _QUERY_CACHE[variant, text] = vector
+            _QUERY_CACHE.move_to_end((variant, text))
+        while len(_QUERY_CACHE) > QUERY_CACHE_SIZE:
+            _QUERY_CACHE.popitem(last=False)
+
+
+def remembered_query(text: str) -> np.ndarray | None:
+    """The vector `encode_queries` remembers for `text` in the configured variant, if any."""
+    with _QUERY_CACHE_LOCK:
+        return _QUERY_CACHE.get((model_variant(), text))
+
+
 def encode_documents(texts: Sequence[str], *, variant: str | None = None, progress: str | None = None) -> np.ndarray:
     return encode(texts, max_tokens=DOCUMENT_MAX_TOKENS, variant=variant, progress=progress)
 

@@ -355,7 +355,7 @@ def _current() -> tuple[Engine, tuple]:
     key = (str(path), stat.st_ino, stat.st_mtime_ns)
     with _lock:
         if _engine is None or _engine_key != key:
-            _engine = Engine.open(path)
+            _engine = Engine.open(path, lazy_taxonomy=True)
             _engine_key = key
         return _engine, _engine_key
 
@@ -393,6 +393,7 @@ def recommend(
     gap = {uri: w for uri, w in required.items() if uri not in had_uris}
     filters = filters or Filters()
     ranking = eng.rank(goal, chosen, gap, filters, k=k, config=config)
+    eng.keep_goal(goal, occupations, k=5)
     results = tuple(CourseResult(**row) for row in ranking.results)
     stack = _stack(eng, ranking, gap)
     return Recommendation(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -22,7 +24,7 @@ from core import embed, store
 from core.language import detect_text_language
 from core.skill_extract import SkillExtractor
 from core.taxonomy import skill_matrix
-from recommender import course_side, ranking
+from recommender import course_side, goal_memo, ranking
 from recommender.course_side import TRANSVERSAL_FACTOR
 from recommender.errors import EmptyCatalogError, EmptyGoalError, ModelMismatchError, TaxonomyMissingError
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
@@ -77,12 +79,7 @@ class Engine:
     skill_index: dict[str, int]
     skill_labels: list[str]
     skill_transversal: np.ndarray
-    goals: GoalResolver
     occupation_skills: dict[str, list[tuple[str, str]]]  # occupation uri -> [(skill uri, relation type)]
-    skill_vector_uris: list[str]
-    skill_vectors: np.ndarray
-    skill_extractor: SkillExtractor
-    skill_by_label: dict[str, str]  # lower-cased preferred and alternative labels -> uri
     occupation_tools: dict[str, list[str]]  # ESCO occupation -> O*NET technology examples, hot first
     meta: dict[str, str]
     accepted: sparse.csr_matrix  # `links` with the entries a reader would not accept set to 0 (same layout)
@@ -93,14 +90,27 @@ class Engine:
     # The columns a query reads, as plain object arrays (None where missing): read per query from the
     # frame, whose columns may be Arrow-backed, each cost a conversion of the whole column.
     column: dict[str, np.ndarray]
+    # The goal resolver and the skill extractor: read at open, or at their first use when opened with
+    # `lazy_taxonomy` (a goal whose resolution is remembered on disk never needs them).
+    taxonomy: tuple[GoalResolver, SkillExtractor] | None = None
+    opened: tuple | None = None  # the catalogue file's identity when it was opened
+    # The skills' vectors and labels, for what a user says they have: read at their first use.
+    skill_lookup: tuple[list[str], np.ndarray, dict[str, str]] | None = None
+    memo: goal_memo.GoalMemo = field(default_factory=goal_memo.GoalMemo.off)
+    # The last `RESOLVED_GOALS` resolutions and goal languages, by goal text: a dashboard user or a
+    # benchmark asks about the same goal again, and resolving costs more than ranking at 10k courses.
+    resolved: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    goal_languages: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     # ------------------------------------------------------------------ loading
 
     @classmethod
-    def open(cls, path: Path) -> Engine:
+    def open(cls, path: Path, *, lazy_taxonomy: bool = False) -> Engine:
+        """The engine over the catalogue at `path`. `lazy_taxonomy`: read the goal resolver and the
+        skill extractor at their first use instead (the CLI: a remembered goal needs neither)."""
         opened = file_identity(path)
         with cls.connect(path) as con:
-            return cls._load(con, path, opened)
+            return cls._load(con, path, opened, lazy_taxonomy=lazy_taxonomy)
 
     @staticmethod
     def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -113,7 +123,9 @@ class Engine:
             return con.execute(sql, parameters or []).df()
 
     @classmethod
-    def _load(cls, con: duckdb.DuckDBPyConnection, path: Path, opened: tuple | None = None) -> Engine:
+    def _load(
+        cls, con: duckdb.DuckDBPyConnection, path: Path, opened: tuple | None = None, *, lazy_taxonomy: bool = False
+    ) -> Engine:
         built_with = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall()).get("model")
         if built_with and built_with != embed.MODEL_KEY:
             # Its vectors are keyed by the model form that made them: this process would find none.
@@ -132,18 +144,7 @@ class Engine:
         ).fetchall():
             occupation_skills.setdefault(occupation, []).append((skill, relation))
         meta = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall())
-        skill_vector_uris, _labels, skill_vectors = skill_matrix(con)
-        skill_by_label = dict(
-            con.execute(
-                """
-                SELECT surface, any_value(uri) FROM (
-                    SELECT uri, lower(label) AS surface FROM skills
-                    UNION ALL SELECT uri, lower(trim(unnest(alt_labels))) FROM skills
-                ) GROUP BY surface
-                """
-            ).fetchall()
-        )
-        goal_resolver, extractor = taxonomy_indexes(con, path, opened)
+        taxonomy = None if lazy_taxonomy else taxonomy_indexes(con, path, opened)
         tools: dict[str, list[str]] = {}
         for uri, example in con.execute(
             """
@@ -182,15 +183,61 @@ class Engine:
             skill_index=skill_index,
             skill_labels=skills["label"].tolist(),
             skill_transversal=transversal,
-            goals=goal_resolver,
             occupation_skills=occupation_skills,
-            skill_vector_uris=skill_vector_uris,
-            skill_vectors=skill_vectors,
-            skill_extractor=extractor,
-            skill_by_label=skill_by_label,
             occupation_tools=tools,
             meta=meta,
+            taxonomy=taxonomy,
+            opened=opened,
+            memo=goal_memo.GoalMemo.for_catalog(path, meta),
         )
+
+    @property
+    def skill_vector_uris(self) -> list[str]:
+        return self._skill_lookup()[0]
+
+    @property
+    def skill_vectors(self) -> np.ndarray:
+        return self._skill_lookup()[1]
+
+    @property
+    def skill_by_label(self) -> dict[str, str]:
+        """Lower-cased preferred and alternative labels -> uri."""
+        return self._skill_lookup()[2]
+
+    def _skill_lookup(self) -> tuple[list[str], np.ndarray, dict[str, str]]:
+        if self.skill_lookup is None:
+            with _SKILLS_LOCK, self.connect(self.path) as con:
+                if self.skill_lookup is not None:
+                    return self.skill_lookup
+                uris, _labels, vectors = skill_matrix(con)
+                by_label = dict(
+                    con.execute(
+                        """
+                        SELECT surface, any_value(uri) FROM (
+                            SELECT uri, lower(label) AS surface FROM skills
+                            UNION ALL SELECT uri, lower(trim(unnest(alt_labels))) FROM skills
+                        ) GROUP BY surface
+                        """
+                    ).fetchall()
+                )
+                self.skill_lookup = (uris, vectors, by_label)
+        return self.skill_lookup
+
+    @property
+    def goals(self) -> GoalResolver:
+        return self._taxonomy()[0]
+
+    @property
+    def skill_extractor(self) -> SkillExtractor:
+        return self._taxonomy()[1]
+
+    def _taxonomy(self) -> tuple[GoalResolver, SkillExtractor]:
+        if self.taxonomy is None:
+            with _TAXONOMY_LOCK:
+                if self.taxonomy is None:
+                    with self.connect(self.path) as con:
+                        self.taxonomy = taxonomy_indexes(con, self.path, self.opened)
+        return self.taxonomy
 
     # ------------------------------------------------------------------ goal → occupations → skills
 
@@ -198,8 +245,52 @@ class Engine:
         text = clean_goal(goal)
         if not text:
             raise EmptyGoalError('the goal is empty: type a career goal, e.g. `skillstack recommend "data analyst"`')
-        self._require_taxonomy_vectors()
-        return self.goals.resolve(goal, k=k)
+        key = (goal, k)
+        with _RESOLVED_LOCK:
+            if key in self.resolved:
+                self.resolved.move_to_end(key)
+                return list(self.resolved[key])
+        remembered = self.memo.read(goal, k)
+        if remembered is not None:
+            embed.remember_queries(remembered.vectors)
+            self._remember_language(text, remembered.language)
+            hits = list(remembered.occupations)
+        else:
+            self._require_taxonomy_vectors()
+            hits = self.goals.resolve(goal, k=k)
+        with _RESOLVED_LOCK:
+            self.resolved[key] = tuple(hits)
+            while len(self.resolved) > RESOLVED_GOALS:
+                self.resolved.popitem(last=False)
+        return hits
+
+    def keep_goal(self, goal: str, occupations: list[OccupationHit], *, k: int) -> None:
+        """Write what answering `goal` needed from the model and the taxonomy into the goal memo: its
+        resolution, the query vectors `rank` encoded and the goal's language. Nothing when remembered."""
+        text = clean_goal(goal)
+        if not self.memo.enabled or not text or self.memo.read(goal, k) is not None:
+            return
+        texts = (text, *(o.label for o in occupations))
+        vectors = {t: v for t in texts if (v := embed.remembered_query(t)) is not None}
+        if text not in vectors or text not in self.goal_languages:
+            return
+        self.memo.write(goal, k, goal_memo.Remembered(tuple(occupations), vectors, self.goal_languages[text]))
+
+    def goal_language(self, text: str) -> str | None:
+        """`detect_text_language`, remembered per goal text (with the resolution, in the goal memo)."""
+        with _RESOLVED_LOCK:
+            if text in self.goal_languages:
+                return self.goal_languages[text]
+        language = detect_text_language(text)
+        self._remember_language(text, language)
+        return language
+
+    def _remember_language(self, text: str, language: str | None) -> None:
+        with _RESOLVED_LOCK:
+            self.goal_languages[text] = language
+            self.goal_languages.move_to_end(text)
+            while len(self.goal_languages) > RESOLVED_GOALS:
+                self.goal_languages.popitem(last=False)
 
     def _require_taxonomy_vectors(self) -> None:
         if not self.goals.labels:
@@ -300,7 +391,7 @@ class Engine:
         weights = np.zeros(len(self.skill_uris), dtype=np.float32)
         for uri, weight in required.items():
             weights[self.skill_index[uri]] = weight
-        goal_language = detect_text_language(text)
+        goal_language = self.goal_language(text)
         preferred = goal_language if config.prefer_goal_language and not filters.languages else None
         in_language = self.language_mask(preferred)
         # A goal in a language the catalogue has no course in (a Spanish goal over English listings)
@@ -510,6 +601,12 @@ class Engine:
 
     def meta_report(self) -> dict:
         return json.loads(self.meta.get("report", "{}"))
+
+
+RESOLVED_GOALS = 1024
+_RESOLVED_LOCK = threading.Lock()
+_TAXONOMY_LOCK = threading.Lock()
+_SKILLS_LOCK = threading.Lock()
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

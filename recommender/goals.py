@@ -40,7 +40,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 import numpy as np
@@ -48,11 +48,13 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from threadpoolctl import ThreadpoolController
 
 from core import embed
 from core.taxonomy import ONET_MATCH_TYPES, ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from threadpoolctl import ThreadpoolController
 
 LABEL_ORIGINS = ("esco-preferred", "esco-alt")
 DESCRIPTION_ORIGIN = "esco-description"
@@ -258,6 +260,9 @@ class GoalResolver:
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, *, weights: ChannelWeights | None = None) -> GoalResolver:
+        # Imported here: a process that reads the kept resolver (recommender.index_cache) needs only its class.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         labels = dict(con.execute("SELECT uri, label FROM occupations ORDER BY uri").fetchall())
         occupation_uris = sorted(labels)
         brevity = _brevity([labels[uri] for uri in occupation_uris])
@@ -457,6 +462,8 @@ _SMALL_QUERY_LOCK = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _blas_controller() -> ThreadpoolController:
+    from threadpoolctl import ThreadpoolController
+
     return ThreadpoolController()
 
 

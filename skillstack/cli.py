@@ -21,6 +21,7 @@ from skillstack.commands.answers import (
 )
 from skillstack.commands.data import cmd_build, cmd_crawl, cmd_nightly, cmd_serve, cmd_taxonomy_load
 from skillstack.commands.measure import (
+    cmd_bench_cli_recommend,
     cmd_bench_crawl,
     cmd_bench_encode,
     cmd_bench_first_run,
@@ -359,6 +360,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     first_run.add_argument("--json", action="store_true")
     first_run.set_defaults(func=cmd_bench_first_run)
+    cli_recommend = bench_sub.add_parser(
+        "cli-recommend",
+        help="wall time of whole `skillstack recommend GOAL --json` processes: a goal seen first, one the goal "
+        "memo holds, and (--baseline) another checkout's code, in turns; median and p95",
+    )
+    cli_recommend.add_argument("--runs", type=int, default=12, help="processes per form (default 12)")
+    cli_recommend.add_argument(
+        "--baseline", metavar="DIR", help="a checkout to compare with, e.g. `git worktree add --detach /tmp/base main`"
+    )
+    cli_recommend.add_argument("--json", action="store_true")
+    cli_recommend.set_defaults(func=cmd_bench_cli_recommend)
     return parser
 
 

@@ -107,6 +107,20 @@ def cmd_bench_first_run(args: argparse.Namespace) -> int:
     return 0 if all(run.answered for run in runs.values()) else 1
 
 
+def cmd_bench_cli_recommend(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from recommender.bench import bench_cli_recommend
+
+    if args.runs < 1:
+        raise UserError(f"--runs must be at least 1, not {args.runs}")
+    if args.baseline and not (Path(args.baseline) / "skillstack" / "cli.py").exists():
+        raise UserError(f"{args.baseline} is not a checkout of this repository (no skillstack/cli.py)")
+    figures = bench_cli_recommend(runs=args.runs, baseline=Path(args.baseline) if args.baseline else None)
+    print(json.dumps(figures, indent=None if args.json else 2))
+    return 0
+
+
 def cmd_eval_recommend(args: argparse.Namespace) -> int:
     from evaluation.recommend import evaluate
 
