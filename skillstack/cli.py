@@ -345,8 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--sample", type=int, default=2000)
     encode.add_argument("--json", action="store_true")
     encode.set_defaults(func=cmd_bench_encode)
-    bench_recommend = bench_sub.add_parser("recommend", help="warm query latency p50/p95 vs the bare top-k product")
-    bench_recommend.add_argument("--rounds", type=int, default=5)
+    bench_recommend = bench_sub.add_parser(
+        "recommend", help="query latency p50/p95, goals seen first (cold) and again (warm), vs the bare top-k product"
+    )
+    bench_recommend.add_argument("--rounds", type=int, default=5, help="warm rounds over the goals (default 5)")
+    bench_recommend.add_argument(
+        "--baseline", metavar="DIR", help="also run the same protocol with this checkout's code, in turns"
+    )
+    bench_recommend.add_argument("--turns", type=int, default=2, help="with --baseline: processes per code")
     bench_recommend.add_argument("--json", action="store_true")
     bench_recommend.set_defaults(func=cmd_bench_recommend)
     first_run = bench_sub.add_parser(

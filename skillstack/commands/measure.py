@@ -80,9 +80,16 @@ def cmd_bench_encode(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_recommend(args: argparse.Namespace) -> int:
-    from bench.recommend import bench_recommend
+    from pathlib import Path
 
-    figures = bench_recommend(rounds=args.rounds)
+    from bench.recommend import bench_recommend, bench_recommend_against
+
+    if args.baseline:
+        if not (Path(args.baseline) / "recommender" / "api.py").exists():
+            raise UserError(f"{args.baseline} is not a checkout of this repository (no recommender/api.py)")
+        figures = bench_recommend_against(Path(args.baseline), rounds=args.rounds, turns=args.turns)
+    else:
+        figures = bench_recommend(rounds=args.rounds)
     print(json.dumps(figures, indent=None if args.json else 2))
     return 0
 
@@ -110,7 +117,7 @@ def cmd_bench_first_run(args: argparse.Namespace) -> int:
 def cmd_bench_cli_recommend(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from recommender.bench import bench_cli_recommend
+    from bench.recommend import bench_cli_recommend
 
     if args.runs < 1:
         raise UserError(f"--runs must be at least 1, not {args.runs}")
