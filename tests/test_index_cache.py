@@ -93,3 +93,15 @@ def test_staging_directories_of_dead_writers_are_reaped_and_a_live_writers_kept(
         (directory / "state.json").write_text("{}")
     assert sorted(index_cache.reap_staging(cache)) == sorted(left)
     assert [p.name for p in cache.iterdir()] == [live.name]
+
+
+def test_the_kept_bm25_index_analyses_queries_as_scikit_learn_does_without_it():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    index = Bm25Index(TEXTS)
+    fitted = CountVectorizer(lowercase=True, stop_words="english", token_pattern=index.token_pattern).fit(TEXTS)
+    analyse = fitted.build_analyzer()
+    for query in ("SQL for Data-Analysis!", "C++ and C# .NET", "Ünïcode café, naïve", "the and of", "AWS S3 v2.0"):
+        assert index.analyse(query) == analyse(query)
+    assert index.vocabulary == fitted.vocabulary_
+    assert "vectorizer" not in vars(index)  # nothing of scikit-learn's is kept
