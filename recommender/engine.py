@@ -386,7 +386,9 @@ class Engine:
         semantic = self.course_matrix @ query
         lexical = self.lexical.scores(query_words)
         score = ranking.base_score(semantic, lexical, self.prior, config)
-        score = np.where(self.filter_mask(filters), score, -np.inf).astype(np.float32)
+        mask = self.filter_mask(filters)
+        if not mask.all():  # without filters, two passes over every course saved
+            score = np.where(mask, score, -np.inf).astype(np.float32)
 
         weights = np.zeros(len(self.skill_uris), dtype=np.float32)
         for uri, weight in required.items():
@@ -611,9 +613,13 @@ _SKILLS_LOCK = threading.Lock()
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
     """Indices of the n highest finite scores, best first (argpartition: no full sort at 250k rows)."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    if len(finite) > n:
-        finite = finite[np.argpartition(-scores[finite], n)[:n]]
+    finite_mask = np.isfinite(scores)
+    if finite_mask.all():  # no filter excluded a course: no gather of every score
+        finite = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
+    else:
+        finite = np.flatnonzero(finite_mask)
+        if len(finite) > n:
+            finite = finite[np.argpartition(-scores[finite], n)[:n]]
     return finite[np.argsort(-scores[finite], kind="stable")]
 
 
