@@ -36,6 +36,7 @@ with the n-gram matrix and a few gathers.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -53,7 +54,6 @@ from core import embed
 from core.taxonomy import ONET_MATCH_TYPES, ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX
 
 if TYPE_CHECKING:
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from threadpoolctl import ThreadpoolController
 
 LABEL_ORIGINS = ("esco-preferred", "esco-alt")
@@ -215,6 +215,85 @@ def correct_typos(text: str, vocabulary: list[str], known: set[str]) -> str:
     return _WORD.sub(fix, text)
 
 
+LEXICAL_NGRAMS = (3, 4)
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+@dataclass
+class CharGrams:
+    """The lexical channel's character n-gram TF-IDF: scikit-learn's `TfidfVectorizer(analyzer="char_wb",
+    ngram_range=LEXICAL_NGRAMS, sublinear_tf=True, dtype=np.float32)` once fitted, kept as plain
+    values. `transform` takes scikit-learn's steps in its order and precision (float32 counts, log,
+    idf, an L2 norm summed in float64), so its vectors are the same to the bit
+    (tests/test_goals.py), and a query needs no scikit-learn, whose import took a second of a CLI
+    answer."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray  # float32, per n-gram column
+
+    @classmethod
+    def fit(cls, texts: list[str]) -> tuple[CharGrams, sparse.csr_matrix]:
+        """The fitted n-grams and the texts' vectors (texts × n-grams)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        fitted = TfidfVectorizer(analyzer="char_wb", ngram_range=LEXICAL_NGRAMS, sublinear_tf=True, dtype=np.float32)
+        vectors = fitted.fit_transform(texts)
+        vocabulary = {gram: int(column) for gram, column in fitted.vocabulary_.items()}
+        return cls(vocabulary, fitted.idf_.astype(np.float32)), sparse.csr_matrix(vectors)
+
+    def transform(self, texts: list[str]) -> sparse.csr_matrix:
+        indptr, indices, data = [0], [], []
+        for text in texts:
+            counts: dict[int, int] = {}
+            for gram in _char_wb_ngrams(text.lower()):
+                column = self.vocabulary.get(gram)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            columns = np.fromiter(counts, dtype=np.int32, count=len(counts))
+            values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+            order = np.argsort(columns, kind="stable")
+            columns, values = columns[order], values[order]
+            np.log(values, out=values)
+            values += 1.0
+            values *= self.idf[columns]
+            total = 0.0
+            for square in (values * values).tolist():  # in order, in float64, as scikit-learn's normalize
+                total += square
+            if total != 0.0:
+                values = (values.astype(np.float64) / math.sqrt(total)).astype(np.float32)
+            indices.append(columns)
+            data.append(values)
+            indptr.append(indptr[-1] + len(columns))
+        return sparse.csr_matrix(
+            (
+                np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
+                np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32),
+                np.asarray(indptr, dtype=np.int32),
+            ),
+            shape=(len(texts), len(self.vocabulary)),
+            dtype=np.float32,
+        )
+
+
+def _char_wb_ngrams(text: str) -> list[str]:
+    """scikit-learn's `_char_wb_ngrams`: the n-grams of each word padded with a space on each side."""
+    text = _WHITE_SPACES.sub(" ", text)
+    low, high = LEXICAL_NGRAMS
+    grams = []
+    for word in text.split():
+        word = " " + word + " "
+        length = len(word)
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(word[offset : offset + n])
+            while offset + n < length:
+                offset += 1
+                grams.append(word[offset : offset + n])
+            if offset == 0:  # a short word (shorter than n) counts once
+                break
+    return grams
+
+
 @dataclass
 class _Channel:
     """Surface rows of one channel, sorted by occupation, for a max-per-occupation reduction."""
@@ -247,7 +326,7 @@ class GoalResolver:
     matrix: np.ndarray  # distinct surface texts × 384
     centroids: np.ndarray  # occupations × 384
     channels: dict[str, _Channel]
-    lexical: TfidfVectorizer | None
+    lexical: CharGrams | None
     lexical_matrix: sparse.csr_matrix  # n-gram features × lexical texts
     lexical_channel: _Channel
     exact: dict[str, np.ndarray]  # normalised label → occupation indices
@@ -260,9 +339,6 @@ class GoalResolver:
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, *, weights: ChannelWeights | None = None) -> GoalResolver:
-        # Imported here: a process that reads the kept resolver (recommender.index_cache) needs only its class.
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         labels = dict(con.execute("SELECT uri, label FROM occupations ORDER BY uri").fetchall())
         occupation_uris = sorted(labels)
         brevity = _brevity([labels[uri] for uri in occupation_uris])
@@ -331,8 +407,8 @@ class GoalResolver:
         lexical_rows = rows[is_label | is_onet]
         lexical_texts = sorted(set(lexical_rows["surface"]))
         lexical_position = pd.Series(np.arange(len(lexical_texts)), index=lexical_texts)
-        lexical = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, dtype=np.float32)
-        lexical_matrix = lexical.fit_transform(lexical_texts).T.tocsr()
+        lexical, lexical_vectors = CharGrams.fit(lexical_texts)
+        lexical_matrix = lexical_vectors.T.tocsr()
         lexical_weight = np.where(lexical_rows["origin"].str.startswith(ONET_ORIGIN_PREFIX), LEXICAL_ONET_WEIGHT, 1.0)
         lexical_channel = _Channel.build(
             lexical_position.reindex(lexical_rows["surface"]).to_numpy(),

@@ -9,7 +9,7 @@ Two kinds, each a directory written whole under a staging name and renamed into 
 
 The dashboard's user can write the cache and the nightly's user reads it, so nothing here is a
 pickle: numbers are `.npy`/`.npz` read with `allow_pickle=False`, the course frame is Parquet, and the
-rest is JSON in which an object is a class `_allowed` names and its attributes, set without
+rest is JSON in which an object is a class named on `_ALLOWED` and its attributes, set without
 calling any of its code. A file that does not decode, or names another class, is rebuilt.
 
 A key is the model, `INDEX_CACHE_VERSION`, the library versions whose objects are stored and a
@@ -29,7 +29,6 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,7 @@ from recommender.lexical import Bm25Index
 log = logging.getLogger(__name__)
 
 # 3: the skill extractor is named `core.skill_extract.SkillExtractor` in the taxonomy indexes (it moved).
-# 4: no scikit-learn object is kept; BM25 keeps its analysis as plain values.
+# 4: no scikit-learn object is kept: BM25's analysis and the resolver's n-grams are plain values.
 INDEX_CACHE_VERSION = 4
 TAXONOMY_PREFIX = "taxonomy-indexes-"
 COURSE_PREFIX = "course-indexes-"
@@ -74,30 +73,20 @@ class CourseIndexes:
 
 # The only classes a cache file may name. Their objects are restored attribute by attribute, with
 # no constructor, `__setstate__` or other code of theirs run.
-_OWN_CLASSES = (GoalResolver, goals_module._Channel, goals_module.ChannelWeights, SkillExtractor, Bm25Index)
-# The goal resolver's n-gram vectorizer is scikit-learn's: named here, imported only when a file names
-# it (importing scikit-learn takes a second; the course indexes hold none of its objects).
-_SKLEARN_CLASSES = (
-    "sklearn.feature_extraction.text.CountVectorizer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-)
+# No scikit-learn object is kept: its fitted values are (BM25's analysis, the resolver's n-grams),
+# so reading the caches imports no scikit-learn. Its version stays in the key: it fits them.
+_ALLOWED: dict[str, type] = {
+    f"{cls.__module__}.{cls.__qualname__}": cls
+    for cls in (
+        GoalResolver,
+        goals_module._Channel,
+        goals_module.ChannelWeights,
+        goals_module.CharGrams,
+        SkillExtractor,
+        Bm25Index,
+    )
+}
 _LIBRARIES = f"numpy {np.__version__}|pandas {pd.__version__}|scikit-learn {version('scikit-learn')}"
-
-
-def _allowed(name: str) -> type | None:
-    """The allowed class a cache file names, or None."""
-    own = {f"{cls.__module__}.{cls.__qualname__}": cls for cls in _OWN_CLASSES}
-    if name in own:
-        return own[name]
-    return _sklearn_classes().get(name) if name in _SKLEARN_CLASSES else None
-
-
-@lru_cache(maxsize=1)
-def _sklearn_classes() -> dict[str, type]:
-    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
-
-    return {f"{c.__module__}.{c.__qualname__}": c for c in (CountVectorizer, TfidfVectorizer, TfidfTransformer)}
 
 
 # ---------------------------------------------------------------- the two caches
@@ -360,7 +349,7 @@ def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
             return {"$dict": {k: _encode(v, arrays) for k, v in value.items()}}
         return {"$pairs": [[_encode(k, arrays), _encode(v, arrays)] for k, v in value.items()]}
     name = f"{type(value).__module__}.{type(value).__qualname__}"
-    if _allowed(name) is type(value):
+    if _ALLOWED.get(name) is type(value):
         return {"$object": name, "state": _encode(dict(vars(value)), arrays)}
     raise TypeError(f"{name} is not a type the index cache keeps")
 
@@ -399,7 +388,7 @@ def _decode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
     if "$pairs" in value:
         return {_decode(k, arrays): _decode(v, arrays) for k, v in value["$pairs"]}
     if "$object" in value:
-        cls = _allowed(value["$object"])
+        cls = _ALLOWED.get(value["$object"])
         if cls is None:
             raise ValueError(f"{value['$object']!r} is not a type the index cache keeps")
         instance = object.__new__(cls)

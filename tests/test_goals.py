@@ -309,3 +309,22 @@ def test_query_encodes_are_remembered_and_equal_the_plain_encoder(monkeypatch):
     assert abs(first - expected).max() < 1e-6
     assert abs(again - expected[[1, 0]]).max() < 1e-6
     assert embed.encode_queries([]).shape == (0, embed.DIMENSIONS)
+
+
+def test_the_kept_char_grams_are_scikit_learns_tfidf_to_the_bit():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from recommender.goals import CharGrams
+
+    labels = ["data analyst", "data scientist", "welder", "UX designer", "user experience designer", "nurse",
+              "registered nurse", "ICT security consultant", "café manager", "C++ developer"]  # fmt: skip
+    fitted = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, dtype=np.float32)
+    expected = fitted.fit_transform(labels)
+    kept, vectors = CharGrams.fit(labels)
+    assert (vectors != expected).nnz == 0
+    goals = ["ux desinger", "data  analyst ", "Ünïcode café", "", "xy", "registered nurse in a big hospital"]
+    want, got = fitted.transform(goals), kept.transform(goals)
+    want.sort_indices()
+    assert np.array_equal(want.indptr, got.indptr)
+    assert np.array_equal(want.indices, got.indices)
+    assert want.data.tobytes() == got.data.tobytes()
