@@ -23,6 +23,7 @@ from skillstack.commands.data import cmd_build, cmd_crawl, cmd_nightly, cmd_serv
 from skillstack.commands.measure import (
     cmd_bench_cli_recommend,
     cmd_bench_crawl,
+    cmd_bench_derive,
     cmd_bench_encode,
     cmd_bench_first_run,
     cmd_bench_generate,
@@ -366,6 +367,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     first_run.add_argument("--json", action="store_true")
     first_run.set_defaults(func=cmd_bench_first_run)
+    derive = bench_sub.add_parser(
+        "derive",
+        help="a catalogue of N courses copied from this home's, each copy's vector its source's plus noise: for "
+        "query latency only (no model time; never for relevance)",
+    )
+    derive.add_argument("n", type=int)
+    derive.add_argument("--work-dir", help="where bench homes live (default SKILLSTACK_HOME/bench)")
+    derive.set_defaults(func=cmd_bench_derive)
     cli_recommend = bench_sub.add_parser(
         "cli-recommend",
         help="wall time of whole `skillstack recommend GOAL --json` processes: a goal seen first, one the goal "

@@ -114,6 +114,23 @@ def cmd_bench_first_run(args: argparse.Namespace) -> int:
     return 0 if all(run.answered for run in runs.values()) else 1
 
 
+def cmd_bench_derive(args: argparse.Namespace) -> int:
+    from recommender.bench import derive_catalog
+
+    if args.n < 1:
+        raise UserError(f"N must be at least 1, not {args.n}")
+    source = settings.paths().catalog_db
+    if not source.exists():
+        raise UserError(f"no catalogue at {source} to derive from: run `skillstack build` first")
+    target = _bench_home_work_dir(args) / f"derived-{args.n}" / "catalog.duckdb"
+    try:
+        made = derive_catalog(source, target, args.n)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    print(f"{made:,} courses in {target}: vectors derived with noise, for latency benchmarks only (never relevance)")
+    return 0
+
+
 def cmd_bench_cli_recommend(args: argparse.Namespace) -> int:
     from pathlib import Path
 
