@@ -115,7 +115,7 @@ def cmd_bench_first_run(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_derive(args: argparse.Namespace) -> int:
-    from recommender.bench import derive_catalog
+    from bench.recommend import derive_catalog
 
     if args.n < 1:
         raise UserError(f"N must be at least 1, not {args.n}")
