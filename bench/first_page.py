@@ -1,0 +1,230 @@
+"""The first page view after a restart, in a real browser: `skillstack serve` started on a free port of
+127.0.0.1 over a built catalogue, then Find opened in headless chromium (Debian's `/usr/bin/chromium`,
+never a downloaded one), timed until the real page is on screen.
+
+Ready: `serve`'s health endpoint, `/_stcore/health`, answers 200 (what an operator's probe asks).
+Shown: the sidebar lists the pages by title, the goal box and the filters are visible, the catalogue
+line ("2,761 courses from 1 providers. Type a goal to start.") is shown and no spinner or skeleton is
+left. The figure is the seconds from ready to shown, the page opened at once in a fresh browser
+context (nothing cached). Each run also times launch → ready and, when a goal is given, the first goal
+from Enter to its first result.
+
+A baseline is the same harness on another checkout's code (`--baseline DIR`, e.g. a worktree of
+main), run after each run of this code, so both see the same machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+NAV_TITLES = ("Find", "Compare providers", "Course", "Skill gap", "Sources")
+READY_TIMEOUT_S = 300.0
+SHOWN_TIMEOUT_MS = 180_000
+POLL_S = 0.02
+
+# True once the Find page is the real page: titled navigation, goal box, filters, the catalogue line,
+# and nothing still loading.
+_SHOWN_JS = """(titles) => {
+  const visible = (e) => !!e && e.getClientRects().length > 0;
+  const goal = document.querySelector('input[aria-label="Your goal"]');
+  const nav = new Set([...document.querySelectorAll('[data-testid="stSidebarNav"] a')]
+    .map((a) => a.innerText.trim().split("\\n").pop()));
+  const filters = [...document.querySelectorAll('[data-testid="stSidebar"] h3')]
+    .some((h) => h.innerText.trim() === "Filters");
+  const line = [...document.querySelectorAll('[data-testid="stAlert"]')]
+    .some((a) => a.innerText.includes("Type a goal to start"));
+  const loading = document.querySelector(
+    '[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-testid="stAppSkeleton"]');
+  return visible(goal) && titles.every((t) => nav.has(t)) && filters && line && !loading;
+}"""
+
+
+@dataclass(frozen=True)
+class Run:
+    code: str  # the checkout whose code served
+    launch_to_ready_s: float
+    ready_to_shown_s: float
+    first_goal_s: float | None  # Enter → the first result's title on screen
+    first_result: str | None
+
+
+class FirstPageError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_env(home: Path, code: Path) -> dict[str, str]:
+    """The environment `serve` runs in: `home`'s catalogue, `code`'s modules, no network for the model."""
+    return {**os.environ, "SKILLSTACK_HOME": str(home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(code)}
+
+
+@contextlib.contextmanager
+def serving(home: Path, code: Path, log_path: Path) -> Iterator[tuple[str, float]]:
+    """`skillstack serve` of checkout `code` on a free port: (url, seconds from launch to ready).
+    Stopped, with any child, afterwards."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        launched = time.perf_counter()
+        # Its own process group: main's serve runs streamlit as a child, and both must go.
+        server = subprocess.Popen(
+            [sys.executable, "-m", "skillstack.cli", "serve", "--port", str(port)],
+            cwd=code,
+            env=serve_env(home, code),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_ready(f"{url}/_stcore/health", server, log_path)
+            yield url, time.perf_counter() - launched
+        finally:
+            stop(server)
+
+
+def wait_ready(health_url: str, server: subprocess.Popen, log_path: Path, timeout: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise FirstPageError(f"serve exited {server.returncode}:\n{log_path.read_text()[-3000:]}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(health_url, timeout=2) as response:
+            if response.status == 200:
+                return
+        time.sleep(POLL_S)
+    raise FirstPageError(f"{health_url} not ready after {timeout:.0f}s:\n{log_path.read_text()[-3000:]}")
+
+
+def stop(server: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop serve's process group and wait until every process of it is gone, so the next run has the
+    machine to itself."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        server.poll()
+        try:
+            os.killpg(server.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+    server.wait(timeout=timeout)
+
+
+def first_view(browser, home: Path, code: Path, log_path: Path, goal: str | None) -> Run:
+    """One restart of `serve` and the first page view after it."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        with serving(home, code, log_path) as (url, launch_to_ready):
+            ready = time.perf_counter()
+            page.goto(url, wait_until="commit")
+            page.wait_for_function(_SHOWN_JS, arg=list(NAV_TITLES), polling="raf", timeout=SHOWN_TIMEOUT_MS)
+            shown = time.perf_counter() - ready
+            first_goal = first_result = None
+            if goal:
+                box = page.get_by_role("textbox", name="Your goal")
+                box.fill(goal)
+                entered = time.perf_counter()
+                box.press("Enter")
+                # The first course card's title: "1. <title>".
+                card = page.locator('[data-testid="stMain"] strong').filter(has_text=re.compile(r"^1\. ")).first
+                card.wait_for(state="visible", timeout=SHOWN_TIMEOUT_MS)
+                first_goal = time.perf_counter() - entered
+                first_result = card.inner_text().removeprefix("1. ").strip()
+    finally:
+        context.close()
+    return Run(str(code), round(launch_to_ready, 3), round(shown, 3), _round(first_goal), first_result)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def measure(
+    home: Path, runs: int, *, baseline: Path | None = None, goal: str | None = None, log_dir: Path | None = None
+) -> dict:
+    """`runs` restarts of this checkout's serve (and, interleaved, of `baseline`'s): every run and the
+    median and max of each figure per checkout."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        raise FirstPageError(f"{CHROMIUM} is missing: `apt-get install -y chromium` (never `playwright install`)")
+    codes = [REPO] + ([baseline.resolve()] if baseline else [])
+    log_dir = log_dir or home / "first-page-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    done: list[Run] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for i in range(runs):
+                for n, code in enumerate(codes):
+                    done.append(first_view(browser, home, code, log_dir / f"serve-{n}-{i}.log", goal))
+                    print(_line(done[-1]), file=sys.stderr)
+        finally:
+            browser.close()
+    return {
+        "home": str(home),
+        "runs": runs,
+        "ready": "GET /_stcore/health answers 200",
+        "shown": "titled navigation, goal box, filters and the catalogue line visible; no spinner or skeleton",
+        "summary": {
+            code_name: summarise([r for r in done if r.code == str(code)])
+            for code_name, code in zip(("this", "baseline"), codes, strict=False)
+        },  # fmt: skip
+        "each": [asdict(r) for r in done],
+    }
+
+
+def summarise(runs: list[Run]) -> dict:
+    figures: dict = {"code": runs[0].code if runs else None}
+    for name in ("ready_to_shown_s", "launch_to_ready_s", "first_goal_s"):
+        values = [getattr(r, name) for r in runs if getattr(r, name) is not None]
+        if values:
+            figures[name] = {"median": round(statistics.median(values), 3), "max": round(max(values), 3)}
+    figures["first_results"] = sorted({r.first_result for r in runs if r.first_result})
+    return figures
+
+
+def _line(run: Run) -> str:
+    goal = f", first goal {run.first_goal_s:.2f}s ({run.first_result})" if run.first_goal_s is not None else ""
+    return f"{run.code}: ready after {run.launch_to_ready_s:.2f}s, page shown {run.ready_to_shown_s:.2f}s later{goal}"
+
+
+def lines(report: dict) -> list[str]:
+    out = [f"{report['runs']} restarts over {report['home']}; ready: {report['ready']}"]
+    for name, figures in report["summary"].items():
+        parts = [
+            f"{label} median {figures[key]['median']:.2f}s max {figures[key]['max']:.2f}s"
+            for key, label in (
+                ("ready_to_shown_s", "ready → page shown"),
+                ("launch_to_ready_s", "launch → ready"),
+                ("first_goal_s", "first goal → result"),
+            )  # fmt: skip
+            if key in figures
+        ]
+        out.append(f"{name:8} ({figures['code']}): " + "; ".join(parts))
+    return out
