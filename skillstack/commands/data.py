@@ -182,15 +182,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import subprocess
-    from pathlib import Path
+    from dashboard import serve
 
-    app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.address", args.address, "--server.port", str(args.port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-    ]  # fmt: skip
     if not settings.paths().catalog_db.exists():
         print("skillstack: no catalogue yet; the dashboard will say which commands fill it", file=sys.stderr)
-    return subprocess.call(command)
+    return serve.run(args.address, args.port)

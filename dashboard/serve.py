@@ -1,0 +1,62 @@
+"""`skillstack serve`: one process that loads what the first page view needs, then serves.
+
+Streamlit runs in this process (its own `streamlit run`, called in-process) after `warm()` has
+imported what the pages import, opened the published catalogue (its engine, with the kept indexes) and loaded
+the model through one small query. The engine and the model are cached per process
+(`recommender.api`, `pipeline.embed`), so the first session's script run finds them there: the
+health endpoint, `/_stcore/health`, answers only once the first page can be shown at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent / "app.py"
+# The query that loads the model and the goal resolver's and ranker's indexes. The dashboard's own
+# warm-up query (`dashboard.common`) is the same one, so its answer is cached too.
+WARM_GOAL = "data analyst"
+
+log = logging.getLogger(__name__)
+
+
+def warm() -> str | None:
+    """Import the pages and load the catalogue and the model; None, or the message the dashboard
+    will show instead of courses (no catalogue yet, a catalogue of another model...)."""
+    # What the pages import takes seconds (the recommender, altair); the pages themselves then import
+    # in tens of milliseconds. They are not imported here: their `st.cache_data` functions would make
+    # their caches before Streamlit's runtime exists.
+    import altair  # noqa: F401
+
+    from recommender import api
+
+    try:
+        summary = api.catalog_summary()
+        api.filter_report(api.Filters())
+        if summary.active:
+            api.recommend(WARM_GOAL, k=1)
+    except api.RecommenderError as exc:
+        return str(exc)
+    return None
+
+
+def run(address: str, port: int) -> int:
+    """Warm, then serve the dashboard on address:port until stopped."""
+    from streamlit.web import cli as streamlit_cli
+
+    started = time.perf_counter()
+    print("skillstack: opening the catalogue and loading the model before serving", file=sys.stderr, flush=True)
+    problem = warm()
+    took = time.perf_counter() - started
+    if problem:
+        print(f"skillstack: {problem} (the dashboard says so); serving after {took:.1f}s", file=sys.stderr)
+    else:
+        print(f"skillstack: catalogue and model loaded in {took:.1f}s; serving", file=sys.stderr, flush=True)
+    options = [
+        "--server.address", address, "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
+    ]  # fmt: skip
+    # `streamlit run` itself, in this process: its configuration, signal handling and server.
+    return streamlit_cli.main(["run", str(APP), *options], prog_name="streamlit", standalone_mode=False) or 0
