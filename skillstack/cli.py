@@ -25,6 +25,7 @@ from skillstack.commands.measure import (
     cmd_bench_crawl,
     cmd_bench_derive,
     cmd_bench_encode,
+    cmd_bench_first_page,
     cmd_bench_first_run,
     cmd_bench_generate,
     cmd_bench_recommend,
@@ -386,6 +387,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cli_recommend.add_argument("--json", action="store_true")
     cli_recommend.set_defaults(func=cmd_bench_cli_recommend)
+    first_page = bench_sub.add_parser(
+        "first-page",
+        help="restart serve RUNS times and time the first Find page view in headless chromium: median and max",
+    )
+    first_page.add_argument("--home", help="a SKILLSTACK_HOME with a built catalogue (default: this one)")
+    first_page.add_argument("--runs", type=int, default=10)
+    first_page.add_argument("--baseline", metavar="DIR", help="another checkout (a worktree of main), run in turns")
+    first_page.add_argument("--goal", default="data analyst", help="also time this first goal ('' for none)")
+    first_page.add_argument("--json", action="store_true")
+    first_page.set_defaults(func=cmd_bench_first_page)
     return parser
 
 

@@ -145,6 +145,27 @@ def cmd_bench_cli_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_first_page(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bench.first_page import FirstPageError, lines, measure
+
+    home = Path(args.home).resolve() if args.home else settings.paths().home
+    if not (home / "catalog.duckdb").exists():
+        raise UserError(f"no catalogue in {home}: pass --home with a built catalogue")
+    if args.runs < 1:
+        raise UserError(f"--runs must be at least 1, not {args.runs}")
+    baseline = Path(args.baseline) if args.baseline else None
+    if baseline and not (baseline / "skillstack" / "cli.py").exists():
+        raise UserError(f"{baseline} is not a skillstack checkout (e.g. `git worktree add --detach /tmp/base main`)")
+    try:
+        report = measure(home, args.runs, baseline=baseline, goal=args.goal or None)
+    except FirstPageError as exc:
+        raise UserError(str(exc)) from None
+    print(json.dumps(report, indent=2) if args.json else "\n".join(lines(report)))
+    return 0
+
+
 def cmd_eval_recommend(args: argparse.Namespace) -> int:
     from evaluation.recommend import evaluate
 
