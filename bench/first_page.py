@@ -4,10 +4,11 @@ never a downloaded one), timed until the real page is on screen.
 
 Ready: `serve`'s health endpoint, `/_stcore/health`, answers 200 (what an operator's probe asks).
 Shown: the sidebar lists the pages by title, the goal box and the filters are visible, the catalogue
-line ("2,761 courses from 1 providers. Type a goal to start.") is shown and no spinner or skeleton is
+line ("983 courses from 18 providers. Type a goal to start.") is shown and no spinner or skeleton is
 left. The figure is the seconds from ready to shown, the page opened at once in a fresh browser
-context (nothing cached). Each run also times launch → ready and, when a goal is given, the first goal
-from Enter to its first result.
+context (nothing cached). Each run also times launch → ready, the first goal when one is given (Enter
+→ its first course on screen) and a later view of the same server in another fresh context: what a
+page view costs the browser and the server once nothing is left to load.
 
 A baseline is the same harness on another checkout's code (`--baseline DIR`, e.g. a worktree of
 main), run after each run of this code, so both see the same machine.
@@ -62,6 +63,7 @@ class Run:
     ready_to_shown_s: float
     first_goal_s: float | None  # Enter → the first result's title on screen
     first_result: str | None
+    later_view_s: float  # the same page opened again in a fresh context: what a view costs once warm
 
 
 class FirstPageError(RuntimeError):
@@ -135,7 +137,7 @@ def stop(server: subprocess.Popen, timeout: float = 15) -> None:
 
 
 def first_view(browser, home: Path, code: Path, log_path: Path, goal: str | None) -> Run:
-    """One restart of `serve` and the first page view after it."""
+    """One restart of `serve`, the first page view after it, the first goal, and a later view."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = context.new_page()
@@ -155,9 +157,23 @@ def first_view(browser, home: Path, code: Path, log_path: Path, goal: str | None
                 card.wait_for(state="visible", timeout=SHOWN_TIMEOUT_MS)
                 first_goal = time.perf_counter() - entered
                 first_result = card.inner_text().removeprefix("1. ").strip()
+            later = _view(browser, url)
     finally:
         context.close()
-    return Run(str(code), round(launch_to_ready, 3), round(shown, 3), _round(first_goal), first_result)
+    return Run(str(code), round(launch_to_ready, 3), round(shown, 3), _round(first_goal), first_result, round(later, 3))
+
+
+def _view(browser, url: str) -> float:
+    """Seconds to the real page in a fresh browser context (nothing cached in the browser)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        page.wait_for_function(_SHOWN_JS, arg=list(NAV_TITLES), polling="raf", timeout=SHOWN_TIMEOUT_MS)
+        return time.perf_counter() - started
+    finally:
+        context.close()
 
 
 def _round(value: float | None) -> float | None:
@@ -201,7 +217,7 @@ def measure(
 
 def summarise(runs: list[Run]) -> dict:
     figures: dict = {"code": runs[0].code if runs else None}
-    for name in ("ready_to_shown_s", "launch_to_ready_s", "first_goal_s"):
+    for name in ("ready_to_shown_s", "launch_to_ready_s", "first_goal_s", "later_view_s"):
         values = [getattr(r, name) for r in runs if getattr(r, name) is not None]
         if values:
             figures[name] = {"median": round(statistics.median(values), 3), "max": round(max(values), 3)}
@@ -211,7 +227,8 @@ def summarise(runs: list[Run]) -> dict:
 
 def _line(run: Run) -> str:
     goal = f", first goal {run.first_goal_s:.2f}s ({run.first_result})" if run.first_goal_s is not None else ""
-    return f"{run.code}: ready after {run.launch_to_ready_s:.2f}s, page shown {run.ready_to_shown_s:.2f}s later{goal}"
+    shown = f"page shown {run.ready_to_shown_s:.2f}s later"
+    return f"{run.code}: ready after {run.launch_to_ready_s:.2f}s, {shown}{goal}; a later view {run.later_view_s:.2f}s"
 
 
 def lines(report: dict) -> list[str]:
