@@ -45,6 +45,9 @@ def warm() -> str | None:
             api.recommend(WARM_GOAL, k=1)
     except api.RecommenderError as exc:
         return str(exc)
+    except Exception as exc:
+        # The warm-up only saves time: serve anyway, and the page shows the error as it would have.
+        return f"the catalogue could not be opened ({type(exc).__name__}: {' '.join(str(exc).split())[:300]})"
     return None
 
 
