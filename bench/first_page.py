@@ -16,28 +16,17 @@ main), run after each run of this code, so both see the same machine.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+from bench.serving import CHROMIUM, CHROMIUM_ARGS, REPOSITORY, serving
+
 NAV_TITLES = ("Find", "Compare providers", "Course", "Skill gap", "Sources")
-READY_TIMEOUT_S = 300.0
 SHOWN_TIMEOUT_MS = 180_000
-POLL_S = 0.02
 
 # True once the Find page is the real page: titled navigation, goal box, filters, the catalogue line,
 # and nothing still loading.
@@ -70,78 +59,13 @@ class FirstPageError(RuntimeError):
     pass
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve_env(home: Path, code: Path) -> dict[str, str]:
-    """The environment `serve` runs in: `home`'s catalogue, `code`'s modules, no network for the model."""
-    return {**os.environ, "SKILLSTACK_HOME": str(home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(code)}
-
-
-@contextlib.contextmanager
-def serving(home: Path, code: Path, log_path: Path) -> Iterator[tuple[str, float]]:
-    """`skillstack serve` of checkout `code` on a free port: (url, seconds from launch to ready).
-    Stopped, with any child, afterwards."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        launched = time.perf_counter()
-        # Its own process group: main's serve runs streamlit as a child, and both must go.
-        server = subprocess.Popen(
-            [sys.executable, "-m", "skillstack.cli", "serve", "--port", str(port)],
-            cwd=code,
-            env=serve_env(home, code),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_ready(f"{url}/_stcore/health", server, log_path)
-            yield url, time.perf_counter() - launched
-        finally:
-            stop(server)
-
-
-def wait_ready(health_url: str, server: subprocess.Popen, log_path: Path, timeout: float = READY_TIMEOUT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise FirstPageError(f"serve exited {server.returncode}:\n{log_path.read_text()[-3000:]}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(health_url, timeout=2) as response:
-            if response.status == 200:
-                return
-        time.sleep(POLL_S)
-    raise FirstPageError(f"{health_url} not ready after {timeout:.0f}s:\n{log_path.read_text()[-3000:]}")
-
-
-def stop(server: subprocess.Popen, timeout: float = 15) -> None:
-    """Stop serve's process group and wait until every process of it is gone, so the next run has the
-    machine to itself."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        server.poll()
-        try:
-            os.killpg(server.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-    server.wait(timeout=timeout)
-
-
 def first_view(browser, home: Path, code: Path, log_path: Path, goal: str | None) -> Run:
     """One restart of `serve`, the first page view after it, the first goal, and a later view."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = context.new_page()
-        with serving(home, code, log_path) as (url, launch_to_ready):
+        launched = time.perf_counter()
+        with serving(home, log_path, code=code) as url:
             ready = time.perf_counter()
             page.goto(url, wait_until="commit")
             page.wait_for_function(_SHOWN_JS, arg=list(NAV_TITLES), polling="raf", timeout=SHOWN_TIMEOUT_MS)
@@ -160,7 +84,9 @@ def first_view(browser, home: Path, code: Path, log_path: Path, goal: str | None
             later = _view(browser, url)
     finally:
         context.close()
-    return Run(str(code), round(launch_to_ready, 3), round(shown, 3), _round(first_goal), first_result, round(later, 3))
+    return Run(
+        str(code), round(ready - launched, 3), round(shown, 3), _round(first_goal), first_result, round(later, 3)
+    )
 
 
 def _view(browser, url: str) -> float:
@@ -189,7 +115,7 @@ def measure(
 
     if not CHROMIUM.exists():
         raise FirstPageError(f"{CHROMIUM} is missing: `apt-get install -y chromium` (never `playwright install`)")
-    codes = [REPO] + ([baseline.resolve()] if baseline else [])
+    codes = [REPOSITORY] + ([baseline.resolve()] if baseline else [])
     log_dir = log_dir or home / "first-page-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     done: list[Run] = []
@@ -210,7 +136,7 @@ def measure(
         "summary": {
             code_name: summarise([r for r in done if r.code == str(code)])
             for code_name, code in zip(("this", "baseline"), codes, strict=False)
-        },  # fmt: skip
+        },
         "each": [asdict(r) for r in done],
     }
 

@@ -3,6 +3,7 @@ time the dashboard and for the browser tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -18,7 +19,9 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; a browser is never downloaded
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-HEALTHY_TIMEOUT_S = 90.0
+# `serve` opens the catalogue and loads the model before it answers (dashboard/serve.py): the first open
+# of a 250k build, which builds its indexes, takes 28 s on an idle machine.
+HEALTHY_TIMEOUT_S = 300.0
 
 
 class ServeError(RuntimeError):
@@ -31,18 +34,21 @@ def cli(*arguments: str) -> list[str]:
 
 
 @contextmanager
-def serving(home: Path, log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def serving(home: Path, log_path: Path, env: dict[str, str] | None = None, *, code: Path = REPOSITORY) -> Iterator[str]:
     """`skillstack serve` over `home` until the block ends; yields its URL once it is healthy.
 
-    Healthy is Streamlit's own `/_stcore/health` answering 200: the moment `serve` is ready.
+    Healthy is Streamlit's own `/_stcore/health` answering 200: the moment `serve` is ready. `code` is
+    the checkout whose `serve` runs (another one for a baseline, e.g. a worktree of main).
     """
     port = free_port()
     env = {**(env or os.environ), "SKILLSTACK_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    if code != REPOSITORY:
+        env["PYTHONPATH"] = str(code)
     with log_path.open("ab") as log:
-        # Its own process group: `serve` runs streamlit as a child, and both must stop.
+        # Its own process group: an older `serve` runs streamlit as a child, and both must stop.
         server = subprocess.Popen(
             cli("serve", "--port", str(port)), env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=REPOSITORY,
+            start_new_session=True, cwd=code,
         )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
@@ -72,15 +78,23 @@ def wait_healthy(health_url: str, server: subprocess.Popen, log_path: Path, time
     raise ServeError(f"{health_url} not healthy after {timeout:.0f} s:\n{tail(log_path)}")
 
 
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=15)
+def stop(server: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop serve's process group and wait until every process of it is gone (an older `serve` runs
+    streamlit as a child), so what runs next has the machine to itself."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        server.poll()
+        try:
+            os.killpg(server.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+    server.wait(timeout=timeout)
 
 
 def tail(log_path: Path, chars: int = 3000) -> str:

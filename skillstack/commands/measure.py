@@ -149,6 +149,7 @@ def cmd_bench_first_page(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bench.first_page import FirstPageError, lines, measure
+    from bench.serving import ServeError
 
     home = Path(args.home).resolve() if args.home else settings.paths().home
     if not (home / "catalog.duckdb").exists():
@@ -160,7 +161,7 @@ def cmd_bench_first_page(args: argparse.Namespace) -> int:
         raise UserError(f"{baseline} is not a skillstack checkout (e.g. `git worktree add --detach /tmp/base main`)")
     try:
         report = measure(home, args.runs, baseline=baseline, goal=args.goal or None)
-    except FirstPageError as exc:
+    except (FirstPageError, ServeError) as exc:
         raise UserError(str(exc)) from None
     print(json.dumps(report, indent=2) if args.json else "\n".join(lines(report)))
     return 0
