@@ -16,9 +16,11 @@ main), run after each run of this code, so both see the same machine.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -116,18 +118,17 @@ def measure(
     if not CHROMIUM.exists():
         raise FirstPageError(f"{CHROMIUM} is missing: `apt-get install -y chromium` (never `playwright install`)")
     codes = [REPOSITORY] + ([baseline.resolve()] if baseline else [])
-    log_dir = log_dir or home / "first-page-logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
     done: list[Run] = []
-    with sync_playwright() as playwright:
+    with contextlib.ExitStack() as stack:
+        # serve's output, which an error message ends with; not written into the home measured.
+        log_dir = log_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="first-page-")))
+        playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            for i in range(runs):
-                for n, code in enumerate(codes):
-                    done.append(first_view(browser, home, code, log_dir / f"serve-{n}-{i}.log", goal))
-                    print(_line(done[-1]), file=sys.stderr)
-        finally:
-            browser.close()
+        stack.callback(browser.close)
+        for i in range(runs):
+            for n, code in enumerate(codes):
+                done.append(first_view(browser, home, code, log_dir / f"serve-{n}-{i}.log", goal))
+                print(_line(done[-1]), file=sys.stderr)
     return {
         "home": str(home),
         "runs": runs,
