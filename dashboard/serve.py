@@ -1,9 +1,9 @@
 """`skillstack serve`: one process that loads what the first page view needs, then serves.
 
 Streamlit runs in this process (its own `streamlit run`, called in-process) after `warm()` has
-imported what the pages import, opened the published catalogue (its engine, with the kept indexes) and loaded
-the model through one small query. The engine and the model are cached per process
-(`recommender.api`, `pipeline.embed`), so the first session's script run finds them there: the
+imported what the pages import, opened the published catalogue (its engine, with the kept indexes),
+loaded the model beside it and asked one small query. The engine and the model are cached per process
+(`recommender.api`, `core.embed`), so the first session's script run finds them there: the
 health endpoint, `/_stcore/health`, answers only once the first page can be shown at once.
 """
 
@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
@@ -39,8 +40,13 @@ def warm() -> str | None:
             importlib.import_module(table)
 
     try:
-        summary = api.catalog_summary()
-        api.filter_report(api.Filters())
+        # The model loads in a thread while the catalogue opens: both spend much of their time where
+        # the other can run (reading files, DuckDB, torch's own code).
+        with ThreadPoolExecutor(1, thread_name_prefix="skillstack-model") as pool:
+            model = pool.submit(api.load_model)
+            summary = api.catalog_summary()
+            api.filter_report(api.Filters())
+            model.result()
         if summary.active:
             api.recommend(WARM_GOAL, k=1)
     except api.RecommenderError as exc:

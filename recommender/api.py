@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import duckdb
 import numpy as np
 
-from core import course_record, language
+from core import course_record, embed, language
 from recommender import credentials, plans, views, watch
 from recommender.engine import Engine
 from recommender.errors import (
@@ -472,6 +472,12 @@ def extract_skills(text: str, *, k: int = 10) -> tuple[SkillMatch, ...]:
     """ESCO skills a text expresses, best first."""
     check_request(text=text, k=k)
     return tuple(SkillMatch(*s) for s in engine().extract_skills(text, k=k))
+
+
+def load_model() -> None:
+    """Load the model this process's variant runs, as the first query would: a server that opens the
+    catalogue meanwhile has both ready in the time of the longer."""
+    embed.load_model()
 
 
 def catalog_summary() -> CatalogSummary:
