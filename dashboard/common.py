@@ -1,26 +1,30 @@
-"""What the pages share: the view state in the URL, the filter and goal controls, cached calls of the
-recommender API, course cards, safe text rendering, the attribution footer and the error notice.
+"""What the pages share: the view state in the URL, the goal header and the filter and goal controls,
+the upload of what a learner holds, course cards, the attribution footer and the error notice.
 
-Scraped text (titles, descriptions, providers, durations, prices as listed) is shown through `md()`
-(every Markdown special character escaped) or plain-text elements (dataframe cells), tooltips
-(`help=`) included, since Streamlit renders those as Markdown too; nothing here allows HTML.
+The recommender's calls, cached, are in `dashboard.cached`; how facts read on screen, scraped text
+always as text (`md`), in `dashboard.words`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from urllib.parse import urlsplit
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import nav
+from dashboard import cached, nav
+from dashboard.words import (
+    facts_age,
+    hours_text,
+    language_text,
+    md,
+    price_text,
+    rating_text,
+    safe_url,
+)
 from recommender import api
 
 ATTRIBUTION = (
@@ -48,109 +52,6 @@ def show_user_error(message: str) -> None:
     parts = message.split("`")
     text = "".join(f"`{part}`" if i % 2 and part else md(part) for i, part in enumerate(parts))
     st.warning(text, icon=":material/info:")
-
-
-# ---------------------------------------------------------------- text and links from scraped data
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
-# Where GitHub-flavoured Markdown makes a link of bare text, escapes or not: "https://…", "www.…"
-# and e-mail addresses. A zero-width space there keeps the text as it reads and makes no link.
-_AUTOLINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
-
-
-def md(text: object) -> str:
-    """`text` as Markdown that displays exactly these characters: every special character escaped, so
-    `<script>` shows as typed and `:red[...]`, `$...$` or `[a](b)` are not interpreted, and no URL or
-    address in it becomes a link. The one function every scraped string goes through, tooltips too."""
-    text = _AUTOLINK_STARTS.sub("\u200b", re.sub(r"\s+", " ", str(text)))
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL when it is an http(s) link, else None (a `javascript:` link from a page is never a button)."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
-
-
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
-
-
-def money(amount: float | None, currency: str | None) -> str:
-    if amount is None:
-        return "–"
-    number = f"{amount:,.2f}".removesuffix(".00")
-    if currency in _SYMBOLS:
-        return _SYMBOLS[currency] + number
-    return number + (f" {currency}" if currency else "")
-
-
-def price_text(
-    course: api.CourseResult | api.CourseDetail | api.Listing, certificate_price: float | None = None
-) -> str:
-    """The offer as the source states it: "free", "free to audit · certificate $199", "$49.99",
-    "subscription", or "price not stated" when the source says nothing about it."""
-    access = course.access_model
-    if access == "free-audit+paid-certificate":
-        return "free to audit" + (
-            f" · certificate {money(certificate_price, course.currency)}"
-            if certificate_price
-            else " · paid certificate"
-        )
-    if access == "free" or (course.price == 0 and access in (None, "paid")):
-        return "free"
-    if access == "subscription":
-        return "subscription" + (f" {money(course.price, course.currency)}" if course.price else "")
-    if course.price:
-        return money(course.price, course.currency)
-    return "price not stated"
-
-
-def rating_text(rating: float | None, count: int | None) -> str | None:
-    if rating is None:
-        return None
-    return f"★ {rating:.1f}" + (f" ({count:,} ratings)" if count else "")
-
-
-def duration_as_stated(duration_raw: str | None) -> str | None:
-    """The provider's own words for the length, tidied ("1 - 3 Months" → "1–3 months")."""
-    if not duration_raw:
-        return None
-    return re.sub(r"(?<=\d)\s*-\s*(?=\d)", "–", " ".join(duration_raw.split())).lower()
-
-
-def hours_text(hours: float | None, facts: api.CourseFacts | None = None) -> str | None:
-    """Hours as shown everywhere: the provider's own duration first, and our hours marked as an
-    estimate when they were worked out from it ("1–3 months (≈ 87 h, estimated)")."""
-    stated = duration_as_stated(facts.duration_raw) if facts else None
-    if not hours:
-        return stated
-    shown = f"{api.round_hours(hours):g} h"
-    if facts is None or not facts.hours_estimated:
-        return shown
-    return f"{stated} (≈ {shown}, estimated)" if stated else f"≈ {shown} (estimated)"
-
-
-def facts_age(as_of: str | None) -> str | None:
-    """ "as of 2020 (about 6 years ago)": how old a course's facts are, from its source's data date."""
-    if not as_of:
-        return None
-    try:
-        year = int(as_of[:4])
-    except ValueError:
-        return f"as of {as_of}"
-    years = datetime.now().year - year
-    if years <= 0:
-        return f"as of {as_of}"
-    return f"as of {as_of} (about {years} year{'s' if years > 1 else ''} old)"
-
-
-def language_text(tag: str | None) -> str | None:
-    return api.language_name(tag)
-
-
-# ---------------------------------------------------------------- the view state, shared through the URL
 
 
 @dataclass(frozen=True)
@@ -367,7 +268,7 @@ def have_matches(page: str, rec: api.Recommendation, have: tuple[str, ...], vers
     goal = rec.chosen.label if rec.chosen else "this goal"
     with st.expander("Skills I already have: what they counted as", expanded=bool(have)):
         if have:
-            for match in match_have(have, version):
+            for match in cached.match_have(have, version):
                 if match.skill is None:
                     line = f"{match.phrase} → not recognised as an ESCO skill"
                 elif match.skill.uri in required:
@@ -499,7 +400,7 @@ def filter_controls(page: str, state: ViewState, summary: api.CatalogSummary) ->
         max_price=max_price,
         providers=tuple(providers),
     )
-    report = filter_report(filters, summary.version)
+    report = cached.filter_report(filters, summary.version)
     if report.price_not_stated:
         note.caption(f"{report.price_not_stated:,} courses hidden: price not stated by their source.")
     return filters
@@ -507,7 +408,7 @@ def filter_controls(page: str, state: ViewState, summary: api.CatalogSummary) ->
 
 def empty_because(filters: api.Filters, version: str) -> str:
     """Why a list is empty: the filter that empties it, named, with what dropping it would show."""
-    report = filter_report(filters, version)
+    report = cached.filter_report(filters, version)
     if report.passing:
         return "No course matches this goal under these filters."
     emptying = [e for e in report.effects if e.without]
@@ -600,102 +501,8 @@ def catalog(*, need_courses: bool = True) -> api.CatalogSummary | None:
     if need_courses and not summary.active:
         show_user_error(NO_COURSES)
         return None
-    _warm_up(summary.version)
+    cached.warm_up(summary.version)
     return summary
-
-
-@st.cache_resource(show_spinner=False, max_entries=1)
-def _warm_up(version: str) -> threading.Thread:
-    """One query in the background as soon as a page opens, so the model is loaded by the time the first
-    goal is typed; queries wait for it rather than load the model a second time beside it."""
-    thread = threading.Thread(target=_first_query, name="skillstack-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
-def _first_query() -> None:
-    with contextlib.suppress(api.RecommenderError):
-        api.recommend("data analyst", k=1)
-
-
-# Every cached call takes the catalogue's version: a newly published catalogue is a cache miss, so
-# results are never pinned to a file that has been replaced.
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def recommend(
-    goal: str,
-    filters: api.Filters,
-    occupation: str | None,
-    have: tuple[str, ...],
-    k: int,
-    version: str,
-    have_skills: tuple[api.HeldSkill, ...] = (),
-) -> api.Recommendation:
-    _warm_up(version).join()
-    return api.recommend(goal, k=k, filters=filters, occupation_uri=occupation, have=have, have_skills=have_skills)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def compare(goal: str | None, filters: api.Filters, occupation: str | None, version: str) -> api.Comparison:
-    _warm_up(version).join()
-    return api.compare_providers(goal, filters=filters, occupation_uri=occupation)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def course_detail(course_id: str, version: str) -> api.CourseDetail | None:
-    return api.course_detail(course_id)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def skill_gap(
-    goal: str,
-    filters: api.Filters,
-    occupation: str | None,
-    have: tuple[str, ...],
-    version: str,
-    have_skills: tuple[api.HeldSkill, ...] = (),
-) -> api.SkillGap:
-    _warm_up(version).join()
-    return api.skill_gap(goal, filters=filters, occupation_uri=occupation, have=have, have_skills=have_skills)
-
-
-@st.cache_data(show_spinner=False, ttl=60)
-def sources_status(version: str) -> tuple[api.SourceStatus, ...]:
-    return api.sources_status()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def source_dates(version: str) -> dict[str, api.SourceDate]:
-    return api.source_dates()
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def facts(course_ids: tuple[str, ...], version: str) -> dict[str, api.CourseFacts]:
-    return api.course_facts(course_ids)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def filter_report(filters: api.Filters, version: str) -> api.FilterReport:
-    return api.filter_report(filters)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def match_have(have: tuple[str, ...], version: str) -> tuple[api.HaveMatch, ...]:
-    _warm_up(version).join()
-    return api.match_have(have)
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def new_since_last_nightly(version: str) -> frozenset[str]:
-    """Ids of the courses the last published nightly brought in; a new publish is a new version."""
-    return api.new_since_last_nightly()
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def resolve_goal(goal: str, version: str) -> tuple[api.Occupation, ...]:
-    _warm_up(version).join()
-    return api.resolve_goal(goal, k=5)
 
 
 # ---------------------------------------------------------------- courses

@@ -18,7 +18,7 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
 # The query that loads the model and the goal resolver's and ranker's indexes. The dashboard's own
-# warm-up query (`dashboard.common`) is the same one, so its answer is cached too.
+# warm-up query (`dashboard.cached`) is the same one, so its answer is cached too.
 WARM_GOAL = "data analyst"
 
 

@@ -4,6 +4,11 @@ Everything a query needs is read once when the catalogue is opened (course metad
 vector matrix, the sparse course×skill link matrix, occupation label vectors), so a query is a
 few matrix products and no SQL. What takes long to build from the catalogue is kept in `cache/`
 beside it (`recommender.index_cache`), so only the first open of a build builds it.
+
+One module though over 600 lines: it is one class whose methods all read the state one open
+loads, and what stands on its own is already out (scores in `ranking`, the course indexes in
+`course_side`, goal resolution in `goals`, the goal memo in `goal_memo`, the caches in
+`index_cache`, the SQL views in `views`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.common import md
+from dashboard.words import md
 from recommender import api
 from tests.helpers import CATALOG_SOURCES, XSS_DESCRIPTION, XSS_MARKDOWN, make_xss_home
 

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.common import md
+from dashboard.words import md
 from recommender import api
 from tests.test_dashboard import GOAL, assert_no_html, card_titles, catalog_rows, run_page, shown
 

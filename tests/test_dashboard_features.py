@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.common import md
+from dashboard.words import md
 from recommender import api
 from tests.test_dashboard import assert_no_html, run_page, shown
 

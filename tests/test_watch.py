@@ -18,7 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser
 import pytest
 
-from dashboard.common import NEW_MARK, md
+from dashboard.common import NEW_MARK
+from dashboard.words import md
 from recommender import api, watch
 from tests.conftest import MIRROR_DIR
 from tests.test_dashboard import assert_no_html, card_titles, run_page

@@ -12,8 +12,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
-from dashboard.common import md
+from dashboard import cached, common, words
+from dashboard.words import md
 from recommender import api
 
 GOAL_SCOPE = "The courses that best fit the goal"
@@ -47,9 +47,9 @@ def render() -> None:
         st.info("Type a goal to compare the providers of its courses; meanwhile, the whole catalogue.")
     try:
         with st.spinner("Comparing providers…"):
-            occupations = common.resolve_goal(goal, summary.version) if for_goal else ()
-            comparison = common.compare(goal if for_goal else None, filters, occupation, summary.version)
-            dates = common.source_dates(summary.version)
+            occupations = cached.resolve_goal(goal, summary.version) if for_goal else ()
+            comparison = cached.compare(goal if for_goal else None, filters, occupation, summary.version)
+            dates = cached.source_dates(summary.version)
     except api.RecommenderError as exc:
         common.show_user_error(str(exc))
         common.footer()
@@ -126,7 +126,7 @@ def _table(comparison: api.Comparison) -> pd.DataFrame:
             PAID: _spread_text(p.price_median, p.price_quartiles, ""),
             "Certificate price": NOT_STATED
             if p.certificate_price_median is None
-            else common.money(p.certificate_price_median, None),
+            else words.money(p.certificate_price_median, None),
             HOURS: _spread_text(p.hours_median, p.hours_quartiles, " h"),
         }
         if comparison.goal is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
-from dashboard.common import md
+from dashboard import cached, common, words
+from dashboard.words import md
 from recommender import api
 
 CANDIDATES = 20
@@ -31,7 +31,7 @@ def render() -> None:
     if goal:
         try:
             with st.spinner("Finding courses for the goal…"):
-                rec = common.recommend(goal, api.Filters(), None, (), CANDIDATES, summary.version)
+                rec = cached.recommend(goal, api.Filters(), None, (), CANDIDATES, summary.version)
         except api.RecommenderError as exc:
             common.show_user_error(str(exc))
             rec = None
@@ -86,12 +86,12 @@ def _heading(course: api.CourseResult) -> str:
 def _facts(comparison: api.CourseComparison) -> pd.DataFrame:
     """One column per course, one row per fact; every value a text (a table shows text as text)."""
     rows = {
-        "price": lambda c: common.price_text(c),
-        "hours": lambda c: common.hours_text(c.hours) or "not stated",
+        "price": lambda c: words.price_text(c),
+        "hours": lambda c: words.hours_text(c.hours) or "not stated",
         "level": lambda c: c.level or "not stated",
         "language": lambda c: c.in_language or "not stated",
         "credential": lambda c: c.credential or "not stated",
-        "rating": lambda c: common.rating_text(c.rating, c.rating_count) or "no rating",
+        "rating": lambda c: words.rating_text(c.rating, c.rating_count) or "no rating",
         "institution": lambda c: c.institution or "",
     }
     if comparison.occupation:

@@ -8,8 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, nav
-from dashboard.common import md
+from dashboard import cached, common, nav, words
+from dashboard.words import md
 from recommender import api
 
 
@@ -31,9 +31,9 @@ def render() -> None:
         st.query_params["course"] = course_id
     try:
         with st.spinner("Loading the course…"):
-            detail = common.course_detail(course_id, summary.version)
-            known = common.facts((course_id, *(s.course_id for s in detail.similar)) if detail else (), summary.version)
-            dates = common.source_dates(summary.version)
+            detail = cached.course_detail(course_id, summary.version)
+            known = cached.facts((course_id, *(s.course_id for s in detail.similar)) if detail else (), summary.version)
+            dates = cached.source_dates(summary.version)
     except api.RecommenderError as exc:
         common.show_user_error(str(exc))
         common.footer()
@@ -62,15 +62,15 @@ def _course(detail: api.CourseDetail, known: dict[str, api.CourseFacts], dates: 
     # Each fact as Markdown through `md`, tooltips too: a scraped duration or price text is text.
     offer, length, level = st.columns(3)
     listed = detail.offers[-1].price_raw if detail.offers else None
-    _fact(offer, "Offer", common.price_text(detail, facts.certificate_price if facts else None),
+    _fact(offer, "Offer", words.price_text(detail, facts.certificate_price if facts else None),
           f"As the source lists it: {listed}" if listed else None)  # fmt: skip
-    _fact(length, "Length", common.hours_text(detail.hours, facts) or "not stated", _hours_help(detail, facts))
+    _fact(length, "Length", words.hours_text(detail.hours, facts) or "not stated", _hours_help(detail, facts))
     _fact(level, "Level", detail.level or "not stated", common.LEVEL_HELP, escape_help=False)
     language, credential, rating = st.columns(3)
-    _fact(language, "Language", common.language_text(detail.in_language) or "not stated")
+    _fact(language, "Language", words.language_text(detail.in_language) or "not stated")
     _fact(credential, "Credential", _credential(detail),
           f"The provider's term: {detail.credential_raw}" if detail.credential_raw else None)  # fmt: skip
-    _fact(rating, "Rating", common.rating_text(detail.rating, detail.rating_count) or "no ratings")
+    _fact(rating, "Rating", words.rating_text(detail.rating, detail.rating_count) or "no ratings")
 
     if detail.description:
         st.header("Description")
@@ -120,7 +120,7 @@ def _hours_help(detail: api.CourseDetail, facts: api.CourseFacts | None) -> str 
         return None
     if facts and facts.hours_estimated:
         return (
-            f"The provider states the length as {common.duration_as_stated(facts.duration_raw) or 'a length'}; "
+            f"The provider states the length as {words.duration_as_stated(facts.duration_raw) or 'a length'}; "
             f"the {api.round_hours(detail.hours):g} hours are our estimate from it (10 hours a week)."
         )
     return "Hours as the provider states them."
@@ -143,7 +143,7 @@ def _evidence(evidence: str) -> str:
 def _freshness(detail: api.CourseDetail, facts: api.CourseFacts | None, dates: dict[str, api.SourceDate]) -> str:
     """How old this page's facts are: the data date of the source they come from."""
     dated = dates.get(detail.source)
-    age = common.facts_age(facts.as_of if facts else None)
+    age = words.facts_age(facts.as_of if facts else None)
     if dated and dated.data_date:
         return f"These facts come from a dataset collected in {dated.data_date}: {age}. Check the provider for today's."
     if age:
@@ -160,11 +160,11 @@ def _listed(detail: api.CourseDetail, dates: dict[str, api.SourceDate]) -> None:
     for listing in others:
         dated = dates.get(listing.source)
         when = dated.as_of if dated else listing.last_seen[:10]
-        line = f"{listing.title} — {common.price_text(listing)}" + (
-            f" · {common.rating_text(listing.rating, listing.rating_count)}" if listing.rating is not None else ""
+        line = f"{listing.title} — {words.price_text(listing)}" + (
+            f" · {words.rating_text(listing.rating, listing.rating_count)}" if listing.rating is not None else ""
         )
         st.markdown(md(f"{line} (listing as of {when})"))
-        link = common.safe_url(listing.url)
+        link = words.safe_url(listing.url)
         if link:
             st.link_button("Open this listing", link, icon=":material/open_in_new:")
 
@@ -196,10 +196,10 @@ def _listings(detail: api.CourseDetail) -> pd.DataFrame:
             "source": [listing.source for listing in detail.listings],
             "title as listed": [listing.title for listing in detail.listings],
             "institution": [listing.institution or "" for listing in detail.listings],
-            "price": [common.price_text(listing) for listing in detail.listings],
+            "price": [words.price_text(listing) for listing in detail.listings],
             "last seen": [listing.last_seen for listing in detail.listings],
             "status": [listing.status for listing in detail.listings],
-            "link": [common.safe_url(listing.url) for listing in detail.listings],
+            "link": [words.safe_url(listing.url) for listing in detail.listings],
         }
     )
 

@@ -7,8 +7,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
-from dashboard.common import md
+from dashboard import cached, common, words
+from dashboard.words import md
 from recommender import api
 
 RESULTS = 10  # shown at first; "More courses" adds as many
@@ -33,12 +33,12 @@ def _goal_results(asked: common.Asked, occupation: str | None) -> None:
     shown_key = f"find_shown::{goal.lower()}"
     shown = st.session_state.get(shown_key, RESULTS)
     with st.spinner("Finding courses…"):
-        rec = common.recommend(goal, filters, occupation, have, shown, version, asked.have_skills)
+        rec = cached.recommend(goal, filters, occupation, have, shown, version, asked.have_skills)
         ids = tuple(r.course_id for r in rec.results) + tuple(
             s.course.course_id for s in (rec.stack.steps if rec.stack else ())
         )
-        known = common.facts(ids, version)
-        fresh = common.new_since_last_nightly(version)
+        known = cached.facts(ids, version)
+        fresh = cached.new_since_last_nightly(version)
     common.goal_answer("find", asked, rec)
     if rec.language_fallback:
         st.caption("The catalogue has no course in your goal's language: courses in every language are shown.")
@@ -165,10 +165,10 @@ def _stack_cost(stack: api.SkillStack) -> tuple[str, str]:
         return "not stated", "No step of the stack states a price: their sources list none."
     if unknown:
         return (
-            f"at least {common.money(total, currency)}",
+            f"at least {words.money(total, currency)}",
             f"{unknown} of {len(stack.steps)} steps do not state a price; the sum is of the others.",
         )
-    return common.money(total, currency), "Sum of the steps' prices; courses free to audit count as free."
+    return words.money(total, currency), "Sum of the steps' prices; courses free to audit count as free."
 
 
 def _stack_chart(stack: api.SkillStack) -> alt.Chart:

@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import cached, common
 from recommender import api
 
 HAVE = "you have it"
@@ -34,7 +34,7 @@ def render() -> None:
 
 def _answer(asked: common.Asked, occupation: str | None) -> None:
     with st.spinner("Working out the gap…"):
-        gap = common.skill_gap(
+        gap = cached.skill_gap(
             asked.goal, asked.filters, occupation, asked.have, asked.summary.version, asked.have_skills
         )
     rec = gap.recommendation

@@ -15,8 +15,8 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import common
-from dashboard.common import md
+from dashboard import cached, common, words
+from dashboard.words import md
 from recommender import api
 
 RESULTS = 10
@@ -36,7 +36,7 @@ def render() -> None:
 def _answer(asked: common.Asked, occupation: str | None) -> None:
     summary = asked.summary
     with st.spinner("Making the plan…"):
-        rec = common.recommend(
+        rec = cached.recommend(
             asked.goal, asked.filters, occupation, asked.have, RESULTS, summary.version, asked.have_skills
         )
     common.goal_answer("plan", asked, rec, heading=False)
@@ -65,20 +65,20 @@ def _printable(rec: api.Recommendation, summary: api.CatalogSummary, hours_per_w
         c = step.course
         with st.container(border=True):
             st.markdown(f"**Step {planned.number}: {md(c.title)}**")
-            hours = common.hours_text(c.hours) or "hours not stated"
-            st.caption(md(f"{c.provider} · {hours} · {common.price_text(c)} · {planned.start} to {planned.end}"))
+            hours = words.hours_text(c.hours) or "hours not stated"
+            st.caption(md(f"{c.provider} · {hours} · {words.price_text(c)} · {planned.start} to {planned.end}"))
             if step.closes:
                 st.markdown(md("Closes: " + ", ".join(step.closes)))
-            link = common.safe_url(c.url)
+            link = words.safe_url(c.url)
             if link:
                 st.text(link)
     at_least = "≥ " if stack.unknown_hours else ""
     if stack.total_cost is None:
         cost = "cost not stated"
     elif stack.unknown_price:
-        cost = f"at least {common.money(stack.total_cost, stack.currency)} ({stack.unknown_price} steps state no price)"
+        cost = f"at least {words.money(stack.total_cost, stack.currency)} ({stack.unknown_price} steps state no price)"
     else:
-        cost = common.money(stack.total_cost, stack.currency) if stack.total_cost else "free"
+        cost = words.money(stack.total_cost, stack.currency) if stack.total_cost else "free"
     st.markdown(md(f"Total: {len(stack.steps)} steps, {at_least}{api.round_hours(stack.total_hours):g} h, {cost}"))
     st.markdown(md("Still open: " + (", ".join(stack.uncovered) if stack.uncovered else "nothing")))
     st.caption(md(f"Catalogue of {summary.built_at or 'unknown date'}"))

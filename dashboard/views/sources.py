@@ -9,8 +9,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
-from dashboard.common import md
+from dashboard import cached, common
+from dashboard.words import md
 from recommender import api
 
 # A nightly catalogue older than this missed at least one night.
@@ -27,13 +27,13 @@ def render() -> None:
         return
     try:
         with st.spinner("Reading the crawl history…"):
-            sources = common.sources_status(summary.version)
+            sources = cached.sources_status(summary.version)
     except api.RecommenderError as exc:
         common.show_user_error(str(exc))
         common.footer()
         return
 
-    dates = common.source_dates(summary.version)
+    dates = cached.source_dates(summary.version)
     failed = [s.source for s in sources if s.status != "finished"]
     with_errors = [s.source for s in sources if s.status == "finished" and s.errors]
     age = _age_hours(summary.built_at)

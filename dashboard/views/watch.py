@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import common, nav
-from dashboard.common import md
+from dashboard import cached, common, nav
+from dashboard.words import md
 from recommender import api
 
 
@@ -85,10 +85,10 @@ def _current(chosen, summary: api.CatalogSummary) -> None:
     """The goal's top courses now; those the last nightly brought are marked."""
     st.header("Its courses now")
     try:
-        rec = common.recommend(
+        rec = cached.recommend(
             chosen.goal, chosen.course_filters, chosen.occupation_uri, (), chosen.top, summary.version
         )
-        fresh = common.new_since_last_nightly(summary.version)
+        fresh = cached.new_since_last_nightly(summary.version)
     except api.RecommenderError as exc:
         common.show_user_error(str(exc))
         return
