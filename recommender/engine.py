@@ -31,7 +31,13 @@ from core.skill_extract import SkillExtractor
 from core.taxonomy import skill_matrix
 from recommender import course_side, goal_memo, ranking
 from recommender.course_side import TRANSVERSAL_FACTOR
-from recommender.errors import EmptyCatalogError, EmptyGoalError, ModelMismatchError, TaxonomyMissingError
+from recommender.errors import (
+    CatalogReplacedError,
+    EmptyCatalogError,
+    EmptyGoalError,
+    ModelMismatchError,
+    TaxonomyMissingError,
+)
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
 from recommender.index_cache import course_indexes, file_identity, taxonomy_indexes
 from recommender.lexical import Bm25Index
@@ -122,6 +128,19 @@ class Engine:
         """A read-only connection of its own: DuckDB connections are not shared across threads."""
         return store.connect(path, read_only=True)
 
+    def _connect_opened(self) -> duckdb.DuckDBPyConnection:
+        """A connection to the very file this engine was opened on, for what it reads at first use: a
+        build publishes by renaming a new file over the old one, and the parts of two builds must not
+        meet in one engine."""
+        replaced = CatalogReplacedError(f"{self.path} was replaced or removed since it was opened; ask again")
+        if file_identity(self.path) != self.opened:
+            raise replaced
+        con = self.connect(self.path)
+        if file_identity(self.path) != self.opened:  # renamed over between the check and the open
+            con.close()
+            raise replaced
+        return con
+
     def read(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
         """A query on the catalogue this engine was opened on (details too large to keep in memory)."""
         with self.connect(self.path) as con:
@@ -211,7 +230,7 @@ class Engine:
 
     def _skill_lookup(self) -> tuple[list[str], np.ndarray, dict[str, str]]:
         if self.skill_lookup is None:
-            with _SKILLS_LOCK, self.connect(self.path) as con:
+            with _SKILLS_LOCK, self._connect_opened() as con:
                 if self.skill_lookup is not None:
                     return self.skill_lookup
                 uris, _labels, vectors = skill_matrix(con)
@@ -240,7 +259,7 @@ class Engine:
         if self.taxonomy is None:
             with _TAXONOMY_LOCK:
                 if self.taxonomy is None:
-                    with self.connect(self.path) as con:
+                    with self._connect_opened() as con:
                         self.taxonomy = taxonomy_indexes(con, self.path, self.opened)
         return self.taxonomy
 

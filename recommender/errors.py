@@ -13,6 +13,11 @@ class EmptyCatalogError(RecommenderError):
     pass
 
 
+class CatalogReplacedError(RecommenderError):
+    """The catalogue file an engine was opened on was replaced or removed before a part it reads at
+    first use was read; the next call opens the new one."""
+
+
 class ModelMismatchError(RecommenderError):
     """The catalogue's vectors were made by another form of the model than this process runs."""
 

@@ -120,3 +120,27 @@ def test_the_answer_is_the_same_with_and_without_the_goal_memo(built_home: Path,
     assert [json.loads(line)["goal"] for line in without.splitlines()] == list(GOALS)
     assert filled == without
     assert read == without
+
+
+@pytest.mark.slow
+def test_an_engine_never_reads_its_lazy_parts_from_a_catalogue_published_over_it(built_home: Path, tmp_path: Path):
+    from recommender.engine import Engine
+    from recommender.errors import CatalogReplacedError
+
+    path = tmp_path / "catalog.duckdb"
+    shutil.copy(built_home / "catalog.duckdb", path)
+    engine = Engine.open(path, lazy_taxonomy=True)
+    assert engine.taxonomy is None  # read at first use
+    newer = tmp_path / "newer.duckdb"
+    shutil.copy(path, newer)
+    os.replace(newer, path)  # what a publish does: a new file renamed over the old one
+    with pytest.raises(CatalogReplacedError, match="was replaced or removed since it was opened"):
+        engine.resolve_goal("data analyst")
+    with pytest.raises(CatalogReplacedError):
+        engine.normalise_have(["SQL"])
+    path.unlink()
+    with pytest.raises(CatalogReplacedError):
+        _ = engine.goals
+    # A fresh engine on the current file reads them.
+    shutil.copy(built_home / "catalog.duckdb", path)
+    assert Engine.open(path, lazy_taxonomy=True).resolve_goal("data analyst")[0].label == "data analyst"
