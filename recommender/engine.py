@@ -169,6 +169,7 @@ class Engine:
             occupation_skills.setdefault(occupation, []).append((skill, relation))
         meta = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall())
         taxonomy = None if lazy_taxonomy else taxonomy_indexes(con, path, opened)
+        skill_lookup = None if lazy_taxonomy else _read_skill_lookup(con)
         tools: dict[str, list[str]] = {}
         for uri, example in con.execute(
             """
@@ -211,6 +212,7 @@ class Engine:
             occupation_tools=tools,
             meta=meta,
             taxonomy=taxonomy,
+            skill_lookup=skill_lookup,
             opened=opened,
             memo=goal_memo.GoalMemo.for_catalog(path, meta),
         )
@@ -231,20 +233,8 @@ class Engine:
     def _skill_lookup(self) -> tuple[list[str], np.ndarray, dict[str, str]]:
         if self.skill_lookup is None:
             with _SKILLS_LOCK, self._connect_opened() as con:
-                if self.skill_lookup is not None:
-                    return self.skill_lookup
-                uris, _labels, vectors = skill_matrix(con)
-                by_label = dict(
-                    con.execute(
-                        """
-                        SELECT surface, any_value(uri) FROM (
-                            SELECT uri, lower(label) AS surface FROM skills
-                            UNION ALL SELECT uri, lower(trim(unnest(alt_labels))) FROM skills
-                        ) GROUP BY surface
-                        """
-                    ).fetchall()
-                )
-                self.skill_lookup = (uris, vectors, by_label)
+                if self.skill_lookup is None:
+                    self.skill_lookup = _read_skill_lookup(con)
         return self.skill_lookup
 
     @property
@@ -633,6 +623,22 @@ RESOLVED_GOALS = 1024
 _RESOLVED_LOCK = threading.Lock()
 _TAXONOMY_LOCK = threading.Lock()
 _SKILLS_LOCK = threading.Lock()
+
+
+def _read_skill_lookup(con: duckdb.DuckDBPyConnection) -> tuple[list[str], np.ndarray, dict[str, str]]:
+    """The skills' uris and vectors, and lower-cased preferred and alternative labels -> uri."""
+    uris, _labels, vectors = skill_matrix(con)
+    by_label = dict(
+        con.execute(
+            """
+            SELECT surface, any_value(uri) FROM (
+                SELECT uri, lower(label) AS surface FROM skills
+                UNION ALL SELECT uri, lower(trim(unnest(alt_labels))) FROM skills
+            ) GROUP BY surface
+            """
+        ).fetchall()
+    )
+    return uris, vectors, by_label
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
