@@ -49,6 +49,17 @@ def filters_from_args(args: argparse.Namespace):
     )
 
 
+def _question(args: argparse.Namespace, held) -> dict:
+    """What `gap` and `plan` ask of the API besides the goal: k, filters, occupation, what the learner has."""
+    return {
+        "k": args.k,
+        "filters": filters_from_args(args),
+        "occupation_uri": args.occupation,
+        "have": tuple(args.have or ()),
+        "have_skills": held.skills if held else (),
+    }
+
+
 def _held_skills(args: argparse.Namespace):
     """The skills of the --have-file files, with each unreadable file's one line on stderr; None without files."""
     from recommender import api
@@ -150,14 +161,7 @@ def cmd_gap(args: argparse.Namespace) -> int:
     if not args.goal or not args.goal.strip():
         raise UserError('give a goal, e.g. `skillstack gap "data analyst"`')
     held = _held_skills(args)
-    gap = api.skill_gap(
-        args.goal,
-        k=args.k,
-        filters=filters_from_args(args),
-        occupation_uri=args.occupation,
-        have=tuple(args.have or ()),
-        have_skills=held.skills if held else (),
-    )
+    gap = api.skill_gap(args.goal, **_question(args, held))
     rec = gap.recommendation
     if args.json:
         print(
@@ -213,14 +217,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.hours_per_week <= 0:
         raise UserError(f"--hours-per-week must be more than 0, not {args.hours_per_week:g}")
     held = _held_skills(args)
-    rec = api.recommend(
-        args.goal,
-        k=args.k,
-        filters=filters_from_args(args),
-        occupation_uri=args.occupation,
-        have=tuple(args.have or ()),
-        have_skills=held.skills if held else (),
-    )
+    rec = api.recommend(args.goal, **_question(args, held))
     if rec.stack is None or not rec.stack.steps:
         raise UserError("no skill stack for this goal: nothing in the catalogue closes its gap under these filters")
     if args.format == "csv":
