@@ -38,10 +38,8 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -52,9 +50,6 @@ from scipy import sparse
 
 from core import embed
 from core.taxonomy import ONET_MATCH_TYPES, ONET_ORIGIN_PREFIX, ONET_TASK_ORIGIN_PREFIX
-
-if TYPE_CHECKING:
-    from threadpoolctl import ThreadpoolController
 
 LABEL_ORIGINS = ("esco-preferred", "esco-alt")
 DESCRIPTION_ORIGIN = "esco-description"
@@ -481,12 +476,10 @@ class GoalResolver:
         """
         if vectors is None:
             vectors = embed.encode_queries(cleaned_goals)
-        if len(cleaned_goals) > embed.QUERY_BATCH:
-            return self.fuse(self.channel_scores(cleaned_goals, vectors))
-        # A query's products are matrix-vector: BLAS threads cost more to wake than they save
-        # (measured on two cores: 26 ms against 17 ms). The limit is process-wide, hence the lock.
-        with _SMALL_QUERY_LOCK, _blas_controller().limit(limits=1, user_api="blas"):
-            return self.fuse(self.channel_scores(cleaned_goals, vectors))
+        # BLAS keeps its threads for a single goal too: on two cores the surface product takes 3.4 ms
+        # against 7.1 ms on one, and with another process busy on a core two threads still answered
+        # no slower (cold p95 over 120 goals at 250k courses, docs/benchmarks.md).
+        return self.fuse(self.channel_scores(cleaned_goals, vectors))
 
     def channel_scores(self, cleaned_goals: list[str], vectors: np.ndarray) -> dict[str, np.ndarray]:
         """Each channel's (goals × occupations) scores, before weighting."""
@@ -531,16 +524,6 @@ class GoalResolver:
         if weights.brevity and len(self.brevity) == total.shape[1]:
             total += weights.brevity * self.brevity
         return total
-
-
-_SMALL_QUERY_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _blas_controller() -> ThreadpoolController:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
 
 
 def _brevity(labels: list[str]) -> np.ndarray:
