@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -306,9 +307,12 @@ def test_500s_past_the_error_budget_stop_that_source_only(faults_run, server):
     broken = [seen for seen in server.seen if seen.path.startswith("/broken/")]
     assert {seen.status for seen in broken} == {500}
     assert summary["http_status"]["500"] == len(broken)
-    # each part is asked for three times (RETRY_TIMES 2) until the budget closes the source: the
-    # retries still waiting then are never sent
-    assert len(server.requests_for("/broken/part-00.csv")) == 3
+    # a part is asked for at most three times (RETRY_TIMES 2); each error counted is a part that was
+    # asked all three; once the budget closes the source, the retries still waiting are never sent
+    # (which parts got there first depends on the scheduler)
+    asked = Counter(seen.path for seen in broken)
+    assert max(asked.values()) == 3
+    assert sum(times == 3 for times in asked.values()) >= summary["errors"]
     assert len(broken) < BROKEN_PARTS * 3
     stats = run_stats(home, "local_server_errors")
     assert stats["retry/max_reached"] == summary["errors"]
