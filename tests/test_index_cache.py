@@ -31,7 +31,7 @@ def test_objects_round_trip_without_pickle(tmp_path: Path):
         "labels": ["ä", "b"],
     }
     index_cache._write_state(tmp_path, values)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["arrays.npz", "state.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arrays", "state.json"]
     state, _arrays = index_cache._read_state(tmp_path)
 
     read = state["lexical"]
@@ -71,9 +71,10 @@ def test_an_array_file_holding_a_pickle_is_refused(tmp_path: Path):
             return (subprocess.call, (["touch", str(marker)],))
 
     index_cache._write_state(tmp_path, {"x": np.zeros(1000)})
-    # An object array is stored as a pickle inside the .npz: np.load(allow_pickle=False) refuses it.
-    np.savez(tmp_path / "arrays.npz", a0=np.array([Payload(), 1], dtype=object))
-    with pytest.raises(ValueError, match="allow_pickle"):
+    # An object array is stored as a pickle inside the .npy: np.load(allow_pickle=False) refuses it
+    # (memory-mapped, it says that Python objects cannot be mapped) before anything is unpickled.
+    np.save(tmp_path / "arrays" / "a0.npy", np.array([Payload(), 1], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="allow_pickle|Python objects"):
         index_cache._read_state(tmp_path)
     assert not marker.exists()
 
@@ -105,3 +106,13 @@ def test_the_kept_bm25_index_analyses_queries_as_scikit_learn_does_without_it():
         assert index.analyse(query) == analyse(query)
     assert index.vocabulary == fitted.vocabulary_
     assert "vectorizer" not in vars(index)  # nothing of scikit-learn's is kept
+
+
+def test_arrays_are_read_mapped_and_a_reader_changing_one_changes_only_its_own_copy(tmp_path: Path):
+    index_cache._write_state(tmp_path, {"large": np.arange(1000, dtype=np.float32)})
+    assert [p.name for p in (tmp_path / "arrays").iterdir()] == ["a0.npy"]
+    first, _ = index_cache._read_state(tmp_path)
+    assert type(first["large"]) is np.ndarray and first["large"][999] == 999.0
+    first["large"][:10] = -1.0
+    again, _ = index_cache._read_state(tmp_path)
+    assert again["large"][:3].tolist() == [0.0, 1.0, 2.0]
