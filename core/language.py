@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -225,8 +226,24 @@ def _language_from_value(value: Any, depth: int = 0) -> str | None:
     return None
 
 
-@functools.cache
+_IDENTIFIER_LOCK = threading.Lock()
+
+
 def _identifier(languages: tuple[str, ...] | None = None) -> Any:
+    # One load, even when a caller asks while `load_identifier_in_background` is loading it.
+    with _IDENTIFIER_LOCK:
+        return _load_identifier(languages)
+
+
+def load_identifier_in_background() -> None:
+    """Start loading the identifier that the goal's language will need, in a thread: most of its 0.4 s
+    is LZMA decompression, which lets the thread that imports and runs the model go on meanwhile."""
+    if not _load_identifier.cache_info().currsize:
+        threading.Thread(target=_identifier, args=(_LATIN_LANGUAGES,), daemon=True, name="langid").start()
+
+
+@functools.cache
+def _load_identifier(languages: tuple[str, ...] | None) -> Any:
     # Imported here: the model takes ~0.7 s to load, and most items name their language.
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 

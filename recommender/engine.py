@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import sparse
 
 from core import embed, store
-from core.language import detect_text_language
+from core.language import detect_text_language, load_identifier_in_background
 from core.skill_extract import SkillExtractor
 from core.taxonomy import skill_matrix
 from recommender import course_side, goal_memo, ranking
@@ -270,6 +270,8 @@ class Engine:
             self._remember_language(text, remembered.language)
             hits = list(remembered.occupations)
         else:
+            if text not in self.goal_languages:
+                load_identifier_in_background()
             self._require_taxonomy_vectors()
             hits = self.goals.resolve(goal, k=k)
         with _RESOLVED_LOCK:
@@ -311,7 +313,9 @@ class Engine:
             raise TaxonomyMissingError(
                 "no taxonomy in the catalogue: run `skillstack taxonomy load`, then `skillstack build`"
             )
-        if not self.goals.ready or not len(self.skill_vectors):
+        # The extractor's readiness, not the skills' vectors: it is read with the resolver, they from the
+        # catalogue (0.3 s of a CLI answer), and a build embeds both or neither.
+        if not self.goals.ready or not self.skill_extractor.ready:
             raise TaxonomyMissingError("the taxonomy is loaded but not indexed yet: run `skillstack build`")
 
     def occupation_label(self, uri: str) -> str | None:
