@@ -180,7 +180,7 @@ def bench_cli_recommend(*, runs: int = 12, baseline: Path | None = None) -> dict
     Forms, run in turns so each sees the same moments of a shared machine: `cold`, this code with
     the goal memo off (a goal seen for the first time: the model and the resolver are loaded);
     `memo`, this code on a goal the memo holds (a goal asked before); `baseline`, the code of the
-    checkout at `baseline` (e.g. `git worktree add /tmp/base main`), when given. The goals are
+    checkout at `baseline` (e.g. `git worktree add /tmp/base main`) with its memo off, when given. The goals are
     `QUERY_GOALS` in turn; every form must print the same answer for the same goal.
     """
     root = Path(__file__).resolve().parents[1]
@@ -191,7 +191,8 @@ def bench_cli_recommend(*, runs: int = 12, baseline: Path | None = None) -> dict
         # A home of its own (the same catalogue file, linked): other code keeps other index caches
         # beside the catalogue, and each would delete the other's at every open.
         base_home = _linked_home("cli-baseline")
-        forms["baseline"] = (baseline.resolve(), {"SKILLSTACK_HOME": str(base_home)})
+        # The memo off there too: the baseline answers each goal as one seen first, like `cold`.
+        forms["baseline"] = (baseline.resolve(), {"SKILLSTACK_HOME": str(base_home), "SKILLSTACK_GOAL_MEMO": "off"})
         _run_cli(*forms["baseline"], goals[0])  # its first open keeps its index caches, untimed
     for goal in dict.fromkeys(goals):  # fills the memo, untimed
         answers["fill", goal] = _run_cli(root, {}, goal)[1]
