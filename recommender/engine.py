@@ -39,7 +39,7 @@ from recommender.errors import (
     TaxonomyMissingError,
 )
 from recommender.goals import GoalResolver, OccupationHit, clean_goal
-from recommender.index_cache import course_indexes, file_identity, taxonomy_indexes
+from recommender.index_cache import TaxonomyIndexes, course_indexes, file_identity, read_extractor, taxonomy_indexes
 from recommender.lexical import Bm25Index
 from recommender.ranking import RankConfig
 from recommender.stack import Candidate, greedy_stack
@@ -102,8 +102,9 @@ class Engine:
     # frame, whose columns may be Arrow-backed, each cost a conversion of the whole column.
     column: dict[str, np.ndarray]
     # The goal resolver and the skill extractor: read at open, or at their first use when opened with
-    # `lazy_taxonomy` (a goal whose resolution is remembered on disk never needs them).
-    taxonomy: tuple[GoalResolver, SkillExtractor] | None = None
+    # `lazy_taxonomy` (a goal whose resolution is remembered on disk never needs them, and answering
+    # a new goal needs only the resolver).
+    taxonomy: TaxonomyIndexes | None = None
     opened: tuple | None = None  # the catalogue file's identity when it was opened
     # The skills' vectors and labels, for what a user says they have: read at their first use.
     skill_lookup: tuple[list[str], np.ndarray, dict[str, str]] | None = None
@@ -169,6 +170,8 @@ class Engine:
             occupation_skills.setdefault(occupation, []).append((skill, relation))
         meta = dict(con.execute("SELECT key, value FROM catalog_meta").fetchall())
         taxonomy = None if lazy_taxonomy else taxonomy_indexes(con, path, opened)
+        if taxonomy is not None:
+            read_extractor(taxonomy, con)
         skill_lookup = None if lazy_taxonomy else _read_skill_lookup(con)
         tools: dict[str, list[str]] = {}
         for uri, example in con.execute(
@@ -239,13 +242,17 @@ class Engine:
 
     @property
     def goals(self) -> GoalResolver:
-        return self._taxonomy()[0]
+        return self._taxonomy().resolver
 
     @property
     def skill_extractor(self) -> SkillExtractor:
-        return self._taxonomy()[1]
+        taxonomy = self._taxonomy()
+        if taxonomy.extractor is None:
+            with _TAXONOMY_LOCK, self._connect_opened() as con:
+                read_extractor(taxonomy, con)
+        return taxonomy.extractor
 
-    def _taxonomy(self) -> tuple[GoalResolver, SkillExtractor]:
+    def _taxonomy(self) -> TaxonomyIndexes:
         if self.taxonomy is None:
             with _TAXONOMY_LOCK:
                 if self.taxonomy is None:
@@ -313,9 +320,9 @@ class Engine:
             raise TaxonomyMissingError(
                 "no taxonomy in the catalogue: run `skillstack taxonomy load`, then `skillstack build`"
             )
-        # The extractor's readiness, not the skills' vectors: it is read with the resolver, they from the
-        # catalogue (0.3 s of a CLI answer), and a build embeds both or neither.
-        if not self.goals.ready or not self.skill_extractor.ready:
+        # Kept with the resolver: reading the skills' vectors or the extractor to find out cost 0.3 s of
+        # a CLI answer.
+        if not self.goals.ready or not self._taxonomy().skills_ready:
             raise TaxonomyMissingError("the taxonomy is loaded but not indexed yet: run `skillstack build`")
 
     def occupation_label(self, uri: str) -> str | None:

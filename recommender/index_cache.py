@@ -50,11 +50,13 @@ log = logging.getLogger(__name__)
 
 # 3: the skill extractor is named `core.skill_extract.SkillExtractor` in the taxonomy indexes (it moved).
 # 4: no scikit-learn object is kept: BM25's analysis and the resolver's n-grams are plain values.
-# 5: arrays are one `.npy` each, memory-mapped when read (the taxonomy's 189 MB `.npz` took 0.6 s).
+# 5: arrays are one `.npy` each, memory-mapped when read (the taxonomy's 189 MB `.npz` took 0.6 s);
+#    the skill extractor in a file of its own, read at its first use.
 INDEX_CACHE_VERSION = 5
 TAXONOMY_PREFIX = "taxonomy-indexes-"
 COURSE_PREFIX = "course-indexes-"
 STATE_FILE = "state.json"
+EXTRACTOR_FILE = "extractor.json"  # in the taxonomy indexes: read apart, at its first use
 ARRAYS_DIR = "arrays"
 VECTORS_FILE = "vectors.npy"
 # Arrays up to this many elements are written into the JSON: the resolver holds ~70k tiny index arrays,
@@ -93,9 +95,20 @@ _LIBRARIES = f"numpy {np.__version__}|pandas {pd.__version__}|scikit-learn {vers
 # ---------------------------------------------------------------- the two caches
 
 
+@dataclass
+class TaxonomyIndexes:
+    """The goal resolver, and the skill extractor when it is in memory: read from the cache, the
+    extractor is read at its first use (`read_extractor`), since answering a goal never needs it."""
+
+    resolver: GoalResolver
+    skills_ready: bool  # what the extractor's `ready` says: the skills' vectors are there
+    extractor: SkillExtractor | None = None
+    kept: Path | None = None  # the cache directory it was read from
+
+
 def taxonomy_indexes(
     con: duckdb.DuckDBPyConnection, catalog_path: Path, opened: tuple | None = None
-) -> tuple[GoalResolver, SkillExtractor]:
+) -> TaxonomyIndexes:
     """The goal resolver and the skill extractor of the catalogue's taxonomy, read from the cache or
     built and kept. They depend on the taxonomy and its vectors only, which every build carries over.
     A process whose catalogue was replaced while it built them (`opened` no longer names the file)
@@ -103,23 +116,40 @@ def taxonomy_indexes(
     cache_dir = catalog_path.parent / "cache"
     kept = cache_dir / f"{TAXONOMY_PREFIX}{_taxonomy_fingerprint(con)}"
     try:
-        state, arrays = _read_state(kept)
-        resolver, extractor = state["resolver"], state["extractor"]
-        if not isinstance(resolver, GoalResolver) or not isinstance(extractor, SkillExtractor):
-            raise ValueError("not a goal resolver and a skill extractor")
-        return resolver, extractor
+        state, _arrays = _read_state(kept)
+        resolver, skills_ready = state["resolver"], state["skills_ready"]
+        if not isinstance(resolver, GoalResolver) or not isinstance(skills_ready, bool):
+            raise ValueError("not a goal resolver")
+        return TaxonomyIndexes(resolver, skills_ready, kept=kept)
     except FileNotFoundError:
         pass
     except Exception as exc:  # a truncated, damaged or foreign file is rebuilt, never fatal
         log.warning("rebuilding the taxonomy indexes: %s cannot be read (%s)", kept, _one_line(exc))
-    built = (GoalResolver.load(con), SkillExtractor.load(con))
+    resolver, extractor = GoalResolver.load(con), SkillExtractor.load(con)
+    built = TaxonomyIndexes(resolver, extractor.ready, extractor)
     if opened is not None and file_identity(catalog_path) != opened:
         log.info("not keeping the taxonomy indexes: %s was replaced while they were built", catalog_path)
         return built
-    if built[0].ready and built[1].ready:
-        state = {"resolver": built[0], "extractor": built[1]}
-        _keep(kept, TAXONOMY_PREFIX, lambda staging: _write_state(staging, state))
+    if resolver.ready and extractor.ready:
+        states = {STATE_FILE: {"resolver": resolver, "skills_ready": True}, EXTRACTOR_FILE: {"extractor": extractor}}
+        _keep(kept, TAXONOMY_PREFIX, lambda staging: _write_states(staging, states))
     return built
+
+
+def read_extractor(indexes: TaxonomyIndexes, con: duckdb.DuckDBPyConnection) -> SkillExtractor:
+    """The skill extractor of `indexes`: in memory, read from their cache directory, or, when a newer
+    build has pruned that, built again from `con` (the catalogue the resolver came from)."""
+    if indexes.extractor is not None:
+        return indexes.extractor
+    try:
+        extractor = _read_state(indexes.kept, EXTRACTOR_FILE)[0]["extractor"]
+        if not isinstance(extractor, SkillExtractor):
+            raise ValueError("not a skill extractor")
+    except Exception as exc:
+        log.info("building the skill extractor: %s cannot be read (%s)", indexes.kept, _one_line(exc))
+        extractor = SkillExtractor.load(con)
+    indexes.extractor = extractor
+    return extractor
 
 
 def course_indexes(
@@ -293,22 +323,29 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _write_state(directory: Path, values: dict[str, Any]) -> None:
+    _write_states(directory, {STATE_FILE: values})
+
+
+def _write_states(directory: Path, states: dict[str, dict[str, Any]]) -> None:
+    """Each of `states` as its own JSON file (read apart with `_read_state(directory, file)`), their
+    arrays in one folder."""
     arrays: dict[str, np.ndarray] = {}
-    state = _encode(values, arrays)
+    encoded = {file: _encode(values, arrays) for file, values in states.items()}
     (directory / ARRAYS_DIR).mkdir()
     for name, array in arrays.items():
         np.save(directory / ARRAYS_DIR / f"{name}.npy", array, allow_pickle=False)
-    (directory / STATE_FILE).write_text(json.dumps(state, ensure_ascii=False, allow_nan=True), encoding="utf-8")
+    for file, state in encoded.items():
+        (directory / file).write_text(json.dumps(state, ensure_ascii=False, allow_nan=True), encoding="utf-8")
 
 
-def _read_state(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read_state(directory: Path, file: str = STATE_FILE) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     # Memory-mapped copy-on-write: reading costs nothing until a page is used, processes reading
     # one cache share its pages, and a reader that changes an array changes only its own copy.
     arrays = {
         path.stem: np.load(path, mmap_mode="c", allow_pickle=False).view(np.ndarray)
         for path in (directory / ARRAYS_DIR).glob("*.npy")
     }
-    state = _decode(json.loads((directory / STATE_FILE).read_text(encoding="utf-8")), arrays)
+    state = _decode(json.loads((directory / file).read_text(encoding="utf-8")), arrays)
     if not isinstance(state, dict):
         raise ValueError("the state is not a mapping")
     return state, arrays

@@ -291,10 +291,15 @@ def test_taxonomy_indexes_are_kept_and_rebuilt_when_the_taxonomy_changes(built_h
 
     first = Engine.open(catalog)
     [kept] = list((home / "cache").glob("taxonomy-indexes-*"))
-    assert {p.name for p in kept.iterdir()} == {"state.json", "arrays"}  # no pickle
+    assert {p.name for p in kept.iterdir()} == {"state.json", "extractor.json", "arrays"}  # no pickle
     again = Engine.open(catalog)
     assert again.resolve_goal("data analyst", k=3) == first.resolve_goal("data analyst", k=3)
     assert again.skill_extractor.extract(["SQL queries"], 3) == first.skill_extractor.extract(["SQL queries"], 3)
+    # Opened for a goal (the CLI), the extractor is read at its first use only, from its own file.
+    lazy = Engine.open(catalog, lazy_taxonomy=True)
+    assert lazy.resolve_goal("data analyst", k=3) == first.resolve_goal("data analyst", k=3)
+    assert lazy.taxonomy.extractor is None
+    assert lazy.skill_extractor.extract(["SQL queries"], 3) == first.skill_extractor.extract(["SQL queries"], 3)
 
     # A changed taxonomy is a new fingerprint: the indexes are built again and the old file goes.
     con = duckdb.connect(str(catalog))
