@@ -25,6 +25,7 @@ import numpy as np
 from skillstack.settings import EMBEDDING_MODEL_NAME, MODEL_VARIANTS, embedding_model_path, model_variant
 
 if TYPE_CHECKING:
+    from core.encoder_worker import EncoderWorker
     from core.sentence_encoder import SentenceEncoder
 
 DIMENSIONS = 384
@@ -104,7 +105,10 @@ def encode_queries(texts: Sequence[str]) -> np.ndarray:
         found = {text: _QUERY_CACHE[variant, text] for text in texts if (variant, text) in _QUERY_CACHE}
     missing = list(dict.fromkeys(text for text in texts if text not in found))
     if missing:
-        found.update(zip(missing, encode(missing, variant=variant), strict=True))
+        vectors = _WORKER.encode(missing, variant) if _WORKER is not None else None
+        if vectors is None:
+            vectors = encode(missing, variant=variant)
+        found.update(zip(missing, vectors, strict=True))
     with _QUERY_CACHE_LOCK:
         for text in dict.fromkeys(texts):
             _QUERY_CACHE[variant, text] = found[text]
@@ -114,6 +118,16 @@ def encode_queries(texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     return np.vstack([found[text] for text in texts])
+
+
+_WORKER: EncoderWorker | None = None
+
+
+def encode_queries_in(worker: EncoderWorker | None) -> None:
+    """From now on `encode_queries` asks `worker` (`core.encoder_worker`) for what it has not
+    remembered, and encodes in this process only if the worker fails; None: always in this process."""
+    global _WORKER
+    _WORKER = worker
 
 
 def remember_queries(vectors: dict[str, np.ndarray]) -> None:

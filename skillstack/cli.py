@@ -424,6 +424,18 @@ def show_layer_logs(level: int) -> None:
 EXIT_DISK_FULL = 4
 
 
+def _load_the_model_ahead(argv: list[str]) -> None:
+    """`recommend` of one goal: the model starts loading in its own process before anything else
+    (`core.encoder_worker`), so that it is ready when the goal needs it, unless the goal memo holds
+    the goal. Decided on the raw arguments because parsing them imports the recommender, the very
+    work to overlap; a batch (`--goals-file`) keeps the model in its own process."""
+    if argv[:1] == ["recommend"] and not {"--goals-file", "-h", "--help"} & set(argv):
+        from core import embed
+        from core.encoder_worker import EncoderWorker
+
+        embed.encode_queries_in(EncoderWorker.start())
+
+
 def _disk_full(exc: BaseException) -> bool:
     """An OSError ENOSPC, or DuckDB's own error for it (an IOException carrying the same text)."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -432,6 +444,8 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    _load_the_model_ahead(argv)
     args = build_parser().parse_args(argv)
     long_running = (cmd_crawl, cmd_taxonomy_load, cmd_build, cmd_nightly, cmd_bench_generate, cmd_bench_sizes,
                     cmd_bench_encode)  # fmt: skip
