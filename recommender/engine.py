@@ -113,6 +113,7 @@ class Engine:
     # benchmark asks about the same goal again, and resolving costs more than ranking at 10k courses.
     resolved: OrderedDict = field(default_factory=OrderedDict, repr=False)
     goal_languages: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    occupation_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # uri -> its name's vector
 
     # ------------------------------------------------------------------ loading
 
@@ -274,6 +275,7 @@ class Engine:
         remembered = self.memo.read(goal, k)
         if remembered is not None:
             embed.remember_queries(remembered.vectors)
+            self.occupation_vectors.update(remembered.occupation_vectors)
             self._remember_language(text, remembered.language)
             hits = list(remembered.occupations)
         else:
@@ -293,11 +295,12 @@ class Engine:
         text = clean_goal(goal)
         if not self.memo.enabled or not text or self.memo.read(goal, k) is not None:
             return
-        texts = (text, *(o.label for o in occupations))
-        vectors = {t: v for t in texts if (v := embed.remembered_query(t)) is not None}
-        if text not in vectors or text not in self.goal_languages:
+        vector = embed.remembered_query(text)
+        if vector is None or text not in self.goal_languages:
             return
-        self.memo.write(goal, k, goal_memo.Remembered(tuple(occupations), vectors, self.goal_languages[text]))
+        named = {o.uri: self.occupation_vectors[o.uri] for o in occupations if o.uri in self.occupation_vectors}
+        remembered = goal_memo.Remembered(tuple(occupations), {text: vector}, self.goal_languages[text], named)
+        self.memo.write(goal, k, remembered)
 
     def goal_language(self, text: str) -> str | None:
         """`detect_text_language`, remembered per goal text (with the resolution, in the goal memo)."""
@@ -324,6 +327,17 @@ class Engine:
         # a CLI answer.
         if not self.goals.ready or not self._taxonomy().skills_ready:
             raise TaxonomyMissingError("the taxonomy is loaded but not indexed yet: run `skillstack build`")
+
+    def occupation_vector(self, occupation: OccupationHit) -> np.ndarray:
+        """The vector of the occupation's name as the build embedded it (a row of the resolver's
+        matrix), so a query encodes only the goal's words; encoded here when the taxonomy lacks it."""
+        vector = self.occupation_vectors.get(occupation.uri)
+        if vector is None:
+            vector = self.goals.label_vector(occupation.uri)
+            if vector is None:
+                vector = embed.encode_queries([occupation.label])[0]
+            self.occupation_vectors[occupation.uri] = vector
+        return vector
 
     def occupation_label(self, uri: str) -> str | None:
         return self.goals.labels.get(uri)
@@ -405,7 +419,7 @@ class Engine:
         if occupation is not None and config.occupation_weight:
             weight = ranking.query_weight(occupation.score, config)
             if weight > 0:
-                query = query + weight * embed.encode_queries([occupation.label])[0]
+                query = query + weight * self.occupation_vector(occupation)
                 query_words = f"{text} {occupation.label}"
         query /= np.linalg.norm(query) or 1.0
         semantic = self.course_matrix @ query

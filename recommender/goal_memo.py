@@ -1,8 +1,9 @@
 """The goal memo: what answering a goal needed from the model and the taxonomy, kept on disk.
 
-A recommendation for a goal reads three things that only the goal's text and the catalogue's
-taxonomy decide: the goal's occupations (the resolver), the query vectors `Engine.rank` encodes (the
-goal's own words and the chosen occupation's label) and the goal's language. The memo keeps them per
+A recommendation for a goal reads four things that only the goal's text and the catalogue's
+taxonomy decide: the goal's occupations (the resolver), the query vector `Engine.rank` encodes (the
+goal's own words), the chosen occupation's name vector (a row of the resolver's matrix) and the
+goal's language. The memo keeps them per
 goal in `cache/goal-memo-<key>/`, beside the catalogue, so asking a goal again from a new process
 (the CLI) needs neither the model (importing torch and loading it is most of a cold command's
 second) nor the resolver's indexes. The answer is the same with or without it: the vectors are kept
@@ -25,7 +26,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,8 @@ from recommender.goals import OccupationHit
 
 log = logging.getLogger(__name__)
 
-GOAL_MEMO_VERSION = 1
+# 2: the occupations' name vectors are kept by occupation, apart from the query vectors.
+GOAL_MEMO_VERSION = 2
 MEMO_PREFIX = "goal-memo-"
 # Each entry is ~5 kB (three vectors); past this many the oldest are deleted.
 MAX_GOALS = 4096
@@ -46,6 +48,7 @@ class Remembered:
     occupations: tuple[OccupationHit, ...]
     vectors: dict[str, np.ndarray]  # query text -> its float32 vector
     language: str | None
+    occupation_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # occupation uri -> its name's vector
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class GoalMemo:
                 tuple(OccupationHit(str(u), str(label), float(s)) for u, label, s in entry["occupations"]),
                 {str(text): _vector(encoded) for text, encoded in entry["vectors"].items()},
                 None if entry["language"] is None else str(entry["language"]),
+                {str(uri): _vector(encoded) for uri, encoded in entry["occupation_vectors"].items()},
             )
         except FileNotFoundError:
             return None
@@ -93,11 +97,9 @@ class GoalMemo:
             "goal": goal,
             "k": k,
             "occupations": [[o.uri, o.label, o.score] for o in remembered.occupations],
-            "vectors": {
-                text: base64.b64encode(np.ascontiguousarray(v, dtype="<f4").tobytes()).decode("ascii")
-                for text, v in remembered.vectors.items()
-            },
+            "vectors": {text: _encoded(v) for text, v in remembered.vectors.items()},
             "language": remembered.language,
+            "occupation_vectors": {uri: _encoded(v) for uri, v in remembered.occupation_vectors.items()},
         }
         try:
             fresh = not self.directory.exists()
@@ -122,6 +124,10 @@ def memo_key(meta: dict[str, str]) -> str:
 
 def _entry_name(goal: str, k: int) -> str:
     return hashlib.sha256(f"{k}\0{goal}".encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".json"
+
+
+def _encoded(vector: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(vector, dtype="<f4").tobytes()).decode("ascii")
 
 
 def _vector(encoded: str) -> np.ndarray:

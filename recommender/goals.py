@@ -36,6 +36,7 @@ with the n-gram matrix and a few gathers.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, field
@@ -331,6 +332,8 @@ class GoalResolver:
     weights: ChannelWeights = field(default_factory=ChannelWeights)
     task_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, embed.DIMENSIONS), dtype=np.float32))
     named: dict[str, np.ndarray] = field(default_factory=dict)  # normalised preferred label → occupation indices
+    # Occupation index → the row of `matrix` holding its preferred label's vector, -1 when it has none.
+    label_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, *, weights: ChannelWeights | None = None) -> GoalResolver:
@@ -424,14 +427,24 @@ class GoalResolver:
         # Words of skill labels and descriptions are real words too ("protect", "companies"): never
         # "corrected", though not offered as corrections (they name no occupation).
         known_words = set(vocabulary) | set(_vocabulary(_free_texts(con)))
+        # Every preferred label is one of the surfaces (origin esco-preferred): its vector is a row.
+        label_rows = text_position.reindex([labels[uri] for uri in occupation_uris]).fillna(-1).to_numpy(np.int64)
         return cls(
             labels, occupation_uris, matrix, centroids, channels, lexical, lexical_matrix, lexical_channel, exact,
-            vocabulary, known_words, brevity, weights or ChannelWeights(), task_matrix, named,
+            vocabulary, known_words, brevity, weights or ChannelWeights(), task_matrix, named, label_rows,
         )  # fmt: skip
 
     @property
     def ready(self) -> bool:
         return bool(len(self.matrix))
+
+    def label_vector(self, uri: str) -> np.ndarray | None:
+        """The vector of the occupation's preferred label as the build embedded it, if the taxonomy has it."""
+        i = bisect.bisect_left(self.occupation_uris, uri)
+        if i == len(self.occupation_uris) or self.occupation_uris[i] != uri or i >= len(self.label_rows):
+            return None
+        row = int(self.label_rows[i])
+        return self.matrix[row].copy() if row >= 0 else None
 
     def prepare(self, goal: str) -> str:
         """`clean_goal`, `strip_vacancy_noise`, then each unknown word replaced by the nearest label word (typos)."""

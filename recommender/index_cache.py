@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 # 4: no scikit-learn object is kept: BM25's analysis and the resolver's n-grams are plain values.
 # 5: arrays are one `.npy` each, memory-mapped when read (the taxonomy's 189 MB `.npz` took 0.6 s);
 #    the skill extractor in a file of its own, read at its first use.
-INDEX_CACHE_VERSION = 5
+# 6: the resolver keeps the row of each occupation's preferred label (`GoalResolver.label_rows`).
+INDEX_CACHE_VERSION = 6
 TAXONOMY_PREFIX = "taxonomy-indexes-"
 COURSE_PREFIX = "course-indexes-"
 STATE_FILE = "state.json"

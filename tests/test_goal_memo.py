@@ -24,12 +24,13 @@ GOALS = ("I want to become a data analyst", "welder", "protect companies from ha
 
 def _remembered(seed: int) -> Remembered:
     rng = np.random.default_rng(seed)
-    vectors = rng.normal(size=(2, embed.DIMENSIONS)).astype(np.float32)
+    vectors = rng.normal(size=(3, embed.DIMENSIONS)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return Remembered(
         (OccupationHit("http://data.europa.eu/esco/occupation/x", "data analyst", 0.7432119846343994),),
         {"data analyst": vectors[0], "statistician": vectors[1]},
         "en",
+        {"http://data.europa.eu/esco/occupation/x": vectors[2]},
     )
 
 
@@ -46,6 +47,8 @@ def test_an_entry_reads_back_bit_for_bit(tmp_path: Path):
     for text, vector in kept.vectors.items():
         assert read.vectors[text].dtype == np.float32
         assert read.vectors[text].tobytes() == vector.tobytes()
+    [(uri, vector)] = kept.occupation_vectors.items()
+    assert read.occupation_vectors[uri].tobytes() == vector.tobytes()
     assert memo.read("data analyst", 3) is None  # another k is another resolution
     assert memo.read("Data analyst", 5) is None
 

@@ -328,3 +328,19 @@ def test_the_kept_char_grams_are_scikit_learns_tfidf_to_the_bit():
     assert np.array_equal(want.indptr, got.indptr)
     assert np.array_equal(want.indices, got.indices)
     assert want.data.tobytes() == got.data.tobytes()
+
+
+@pytest.mark.slow
+def test_an_occupations_name_vector_is_the_builds_own_row_of_the_resolver(catalog_home):
+    from recommender import api
+
+    eng = api.engine()
+    [hit] = eng.resolve_goal("I want to become a data analyst", k=1)
+    row = eng.goals.label_vector(hit.uri)
+    stored = eng.read(
+        "SELECT vector FROM taxonomy_vectors WHERE uri = ? AND origin = 'esco-preferred' AND surface = ? AND model = ?",
+        [hit.uri, hit.label, embed.MODEL_KEY],
+    )["vector"][0]
+    assert row.tobytes() == np.asarray(stored, dtype=np.float32).tobytes()
+    assert eng.occupation_vector(hit).tobytes() == row.tobytes()
+    assert eng.goals.label_vector("http://data.europa.eu/esco/occupation/not-there") is None

@@ -112,7 +112,8 @@ def test_arrays_are_read_mapped_and_a_reader_changing_one_changes_only_its_own_c
     index_cache._write_state(tmp_path, {"large": np.arange(1000, dtype=np.float32)})
     assert [p.name for p in (tmp_path / "arrays").iterdir()] == ["a0.npy"]
     first, _ = index_cache._read_state(tmp_path)
-    assert type(first["large"]) is np.ndarray and first["large"][999] == 999.0
+    assert type(first["large"]) is np.ndarray
+    assert first["large"][999] == 999.0
     first["large"][:10] = -1.0
     again, _ = index_cache._read_state(tmp_path)
     assert again["large"][:3].tolist() == [0.0, 1.0, 2.0]
