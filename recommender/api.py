@@ -34,6 +34,7 @@ from recommender.errors import (
     RecommenderError,
 )
 from recommender.filters import Filters
+from recommender.goals import OCCUPATIONS_PER_GOAL
 from recommender.ranking import RankConfig
 from skillstack import settings
 
@@ -382,7 +383,7 @@ def recommend(
     """
     check_request(goal, k=k, have=tuple(have))
     eng = engine()
-    occupations = eng.resolve_goal(goal, k=5)
+    occupations = eng.resolve_goal(goal, k=OCCUPATIONS_PER_GOAL)
     chosen = _choose(occupations, occupation_uri, eng)
     unresolved = chosen is not None and not occupation_uri and chosen.score < OCCUPATION_MIN_CONFIDENCE
     if unresolved:
@@ -393,7 +394,7 @@ def recommend(
     gap = {uri: w for uri, w in required.items() if uri not in had_uris}
     filters = filters or Filters()
     ranking = eng.rank(goal, chosen, gap, filters, k=k, config=config)
-    eng.keep_goal(goal, occupations, k=5)
+    eng.keep_goal(goal, occupations, k=OCCUPATIONS_PER_GOAL)
     results = tuple(CourseResult(**row) for row in ranking.results)
     stack = _stack(eng, ranking, gap)
     return Recommendation(
@@ -462,7 +463,7 @@ def _choose(occupations: list, occupation_uri: str | None, eng: Engine):
     return occupations[0] if occupations else None
 
 
-def resolve_goal(goal: str, *, k: int = 5) -> tuple[Occupation, ...]:
+def resolve_goal(goal: str, *, k: int = OCCUPATIONS_PER_GOAL) -> tuple[Occupation, ...]:
     """ESCO occupations for a goal in plain words, best first."""
     check_request(goal, k=k)
     return tuple(Occupation(*o) for o in engine().resolve_goal(goal, k=k))
@@ -764,7 +765,7 @@ def compare_providers(
     chosen = None
     required: dict[str, float] = {}
     if goal and goal.strip():
-        occupations = eng.resolve_goal(goal, k=5)
+        occupations = eng.resolve_goal(goal, k=OCCUPATIONS_PER_GOAL)
         chosen = _choose(occupations, occupation_uri, eng)
         required = eng.required_skills(chosen.uri) if chosen else {}
         rows = eng.rank(goal, chosen, required, filters or Filters(), k=pool).pool[:pool]
@@ -1109,7 +1110,7 @@ def compare_courses(course_ids: tuple[str, ...], goal: str | None = None, *, occ
     chosen = None
     required: dict[str, float] = {}
     if goal and goal.strip():
-        chosen = _choose(eng.resolve_goal(goal, k=5), occupation_uri, eng)
+        chosen = _choose(eng.resolve_goal(goal, k=OCCUPATIONS_PER_GOAL), occupation_uri, eng)
         required = eng.required_skills(chosen.uri) if chosen else {}
     weights = np.zeros(len(eng.skill_uris), dtype=np.float32)
     for uri, weight in required.items():

@@ -38,7 +38,7 @@ from recommender.errors import (
     ModelMismatchError,
     TaxonomyMissingError,
 )
-from recommender.goals import GoalResolver, OccupationHit, clean_goal
+from recommender.goals import OCCUPATIONS_PER_GOAL, GoalResolver, OccupationHit, clean_goal
 from recommender.index_cache import TaxonomyIndexes, course_indexes, file_identity, read_extractor, taxonomy_indexes
 from recommender.lexical import Bm25Index
 from recommender.ranking import RankConfig
@@ -263,7 +263,7 @@ class Engine:
 
     # ------------------------------------------------------------------ goal → occupations → skills
 
-    def resolve_goal(self, goal: str, *, k: int = 5) -> list[OccupationHit]:
+    def resolve_goal(self, goal: str, *, k: int = OCCUPATIONS_PER_GOAL) -> list[OccupationHit]:
         text = clean_goal(goal)
         if not text:
             raise EmptyGoalError('the goal is empty: type a career goal, e.g. `skillstack recommend "data analyst"`')

@@ -117,6 +117,16 @@ class GoalMemo:
                 os.unlink(staging)
 
 
+def holds_any(catalog_path: Path, goals: list[str], k: int) -> bool:
+    """Whether a memo beside the catalogue has an entry for one of `goals`, without opening the
+    catalogue: the CLI asks before it starts loading the model (`core.encoder_worker`). An entry of
+    an older build (its memo not yet replaced) also counts: that goal then waits for the model."""
+    if not GoalMemo.for_catalog(catalog_path, {}).enabled:
+        return False
+    names = {_entry_name(goal, k) for goal in goals}
+    return any(entry.name in names for entry in (catalog_path.parent / "cache").glob(f"{MEMO_PREFIX}*/*.json"))
+
+
 def memo_key(meta: dict[str, str]) -> str:
     parts = (str(GOAL_MEMO_VERSION), embed.MODEL_KEY, meta.get("built_at") or "", meta.get("records") or "")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]

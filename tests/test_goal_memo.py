@@ -147,3 +147,16 @@ def test_an_engine_never_reads_its_lazy_parts_from_a_catalogue_published_over_it
     # A fresh engine on the current file reads them.
     shutil.copy(built_home / "catalog.duckdb", path)
     assert Engine.open(path, lazy_taxonomy=True).resolve_goal("data analyst")[0].label == "data analyst"
+
+
+def test_the_cli_can_tell_a_remembered_goal_before_opening_the_catalogue(tmp_path: Path, monkeypatch):
+    from recommender.goal_memo import holds_any
+
+    catalog = tmp_path / "catalog.duckdb"
+    assert not holds_any(catalog, ["data analyst"], 5)  # no cache folder yet
+    GoalMemo.for_catalog(catalog, META).write("data analyst", 5, _remembered(4))
+    assert holds_any(catalog, ["--free", "20", "data analyst"], 5)
+    assert not holds_any(catalog, ["data analyst"], 3)
+    assert not holds_any(catalog, ["Data analyst", "welder"], 5)
+    monkeypatch.setenv("SKILLSTACK_GOAL_MEMO", "off")
+    assert not holds_any(catalog, ["data analyst"], 5)
