@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.serving import CHROMIUM, CHROMIUM_ARGS, REPOSITORY, serving
+from bench.serving import CHROMIUM, CHROMIUM_ARGS, REPOSITORY, linked_home, serving
 
 NAV_TITLES = ("Find", "Compare providers", "Course", "Skill gap", "Sources")
 SHOWN_TIMEOUT_MS = 180_000
@@ -122,12 +122,14 @@ def measure(
     with contextlib.ExitStack() as stack:
         # serve's output, which an error message ends with; not written into the home measured.
         log_dir = log_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="first-page-")))
+        # The baseline serves the same files from a home of its own, beside its own index caches.
+        homes = [home] + ([linked_home(home, log_dir / "baseline-home")] if baseline else [])
         playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         stack.callback(browser.close)
         for i in range(runs):
             for n, code in enumerate(codes):
-                done.append(first_view(browser, home, code, log_dir / f"serve-{n}-{i}.log", goal))
+                done.append(first_view(browser, homes[n], code, log_dir / f"serve-{n}-{i}.log", goal))
                 print(_line(done[-1]), file=sys.stderr)
     return {
         "home": str(home),

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.scale import _PREFIXES, _SUFFIXES, QUERY_GOALS
+from bench.serving import linked_home
 from core import embed
 from recommender import api
 from recommender.engine import Engine
@@ -163,15 +164,7 @@ def bench_recommend_against(baseline: Path, *, rounds: int = 5, turns: int = 2) 
 
 
 def _linked_home(name: str) -> Path:
-    """A home under SKILLSTACK_HOME/bench holding this home's catalogue file (a hard link, else a copy)."""
-    home = settings.paths().home / "bench" / name
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    try:
-        os.link(settings.paths().catalog_db, home / "catalog.duckdb")
-    except OSError:
-        shutil.copy2(settings.paths().catalog_db, home / "catalog.duckdb")
-    return home
+    return linked_home(settings.paths().home, settings.paths().home / "bench" / name)
 
 
 def bench_cli_recommend(*, runs: int = 12, baseline: Path | None = None) -> dict:

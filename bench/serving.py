@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -99,3 +100,18 @@ def stop(server: subprocess.Popen, timeout: float = 15) -> None:
 
 def tail(log_path: Path, chars: int = 3000) -> str:
     return log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def linked_home(source: Path, target: Path) -> Path:
+    """A home at `target` holding `source`'s catalogue and crawl files (hard links, else copies), for
+    another checkout's code: each code keeps its own index caches beside the catalogue, and two codes
+    sharing a home would delete each other's at every open."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in ("catalog.duckdb", "crawl.duckdb"):
+        if (source / name).exists():
+            try:
+                os.link(source / name, target / name)
+            except OSError:
+                shutil.copy2(source / name, target / name)
+    return target
