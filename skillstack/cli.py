@@ -477,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skillstack: {exc}", file=sys.stderr)
         return EXIT_LOCKED
     except Exception as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            return 130  # Ctrl-C in a DuckDB query: DuckDB raises its own error from the interrupt
         if not _disk_full(exc):
             raise
         # Whatever step hit it, the catalogue it would have replaced still serves (publishing renames

@@ -95,3 +95,20 @@ def test_the_dashboard_answers_url_parameters_out_of_bounds_with_one_line(catalo
     at = run_page(page, **query)
     assert not at.exception, [e.value for e in at.exception]
     assert [w.value for w in at.warning if message in w.value], [w.value for w in at.warning]
+
+
+def test_ctrl_c_inside_a_catalogue_query_ends_the_command_quietly_with_130(monkeypatch, capsys):
+    from skillstack import cli
+
+    def interrupted_query(args):
+        # What DuckDB raises when Ctrl-C arrives during a query: "RuntimeError: Query interrupted",
+        # caused by the KeyboardInterrupt (seen on `skillstack recommend` interrupted while reading).
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise RuntimeError("Query interrupted") from interrupt
+
+    monkeypatch.setattr(cli, "cmd_recommend", interrupted_query)
+    monkeypatch.setenv("SKILLSTACK_ENCODER_WORKER", "off")
+    assert cli.main(["recommend", "data analyst"]) == 130
+    assert capsys.readouterr().err == ""
