@@ -34,7 +34,7 @@ from recommender.errors import (
     RecommenderError,
 )
 from recommender.filters import Filters
-from recommender.goals import OCCUPATIONS_PER_GOAL
+from recommender.goal_memo import OCCUPATIONS_PER_GOAL
 from recommender.ranking import RankConfig
 from skillstack import settings
 

@@ -38,7 +38,8 @@ from recommender.errors import (
     ModelMismatchError,
     TaxonomyMissingError,
 )
-from recommender.goals import OCCUPATIONS_PER_GOAL, GoalResolver, OccupationHit, clean_goal
+from recommender.goal_memo import OCCUPATIONS_PER_GOAL
+from recommender.goals import GoalResolver, OccupationHit, clean_goal
 from recommender.index_cache import TaxonomyIndexes, course_indexes, file_identity, read_extractor, taxonomy_indexes
 from recommender.lexical import Bm25Index
 from recommender.ranking import RankConfig

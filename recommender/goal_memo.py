@@ -28,13 +28,21 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core import embed
-from recommender.goals import OccupationHit
+
+if TYPE_CHECKING:
+    from recommender.goals import OccupationHit
 
 log = logging.getLogger(__name__)
+
+# Occupations a goal resolves to (the best one answers, the others are offered to pick from), and so
+# the k its memo entries are kept under. Here, not in `recommender.goals`, so that the CLI can look
+# for an entry (`holds_any`) without importing the resolver's libraries.
+OCCUPATIONS_PER_GOAL = 5
 
 # 2: the occupations' name vectors are kept by occupation, apart from the query vectors.
 GOAL_MEMO_VERSION = 2
@@ -72,6 +80,8 @@ class GoalMemo:
     def read(self, goal: str, k: int) -> Remembered | None:
         if self.directory is None:
             return None
+        from recommender.goals import OccupationHit
+
         try:
             entry = json.loads((self.directory / _entry_name(goal, k)).read_text(encoding="utf-8"))
             if entry["goal"] != goal or entry["k"] != k:

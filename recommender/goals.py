@@ -65,8 +65,6 @@ ORIGIN_WEIGHTS = {
 DEFAULT_ORIGIN_WEIGHT = 0.9
 LEXICAL_ONET_WEIGHT = 0.5  # an O*NET title is a weaker witness than ESCO's own labels
 QUERY_BATCH = 256
-# Occupations a goal resolves to: the best one answers, the others are offered to pick from.
-OCCUPATIONS_PER_GOAL = 5
 TASKS_RAMP = 0.2
 
 

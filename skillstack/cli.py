@@ -425,29 +425,24 @@ EXIT_DISK_FULL = 4
 
 
 def _load_the_model_ahead(argv: list[str]) -> None:
-    """`recommend` of one goal: the model starts loading in its own process before anything else
-    (`core.encoder_worker`), so that it is ready when the goal needs it, unless the goal memo holds
-    the goal (then the worker only took the other core for a moment). Decided on the raw arguments
-    because parsing them imports the recommender, the very work to overlap; a batch (`--goals-file`)
-    keeps the model in its own process."""
+    """`recommend` of one goal the goal memo does not hold: the model starts loading in its own
+    process before anything else (`core.encoder_worker`), so that it is ready when the goal needs it.
+    Decided on the raw arguments because parsing them imports the recommender, the very work to
+    overlap; a batch (`--goals-file`) keeps the model in its own process."""
     if argv[:1] != ["recommend"] or {"--goals-file", "-h", "--help"} & set(argv):
+        return
+    from recommender.goal_memo import OCCUPATIONS_PER_GOAL, holds_any
+    from skillstack import settings
+
+    # Every word that is not an option may be the goal: another one matching a memo entry only costs
+    # that command the model's load in its own process.
+    maybe_goals = [arg for arg in argv[1:] if not arg.startswith("-")]
+    if holds_any(settings.paths().catalog_db, maybe_goals, OCCUPATIONS_PER_GOAL):
         return
     from core import embed
     from core.encoder_worker import EncoderWorker
 
-    worker = EncoderWorker.start()
-    if worker is None:
-        return
-    from recommender.goal_memo import holds_any
-    from recommender.goals import OCCUPATIONS_PER_GOAL
-    from skillstack import settings
-
-    # Every word that is not an option may be the goal: another one matching a memo entry is harmless.
-    maybe_goals = [arg for arg in argv[1:] if not arg.startswith("-")]
-    if holds_any(settings.paths().catalog_db, maybe_goals, OCCUPATIONS_PER_GOAL):
-        worker.stop()
-    else:
-        embed.encode_queries_in(worker)
+    embed.encode_queries_in(EncoderWorker.start())
 
 
 def _disk_full(exc: BaseException) -> bool:
