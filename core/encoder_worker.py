@@ -5,7 +5,8 @@ and loading the model, and as long again importing the recommender and opening t
 hold Python's lock, so threads cannot overlap them, but two processes on two cores can. The CLI
 starts this worker as its first step (`start`); `core.embed.encode_queries` then asks it for the
 vectors it would have computed, and the command never imports torch. A goal the goal memo holds
-never asks: the worker is stopped with the command.
+starts no worker (`recommender.goal_memo.holds_any`); a worker never asked is stopped with the
+command.
 
 The vectors are the same bits as the command's own: the worker runs `core.embed.encode` on the same
 texts in the same variant (one thread, as for any query). Whatever goes wrong with the worker (it
